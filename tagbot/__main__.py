@@ -1,0 +1,3 @@
+from tagbot.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,99 @@
+"""Compose files: `services.*.image` and `image` in top-level `x-*` extension blocks.
+
+Spans come from the YAML node marks, so quoting, comments, flow style and anchors all keep
+their exact place. An image reached through an alias or a merge key (`<<: *default`) is the
+anchored node itself: it is reported once, where it is written.
+"""
+
+from __future__ import annotations
+
+import re
+
+import yaml
+
+from tagbot.errors import ScanError
+from tagbot.scan.model import Found, Piece, Pieces, image_found, skipped
+from tagbot.scan.variables import Unresolved, expand
+
+KIND = "compose"
+
+_NAME = re.compile(r"(docker-)?compose([.-][^/]*)?\.ya?ml")
+# libyaml is ten times faster than the pure-Python parser; both give character offsets.
+_LOADER: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_MERGE = "<<"
+
+
+def matches(filename: str) -> bool:
+    """compose.yaml, compose.yml, docker-compose*.yml/yaml and override files such as compose.prod.yaml."""
+    return bool(_NAME.fullmatch(filename))
+
+
+def extract(text: str) -> list[Found]:
+    # libyaml drops a leading BOM from its offsets; the pure-Python parser keeps it.
+    shift = 1 if text.startswith("\ufeff") and _LOADER is not yaml.SafeLoader else 0
+    try:
+        documents = list(yaml.compose_all(text, Loader=_LOADER))
+    except yaml.MarkedYAMLError as e:
+        line = e.problem_mark.line + 1 if e.problem_mark is not None else None
+        raise ScanError("", line, f"invalid YAML: {e.problem or e.context}") from e
+    except yaml.YAMLError as e:
+        raise ScanError("", None, f"invalid YAML: {e}") from e
+
+    found: dict[int, Found] = {}  # by the image node's offset: an anchored image counts once
+    for document in documents:
+        for owner in _image_owners(document):
+            image = _lookup(owner, "image")
+            if isinstance(image, yaml.ScalarNode) and image.start_mark.index + shift not in found:
+                has_build = _lookup(owner, "build") is not None
+                found[image.start_mark.index + shift] = _reference(text, image, shift, has_build)
+    return sorted(found.values(), key=lambda f: f.anchor)
+
+
+def _image_owners(document: yaml.Node | None) -> list[yaml.MappingNode]:
+    """Every service mapping, and every top-level `x-*` mapping."""
+    if not isinstance(document, yaml.MappingNode):
+        return []
+    owners: list[yaml.MappingNode] = []
+    for key, value in document.value:
+        if not isinstance(value, yaml.MappingNode):
+            continue
+        if key.value == "services":
+            owners.extend(v for _, v in value.value if isinstance(v, yaml.MappingNode))
+        elif isinstance(key.value, str) and key.value.startswith("x-"):
+            owners.append(value)
+    return owners
+
+
+def _lookup(mapping: yaml.MappingNode, name: str, depth: int = 0) -> yaml.Node | None:
+    """The value of `name` in `mapping`, its own key first, then its merge keys in order."""
+    if depth > 32:  # a merge cycle; YAML forbids it, so give up quietly
+        return None
+    merged: list[yaml.Node] = []
+    pairs: list[tuple[yaml.Node, yaml.Node]] = mapping.value
+    for key, value in pairs:
+        if key.value == name:
+            return value
+        if key.value == _MERGE:
+            merged.extend(value.value if isinstance(value, yaml.SequenceNode) else [value])
+    for source in merged:
+        if isinstance(source, yaml.MappingNode):
+            found = _lookup(source, name, depth + 1)
+            if found is not None:
+                return found
+    return None
+
+
+def _reference(text: str, node: yaml.ScalarNode, shift: int, has_build: bool) -> Found:
+    start, end = node.start_mark.index + shift, node.end_mark.index + shift
+    if node.style in ('"', "'"):
+        start, end = start + 1, end - 1
+    written: Pieces = (Piece(start, text[start:end]),)
+    if node.style in ("|", ">") or text[start:end] != node.value:
+        return skipped(written, "unsupported", "block, folded or escaped scalars are not rewritten")
+    if has_build:
+        return skipped(written, "build", "the service builds this image; image names the result")
+    try:
+        pieces = expand(written, {})
+    except Unresolved as e:
+        return skipped(written, "variable", f"{e.expression} has no default in the file")
+    return image_found(pieces, written)

@@ -1,0 +1,248 @@
+"""Dockerfiles and Containerfiles: `FROM`, `COPY --from`, `RUN --mount=from=` and `# syntax=`.
+
+Reads the file the way BuildKit does where it matters for finding images: parser directives
+only in the leading comment lines, line continuations with the escape character, comments and
+blank lines inside continued instructions, heredoc bodies skipped, and ARG defaults (global for
+FROM, per stage for the rest) resolved through the variables module.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from tagbot.scan.model import Found, Piece, Pieces, image_found, joined, merged, sliced, skipped
+from tagbot.scan.variables import Scope, Unresolved, expand
+
+KIND = "dockerfile"
+
+_NAME = re.compile(r"(?i)((docker|container)file(\.[^/]+)?|[^/]+\.(docker|container)file)")
+_DIRECTIVE = re.compile(r"#\s*([A-Za-z][A-Za-z0-9_-]*)\s*=\s*(\S.*?)\s*$")
+_HEREDOC = re.compile(r"\d*<<(-?)([\"']?)([A-Za-z_][A-Za-z0-9_]*)\2")
+_ARG = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)(?:=(?:\"([^\"]*)\"|'([^']*)'|(\S*)))?")
+_TOKEN = re.compile(r"\S+")
+_HEREDOC_INSTRUCTIONS = frozenset({"RUN", "COPY", "ADD"})
+
+
+def matches(filename: str) -> bool:
+    """Dockerfile, Containerfile, Dockerfile.*, *.Dockerfile (any case), but not *.dockerignore."""
+    return bool(_NAME.fullmatch(filename)) and not filename.lower().endswith(".dockerignore")
+
+
+@dataclass
+class _Line:
+    start: int  # offset of the line's first character in the file
+    text: str  # without the line ending
+
+
+@dataclass
+class _State:
+    global_args: dict[str, Pieces | None] = field(default_factory=dict)
+    stage_args: dict[str, Pieces | None] = field(default_factory=dict)
+    stages: set[str] = field(default_factory=set)
+    in_stage: bool = False
+
+
+def extract(text: str) -> list[Found]:
+    lines = _split_lines(text)
+    escape, found = _read_directives(lines)
+    state = _State()
+    for instruction, args in _instructions(lines, escape):
+        if instruction == "ARG":
+            _declare_args(args, state)
+        elif instruction == "FROM":
+            found.extend(_from(args, state))
+        elif instruction == "COPY":
+            found.extend(_copy_from(args, state))
+        elif instruction == "RUN":
+            found.extend(_mount_from(args, state))
+    return found
+
+
+def _split_lines(text: str) -> list[_Line]:
+    lines = []
+    for match in re.finditer(r"[^\n]*\n|[^\n]+$", text):
+        content = match.group().rstrip("\n").removesuffix("\r")
+        lines.append(_Line(match.start(), content))
+    if lines and lines[0].text.startswith("\ufeff"):
+        lines[0] = _Line(1, lines[0].text[1:])
+    return lines
+
+
+def _read_directives(lines: list[_Line]) -> tuple[str, list[Found]]:
+    """The escape character and the `# syntax=` image, from the leading directive lines only."""
+    escape = "\\"
+    found: list[Found] = []
+    for line in lines:
+        match = _DIRECTIVE.fullmatch(line.text)
+        if match is None:
+            break
+        key, value = match.group(1).lower(), match.group(2)
+        if key == "escape" and value in ("\\", "`"):
+            escape = value
+        elif key == "syntax":
+            pieces = (Piece(line.start + match.start(2), value),)
+            found.append(image_found(pieces, pieces))
+    return escape, found
+
+
+def _instructions(lines: list[_Line], escape: str) -> Iterator[tuple[str, Pieces]]:
+    """(INSTRUCTION, its arguments as pieces) for every instruction, heredoc bodies left out."""
+    continuation = re.compile(re.escape(escape) + r"[ \t]*$")
+    index = 0
+    while index < len(lines):
+        line = lines[index]
+        if _is_comment_or_blank(line.text):
+            index += 1
+            continue
+        pieces: list[Piece] = []
+        while index < len(lines):
+            line = lines[index]
+            index += 1
+            if pieces and _is_comment_or_blank(line.text):
+                continue  # comments and blank lines inside a continued instruction
+            match = continuation.search(line.text)
+            if match is None:
+                pieces.append(Piece(line.start, line.text))
+                break
+            pieces.append(Piece(line.start, line.text[: match.start()]))
+        logical = merged(tuple(pieces))
+        text = joined(logical)
+        first = _TOKEN.search(text)
+        if first is None:
+            continue
+        instruction = first.group().upper()
+        args = sliced(logical, first.end(), len(text))
+        if instruction in _HEREDOC_INSTRUCTIONS:
+            index = _skip_heredocs(joined(args), lines, index)
+        yield instruction, args
+
+
+def _is_comment_or_blank(text: str) -> bool:
+    stripped = text.lstrip()
+    return not stripped or stripped.startswith("#")
+
+
+def _skip_heredocs(args: str, lines: list[_Line], index: int) -> int:
+    for word in args.split():
+        match = _HEREDOC.fullmatch(word)
+        if match is None:
+            continue
+        strip_tabs, delimiter = match.group(1) == "-", match.group(3)
+        while index < len(lines):
+            body_line = lines[index].text
+            index += 1
+            if (body_line.lstrip("\t") if strip_tabs else body_line) == delimiter:
+                break
+    return index
+
+
+def _tokens(args: Pieces) -> list[Pieces]:
+    text = joined(args)
+    return [sliced(args, m.start(), m.end()) for m in _TOKEN.finditer(text)]
+
+
+def _flags(tokens: list[Pieces]) -> tuple[list[tuple[str, Pieces]], list[Pieces]]:
+    """`--name=value` flags at the start (names lowercased, in order), and the tokens after them."""
+    flags: list[tuple[str, Pieces]] = []
+    for position, token in enumerate(tokens):
+        text = joined(token)
+        if not text.startswith("--"):
+            return flags, tokens[position:]
+        name = text[2:].partition("=")[0]
+        flags.append((name.lower(), sliced(token, len(name) + 3, len(text))))
+    return flags, []
+
+
+def _flag(flags: list[tuple[str, Pieces]], name: str) -> Pieces | None:
+    values = [value for flag, value in flags if flag == name]
+    return values[-1] if values else None
+
+
+def _declare_args(args: Pieces, state: _State) -> None:
+    scope = state.stage_args if state.in_stage else state.global_args
+    text = joined(args)
+    for match in _ARG.finditer(text):
+        if match.start() > 0 and not text[match.start() - 1].isspace():
+            continue
+        name = match.group(1)
+        value_group = next((g for g in (2, 3, 4) if match.group(g) is not None), None)
+        if value_group is None:
+            # A bare `ARG NAME` in a stage brings the global default into the stage.
+            scope[name] = state.global_args.get(name) if state.in_stage else None
+            continue
+        value = sliced(args, match.start(value_group), match.end(value_group))
+        if value_group == 3:  # single quotes: taken literally
+            scope[name] = value
+            continue
+        try:
+            scope[name] = expand(value, scope)
+        except Unresolved:
+            scope[name] = None
+
+
+def _from(args: Pieces, state: _State) -> list[Found]:
+    flags, rest = _flags(_tokens(args))
+    state.in_stage = True
+    state.stage_args = {}
+    if not rest:
+        return []
+    image = rest[0]
+    platform = _platform(_flag(flags, "platform"), state.global_args)
+    found = _resolve(image, state.global_args, state.stages, platform)
+    if len(rest) >= 3 and joined(rest[1]).upper() == "AS":
+        state.stages.add(joined(rest[2]).lower())
+    return [found]
+
+
+def _copy_from(args: Pieces, state: _State) -> list[Found]:
+    flags, _ = _flags(_tokens(args))
+    source = _flag(flags, "from")
+    return [] if source is None else [_resolve(source, state.stage_args, state.stages, None)]
+
+
+def _mount_from(args: Pieces, state: _State) -> list[Found]:
+    flags, _ = _flags(_tokens(args))
+    found = []
+    for name, mount in flags:
+        source = _mount_source(mount) if name == "mount" else None
+        if source is not None:
+            found.append(_resolve(source, state.stage_args, state.stages, None))
+    return found
+
+
+def _mount_source(mount: Pieces) -> Pieces | None:
+    """The `from=` value of a `--mount=type=...,from=...` flag."""
+    position = 0
+    for option in joined(mount).split(","):
+        key, equals, _ = option.partition("=")
+        if equals and key.strip().lower() == "from":
+            return sliced(mount, position + len(key) + 1, position + len(option))
+        position += len(option) + 1
+    return None
+
+
+def _platform(flag: Pieces | None, scope: Scope) -> str | None:
+    if flag is None:
+        return None
+    try:
+        return joined(expand(flag, scope)) or None
+    except Unresolved:
+        return None  # $BUILDPLATFORM and kin are known only at build time
+
+
+def _resolve(written: Pieces, scope: Scope, stages: set[str], platform: str | None) -> Found:
+    written_text = joined(written)
+    if written_text.isdigit() or written_text.lower() in stages:
+        return skipped(written, "stage", f"refers to the build stage {written_text!r}")
+    try:
+        pieces = expand(written, scope)
+    except Unresolved as e:
+        return skipped(written, "variable", f"{e.expression} has no default in the file")
+    text = joined(pieces)
+    if text.lower() in stages:
+        return skipped(written, "stage", f"refers to the build stage {text!r}")
+    if text == "scratch":
+        return skipped(pieces, "scratch", "scratch is the empty image")
+    return image_found(pieces, written, platform)

@@ -1,0 +1,115 @@
+"""What scanners hand on: references found in a file, and where each of their characters lies.
+
+A reference is often not one run of text: `FROM node:${NODE}-alpine` takes `20` from an `ARG`
+line. `Piece`s record every contiguous run the reference is made of, so a rewrite edits the
+place the value really lives, and touches nothing else.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from tagbot.errors import InvalidReference
+from tagbot.refs import ImageRef, parse_ref
+
+
+@dataclass(frozen=True)
+class Piece:
+    """`text` stands in the file at character offset `start`."""
+
+    start: int
+    text: str
+
+    @property
+    def end(self) -> int:
+        return self.start + len(self.text)
+
+
+Pieces = tuple[Piece, ...]
+
+
+def joined(pieces: Pieces) -> str:
+    return "".join(piece.text for piece in pieces)
+
+
+def merged(pieces: Pieces) -> Pieces:
+    """The same text with empty pieces dropped and adjacent runs joined."""
+    out: list[Piece] = []
+    for piece in pieces:
+        if not piece.text:
+            continue
+        if out and out[-1].end == piece.start:
+            out[-1] = Piece(out[-1].start, out[-1].text + piece.text)
+        else:
+            out.append(piece)
+    return tuple(out)
+
+
+def sliced(pieces: Pieces, start: int, end: int) -> Pieces:
+    """The pieces covering characters start..end of `joined(pieces)`."""
+    out: list[Piece] = []
+    offset = 0
+    for piece in pieces:
+        low, high = max(start, offset), min(end, offset + len(piece.text))
+        if low < high:
+            out.append(Piece(piece.start + low - offset, piece.text[low - offset : high - offset]))
+        offset += len(piece.text)
+    return tuple(out)
+
+
+@dataclass(frozen=True)
+class Found:
+    """One reference a scanner found; `text` is the reference with variables resolved.
+
+    Skipped references (`skip_reason` set: "variable", "stage", "scratch", "build", "invalid",
+    "unsupported") keep the text as written so they can still be shown. `detail` says why in
+    words. `anchor` is the offset that line and column point at: the start of the image text,
+    or of the value inside an ARG line when the tag lives there.
+    """
+
+    text: str
+    pieces: Pieces
+    image: ImageRef | None
+    anchor: int
+    platform: str | None = None
+    skip_reason: str | None = None
+    detail: str | None = None
+
+
+@dataclass(frozen=True)
+class Reference:
+    """A `Found` placed in a file: `file` relative and `/`-separated, line and column 1-based."""
+
+    file: str
+    kind: str
+    line: int
+    column: int
+    found: Found
+
+    @property
+    def skipped(self) -> bool:
+        return self.found.skip_reason is not None
+
+
+def skipped(pieces: Pieces, reason: str, detail: str) -> Found:
+    return Found(joined(pieces), pieces, None, anchor=pieces[0].start, skip_reason=reason, detail=detail)
+
+
+def image_found(pieces: Pieces, written: Pieces, platform: str | None = None) -> Found:
+    """A reference made of `pieces` (variables already expanded from `written`), or a skip."""
+    if not pieces:
+        return skipped(written, "variable", f"{joined(written)} expands to nothing")
+    text = joined(pieces)
+    try:
+        image = parse_ref(text)
+    except InvalidReference as e:
+        return skipped(pieces, "invalid", e.problem)
+    return Found(text, pieces, image, anchor=_anchor(pieces, image.tag_span), platform=platform)
+
+
+def _anchor(pieces: Pieces, tag_span: tuple[int, int] | None) -> int:
+    """The start of the image text, or of the piece holding the tag when that lies elsewhere."""
+    if tag_span is None:
+        return pieces[0].start
+    tag_start = sliced(pieces, *tag_span)[0].start
+    return next(piece.start for piece in pieces if piece.start <= tag_start < piece.end)
