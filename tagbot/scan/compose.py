@@ -21,6 +21,9 @@ _NAME = re.compile(r"(docker-)?compose([.-][^/]*)?\.ya?ml")
 # libyaml is ten times faster than the pure-Python parser; both give character offsets.
 _LOADER: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _MERGE = "<<"
+_QUOTES = ("'", '"')
+_MAX_DEPTH = 500
+_TOO_DEEP = f"YAML nested more than {_MAX_DEPTH} levels deep"
 
 
 def matches(filename: str) -> bool:
@@ -32,12 +35,15 @@ def extract(text: str) -> list[Found]:
     # libyaml drops a leading BOM from its offsets; the pure-Python parser keeps it.
     shift = 1 if text.startswith("\ufeff") and _LOADER is not yaml.SafeLoader else 0
     try:
+        _refuse_deep_nesting(text)
         documents = list(yaml.compose_all(text, Loader=_LOADER))
     except yaml.MarkedYAMLError as e:
         line = e.problem_mark.line + 1 if e.problem_mark is not None else None
         raise ScanError("", line, f"invalid YAML: {e.problem or e.context}") from e
     except yaml.YAMLError as e:
         raise ScanError("", None, f"invalid YAML: {e}") from e
+    except RecursionError as e:
+        raise ScanError("", None, _TOO_DEEP) from e
 
     found: dict[int, Found] = {}  # by the image node's offset: an anchored image counts once
     for document in documents:
@@ -45,8 +51,26 @@ def extract(text: str) -> list[Found]:
             image = _lookup(owner, "image")
             if isinstance(image, yaml.ScalarNode) and image.start_mark.index + shift not in found:
                 has_build = _lookup(owner, "build") is not None
-                found[image.start_mark.index + shift] = _reference(text, image, shift, has_build)
+                platform = _lookup(owner, "platform")
+                platform_text = platform.value if isinstance(platform, yaml.ScalarNode) else None
+                found[image.start_mark.index + shift] = _reference(text, image, shift, has_build, platform_text)
     return sorted(found.values(), key=lambda f: f.anchor)
+
+
+def _refuse_deep_nesting(text: str) -> None:
+    """Both YAML composers recurse per level (libyaml's overflows the C stack and kills the
+    process), so a file nested deeper than any compose file is refused from the flat event stream.
+    Only files with many brackets or lines can be that deep, so most files skip the extra pass."""
+    if text.count("[") + text.count("{") + text.count("\n") < _MAX_DEPTH:
+        return
+    depth = 0
+    for event in yaml.parse(text, Loader=_LOADER):
+        if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+            depth += 1
+            if depth > _MAX_DEPTH:
+                raise ScanError("", event.start_mark.line + 1 if event.start_mark else None, _TOO_DEEP)
+        elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+            depth -= 1
 
 
 def _image_owners(document: yaml.Node | None) -> list[yaml.MappingNode]:
@@ -83,17 +107,20 @@ def _lookup(mapping: yaml.MappingNode, name: str, depth: int = 0) -> yaml.Node |
     return None
 
 
-def _reference(text: str, node: yaml.ScalarNode, shift: int, has_build: bool) -> Found:
-    start, end = node.start_mark.index + shift, node.end_mark.index + shift
-    if node.style in ('"', "'"):
-        start, end = start + 1, end - 1
+def _reference(text: str, node: yaml.ScalarNode, shift: int, has_build: bool, platform: str | None) -> Found:
+    # Measured back from the end: the start mark also covers any `&anchor` or `!!tag` before it.
+    end = node.end_mark.index + shift - (1 if node.style in _QUOTES else 0)
+    start = end - len(node.value)
     written: Pieces = (Piece(start, text[start:end]),)
-    if node.style in ("|", ">") or text[start:end] != node.value:
-        return skipped(written, "unsupported", "block, folded or escaped scalars are not rewritten")
+    quoted_right = node.style not in _QUOTES or text[start - 1 : start] == node.style
+    if node.style in ("|", ">") or text[start:end] != node.value or not quoted_right:
+        raw_start, raw_end = node.start_mark.index + shift, node.end_mark.index + shift
+        where = (Piece(raw_start, text[raw_start:raw_end]),)
+        return skipped(where, "unsupported", "block, folded or escaped scalars are not rewritten")
     if has_build:
         return skipped(written, "build", "the service builds this image; image names the result")
     try:
         pieces = expand(written, {})
     except Unresolved as e:
         return skipped(written, "variable", f"{e.expression} has no default in the file")
-    return image_found(pieces, written)
+    return image_found(pieces, written, platform)

@@ -23,6 +23,8 @@ _HEREDOC = re.compile(r"\d*<<(-?)([\"']?)([A-Za-z_][A-Za-z0-9_]*)\2")
 _ARG = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)(?:=(?:\"([^\"]*)\"|'([^']*)'|(\S*)))?")
 _TOKEN = re.compile(r"\S+")
 _HEREDOC_INSTRUCTIONS = frozenset({"RUN", "COPY", "ADD"})
+_INSTRUCTIONS = _HEREDOC_INSTRUCTIONS | {"ARG", "FROM"}
+_KEYWORD = re.compile(r"\s*([A-Za-z]+)")
 
 
 def matches(filename: str) -> bool:
@@ -62,10 +64,11 @@ def extract(text: str) -> list[Found]:
 
 def _split_lines(text: str) -> list[_Line]:
     lines = []
-    for match in re.finditer(r"[^\n]*\n|[^\n]+$", text):
-        content = match.group().rstrip("\n").removesuffix("\r")
-        lines.append(_Line(match.start(), content))
-    if lines and lines[0].text.startswith("\ufeff"):
+    start = 0
+    for raw in text.split("\n"):
+        lines.append(_Line(start, raw[:-1] if raw.endswith("\r") else raw))
+        start += len(raw) + 1
+    if lines[0].text.startswith("\ufeff"):
         lines[0] = _Line(1, lines[0].text[1:])
     return lines
 
@@ -88,7 +91,7 @@ def _read_directives(lines: list[_Line]) -> tuple[str, list[Found]]:
 
 
 def _instructions(lines: list[_Line], escape: str) -> Iterator[tuple[str, Pieces]]:
-    """(INSTRUCTION, its arguments as pieces) for every instruction, heredoc bodies left out."""
+    """(INSTRUCTION, its arguments as pieces) for the instructions that can name an image."""
     continuation = re.compile(re.escape(escape) + r"[ \t]*$")
     index = 0
     while index < len(lines):
@@ -96,27 +99,38 @@ def _instructions(lines: list[_Line], escape: str) -> Iterator[tuple[str, Pieces
         if _is_comment_or_blank(line.text):
             index += 1
             continue
-        pieces: list[Piece] = []
-        while index < len(lines):
-            line = lines[index]
-            index += 1
-            if pieces and _is_comment_or_blank(line.text):
-                continue  # comments and blank lines inside a continued instruction
-            match = continuation.search(line.text)
-            if match is None:
-                pieces.append(Piece(line.start, line.text))
-                break
-            pieces.append(Piece(line.start, line.text[: match.start()]))
-        logical = merged(tuple(pieces))
-        text = joined(logical)
-        first = _TOKEN.search(text)
-        if first is None:
+        pieces, index = _logical_line(lines, index, continuation)
+        keyword = _KEYWORD.match(line.text)
+        instruction = keyword.group(1).upper() if keyword else ""
+        if instruction not in _INSTRUCTIONS:
             continue
-        instruction = first.group().upper()
-        args = sliced(logical, first.end(), len(text))
+        logical = merged(pieces)
+        text = joined(logical)
         if instruction in _HEREDOC_INSTRUCTIONS:
-            index = _skip_heredocs(joined(args), lines, index)
+            if "<<" in text:
+                index = _skip_heredocs(text, lines, index)
+            if "--" not in text:
+                continue  # no --from, no --mount: nothing here names an image
+        start = _KEYWORD.match(text).end()  # type: ignore[union-attr]
+        args = sliced(logical, start, len(text))
         yield instruction, args
+
+
+def _logical_line(lines: list[_Line], index: int, continuation: re.Pattern[str]) -> tuple[Pieces, int]:
+    """The pieces of the instruction starting at `index`, joined across continuations, and the
+    index of the line after it."""
+    pieces: list[Piece] = []
+    while index < len(lines):
+        line = lines[index]
+        index += 1
+        if pieces and _is_comment_or_blank(line.text):
+            continue  # comments and blank lines inside a continued instruction
+        match = continuation.search(line.text)
+        if match is None:
+            pieces.append(Piece(line.start, line.text))
+            break
+        pieces.append(Piece(line.start, line.text[: match.start()]))
+    return tuple(pieces), index
 
 
 def _is_comment_or_blank(text: str) -> bool:
@@ -124,8 +138,8 @@ def _is_comment_or_blank(text: str) -> bool:
     return not stripped or stripped.startswith("#")
 
 
-def _skip_heredocs(args: str, lines: list[_Line], index: int) -> int:
-    for word in args.split():
+def _skip_heredocs(text: str, lines: list[_Line], index: int) -> int:
+    for word in text.split():
         match = _HEREDOC.fullmatch(word)
         if match is None:
             continue
@@ -138,21 +152,18 @@ def _skip_heredocs(args: str, lines: list[_Line], index: int) -> int:
     return index
 
 
-def _tokens(args: Pieces) -> list[Pieces]:
+def _flags(args: Pieces) -> tuple[list[tuple[str, Pieces]], int]:
+    """The leading `--name=value` flags (names lowercased, values as pieces, in order), and
+    where the words after them start. Only flags are cut out: this runs on every RUN line."""
     text = joined(args)
-    return [sliced(args, m.start(), m.end()) for m in _TOKEN.finditer(text)]
-
-
-def _flags(tokens: list[Pieces]) -> tuple[list[tuple[str, Pieces]], list[Pieces]]:
-    """`--name=value` flags at the start (names lowercased, in order), and the tokens after them."""
     flags: list[tuple[str, Pieces]] = []
-    for position, token in enumerate(tokens):
-        text = joined(token)
-        if not text.startswith("--"):
-            return flags, tokens[position:]
-        name = text[2:].partition("=")[0]
-        flags.append((name.lower(), sliced(token, len(name) + 3, len(text))))
-    return flags, []
+    for match in _TOKEN.finditer(text):
+        token = match.group()
+        if not token.startswith("--"):
+            return flags, match.start()
+        name = token[2:].partition("=")[0]
+        flags.append((name.lower(), sliced(args, match.start() + len(name) + 3, match.end())))
+    return flags, len(text)
 
 
 def _flag(flags: list[tuple[str, Pieces]], name: str) -> Pieces | None:
@@ -183,7 +194,8 @@ def _declare_args(args: Pieces, state: _State) -> None:
 
 
 def _from(args: Pieces, state: _State) -> list[Found]:
-    flags, rest = _flags(_tokens(args))
+    flags, words_start = _flags(args)
+    rest = [sliced(args, m.start(), m.end()) for m in _TOKEN.finditer(joined(args), words_start)][:3]
     state.in_stage = True
     state.stage_args = {}
     if not rest:
@@ -197,13 +209,17 @@ def _from(args: Pieces, state: _State) -> list[Found]:
 
 
 def _copy_from(args: Pieces, state: _State) -> list[Found]:
-    flags, _ = _flags(_tokens(args))
+    if "--" not in joined(args):
+        return []
+    flags, _ = _flags(args)
     source = _flag(flags, "from")
     return [] if source is None else [_resolve(source, state.stage_args, state.stages, None)]
 
 
 def _mount_from(args: Pieces, state: _State) -> list[Found]:
-    flags, _ = _flags(_tokens(args))
+    if "--" not in joined(args):
+        return []
+    flags, _ = _flags(args)
     found = []
     for name, mount in flags:
         source = _mount_source(mount) if name == "mount" else None

@@ -29,43 +29,48 @@ def find_files(
     exclude: Sequence[str] = (),
 ) -> list[FileToScan]:
     """Files of a known kind below `paths`, in name order, each once."""
-    chosen: dict[Path, FileToScan] = {}
-    by_repository: dict[Path, list[Path]] = {}
+    base_prefix = os.path.join(os.path.abspath(base), "")
+    chosen: dict[str, FileToScan] = {}
+    by_repository: dict[Path, list[str]] = {}
     for root in paths:
-        toplevel = _git_toplevel(root if root.is_dir() else root.parent)
-        for path in _walk(root):
-            kind = kind_of(path.name)
-            name = _display_name(path, base)
-            if kind is None or not _selected(name, include, exclude) or path.absolute() in chosen:
+        root_path = os.path.abspath(root)
+        toplevel = _git_toplevel(root_path if os.path.isdir(root_path) else os.path.dirname(root_path))
+        for path in _walk(root_path):
+            kind = kind_of(os.path.basename(path))
+            if kind is None or path in chosen:
                 continue
-            chosen[path.absolute()] = FileToScan(path, name, kind)
+            name = path.removeprefix(base_prefix).replace(os.sep, "/")
+            if not _selected(name, include, exclude):
+                continue
+            chosen[path] = FileToScan(Path(path), name, kind)
             if toplevel is not None:
-                by_repository.setdefault(toplevel, []).append(path.absolute())
+                by_repository.setdefault(toplevel, []).append(path)
     ignored = {p for top, members in by_repository.items() for p in _check_ignore(top, members)}
     return sorted((f for p, f in chosen.items() if p not in ignored), key=lambda f: f.name)
 
 
-def _walk(root: Path) -> Iterator[Path]:
-    if not root.is_dir():
-        if root.exists():
-            yield root  # named on the command line: taken as given
+def _walk(root: str) -> Iterator[str]:
+    """Every file below `root` (or `root` itself, named on the command line), vendored trees
+    and linked directories left out, and linked files only when they point inside `root`."""
+    if not os.path.isdir(root):
+        if os.path.exists(root):
+            yield root
         return
-    real_root = root.resolve()
-    for directory, subdirectories, filenames in os.walk(root):
-        # os.walk does not enter linked directories; pruning here also skips vendored trees.
-        subdirectories[:] = sorted(d for d in subdirectories if d not in SKIP_DIRS)
-        for filename in filenames:
-            path = Path(directory, filename)
-            if path.is_symlink() and not path.resolve().is_relative_to(real_root):
-                continue
-            yield path
-
-
-def _display_name(path: Path, base: Path) -> str:
-    try:
-        return path.absolute().relative_to(base.absolute()).as_posix()
-    except ValueError:
-        return path.as_posix()
+    inside = os.path.join(os.path.realpath(root), "")
+    folders = [root]
+    while folders:
+        try:
+            entries = sorted(os.scandir(folders.pop()), key=lambda e: e.name, reverse=True)
+        except OSError:
+            continue  # unreadable folders hold nothing we can scan
+        for entry in entries:
+            if entry.is_dir(follow_symlinks=False):
+                if entry.name not in SKIP_DIRS:
+                    folders.append(entry.path)
+            elif not entry.is_symlink():
+                yield entry.path
+            elif os.path.realpath(entry.path).startswith(inside) and os.path.isfile(entry.path):
+                yield entry.path
 
 
 def _selected(name: str, include: Sequence[str], exclude: Sequence[str]) -> bool:
@@ -81,11 +86,11 @@ def _glob_matches(name: str, glob: str) -> bool:
     return "/" not in glob and fnmatch.fnmatchcase(name.rsplit("/", 1)[-1], glob)
 
 
-def _git_toplevel(directory: Path) -> Path | None:
+def _git_toplevel(directory: str) -> Path | None:
     """The work tree `directory` is in, or None outside git (or without git installed)."""
     try:
         result = subprocess.run(
-            ["git", "-C", str(directory), "rev-parse", "--show-toplevel"],
+            ["git", "-C", directory, "rev-parse", "--show-toplevel"],
             capture_output=True, text=True, check=False,
         )
     except OSError:
@@ -93,13 +98,13 @@ def _git_toplevel(directory: Path) -> Path | None:
     return Path(result.stdout.strip()) if result.returncode == 0 else None
 
 
-def _check_ignore(toplevel: Path, paths: list[Path]) -> set[Path]:
+def _check_ignore(toplevel: Path, paths: list[str]) -> set[str]:
     # Tracked files are never reported ignored (no --no-index), as git itself treats them.
     result = subprocess.run(
         ["git", "-C", str(toplevel), "check-ignore", "-z", "--stdin"],
-        input="\0".join(str(p) for p in paths) + "\0", capture_output=True, text=True, check=False,
+        input="\0".join(paths) + "\0", capture_output=True, text=True, check=False,
     )
     if result.returncode not in (0, 1):
         return set()
-    return {Path(p) for p in result.stdout.split("\0") if p}
+    return set(result.stdout.split("\0")) - {""}
 
