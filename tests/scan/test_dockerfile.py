@@ -168,3 +168,10 @@ def test_skips_say_why(text, reason, detail):
 )
 def test_file_names(filename, matches):
     assert dockerfile.matches(filename) is matches
+
+
+def test_line_and_column_skip_the_bom(tmp_path):
+    path = tmp_path / "Dockerfile"
+    path.write_bytes("\ufeff# syntax=docker/dockerfile:1.7\r\nFROM node:20\r\n".encode())
+    references = scan_file(path, name="Dockerfile", kind="dockerfile")
+    assert [(r.line, r.column) for r in references] == [(1, 10), (2, 6)]
