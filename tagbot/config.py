@@ -1,0 +1,260 @@
+"""The YAML config: defaults for every image at the top level, per-image `rules:` over them.
+
+Every key is checked when the file is read; a bad one is one line naming file, line and key:
+`tagbot.yaml:12: update_types: unknown value "minr"`. Unknown keys are errors, so a typo never
+silently does nothing.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from tagbot.errors import ConfigError
+from tagbot.platforms import normalize_platform
+from tagbot.refs import ImageRef
+from tagbot.versioning import RangeError, VersionRange, parse_range
+
+CONFIG_NAMES = ("tagbot.yaml", ".tagbot.yaml", ".github/tagbot.yaml")
+UPDATE_TYPES = ("major", "minor", "patch", "digest", "pin")
+DEFAULT_UPDATE_TYPES = frozenset({"major", "minor", "patch", "digest"})
+
+_NULL = "tag:yaml.org,2002:null"
+
+TagFilter = str | re.Pattern[str]  # a glob on the tag, or a compiled `/regex/`
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The effective rules for one image."""
+
+    enabled: bool = True
+    allow: VersionRange | None = None
+    ignore: tuple[TagFilter, ...] = ()
+    update_types: frozenset[str] = DEFAULT_UPDATE_TYPES
+    platforms: frozenset[str] | None = None  # None: those of the current tag
+    pin_digests: bool = False
+    min_age: timedelta = timedelta(0)
+    digest_settle: timedelta = timedelta(hours=6)
+    allow_prerelease: bool = False
+    follow_suffix: bool = False
+
+    def ignores(self, tag: str) -> bool:
+        return any(
+            f.search(tag) if isinstance(f, re.Pattern) else fnmatch.fnmatchcase(tag, f) for f in self.ignore
+        )
+
+    @property
+    def wants_pins(self) -> bool:
+        return self.pin_digests or "pin" in self.update_types
+
+
+@dataclass(frozen=True)
+class Rule:
+    patterns: tuple[str, ...]
+    overrides: tuple[tuple[str, Any], ...]  # (Settings field, value), checked on load
+    line: int
+
+    def matches(self, image: ImageRef) -> bool:
+        names = _names_of(image)
+        return any(fnmatch.fnmatchcase(name, pattern) for pattern in self.patterns for name in names)
+
+
+@dataclass(frozen=True)
+class Config:
+    path: str | None = None
+    defaults: Settings = field(default_factory=Settings)
+    rules: tuple[Rule, ...] = ()
+
+    def settings_for(self, image: ImageRef) -> Settings:
+        """The defaults with every matching rule merged over them in file order."""
+        settings = self.defaults
+        for rule in self.rules:
+            if rule.matches(image):
+                settings = replace(settings, **dict(rule.overrides))
+        return settings
+
+
+def _names_of(image: ImageRef) -> tuple[str, ...]:
+    """Every name a rule may use for an image: nginx, library/nginx, docker.io/library/nginx."""
+    if image.is_docker_hub:
+        return (image.short_name, image.repository, image.name)
+    return (image.name,)
+
+
+def find_config(directory: Path) -> Path | None:
+    return next((directory / name for name in CONFIG_NAMES if (directory / name).is_file()), None)
+
+
+def load_config(path: Path | None, *, directory: Path) -> Config:
+    """The config at `path`, or the first of CONFIG_NAMES in `directory`, or the defaults."""
+    if path is None:
+        path = find_config(directory)
+        if path is None:
+            return Config()
+    name = str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"{name}: config file not found") from None
+    except (OSError, UnicodeDecodeError) as e:
+        raise ConfigError(f"{name}: cannot read: {e}") from e
+    return parse_config(text, name=name)
+
+
+def parse_config(text: str, *, name: str) -> Config:
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as e:
+        line = e.problem_mark.line + 1 if e.problem_mark else 0
+        raise ConfigError(f"{name}:{line}: invalid YAML: {e.problem}") from e
+    except yaml.YAMLError as e:
+        raise ConfigError(f"{name}: invalid YAML: {e}") from e
+    if root is None:
+        return Config(path=name)
+    reader = _Reader(name)
+    top = reader.mapping(root, "the config")
+    rules_node = top.pop("rules", None)
+    overrides = reader.settings(top, prefix="")
+    rules = reader.rules(rules_node[1]) if rules_node and rules_node[1].tag != _NULL else ()
+    return Config(path=name, defaults=replace(Settings(), **dict(overrides)), rules=rules)
+
+
+class _Reader:
+    """Reads nodes into checked values; every error names the file, line and key."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self._loader = yaml.SafeLoader("")
+
+    def fail(self, node: yaml.Node, key: str, problem: str) -> ConfigError:
+        return ConfigError(f"{self.name}:{node.start_mark.line + 1}: {key}: {problem}")
+
+    def mapping(self, node: yaml.Node, key: str) -> dict[str, tuple[yaml.Node, yaml.Node]]:
+        """{key: (key node, value node)} of a mapping node."""
+        if not isinstance(node, yaml.MappingNode):
+            raise self.fail(node, key, "expected a mapping of settings")
+        items: dict[str, tuple[yaml.Node, yaml.Node]] = {}
+        pairs: list[tuple[yaml.Node, yaml.Node]] = node.value
+        for key_node, value_node in pairs:
+            items[str(key_node.value)] = (key_node, value_node)
+        return items
+
+    def value(self, node: yaml.Node) -> Any:
+        return self._loader.construct_object(node, deep=True)
+
+    def settings(self, items: dict[str, tuple[yaml.Node, yaml.Node]], *, prefix: str) -> tuple[tuple[str, Any], ...]:
+        out = []
+        for key, (key_node, value_node) in items.items():
+            check = _SETTINGS.get(key)
+            if check is None:
+                raise self.fail(key_node, prefix + key, f"unknown setting (known: {', '.join(sorted(_SETTINGS))})")
+            try:
+                out.append((key, check(self.value(value_node))))
+            except ValueError as e:
+                raise self.fail(value_node, prefix + key, str(e)) from None
+        return tuple(out)
+
+    def rules(self, node: yaml.Node) -> tuple[Rule, ...]:
+        if not isinstance(node, yaml.SequenceNode):
+            raise self.fail(node, "rules", "expected a list of rules, each with match:")
+        rules = []
+        for index, rule_node in enumerate(node.value):
+            prefix = f"rules[{index}]."
+            items = self.mapping(rule_node, f"rules[{index}]")
+            match = items.pop("match", None)
+            if match is None:
+                raise self.fail(rule_node, f"rules[{index}]", "a rule needs match: (an image name or glob, or a list)")
+            try:
+                patterns = tuple(p.lower() for p in _strings(self.value(match[1])))
+            except ValueError as e:
+                raise self.fail(match[1], prefix + "match", str(e)) from None
+            overrides = self.settings(items, prefix=prefix)
+            rules.append(Rule(patterns, overrides, rule_node.start_mark.line + 1))
+        return tuple(rules)
+
+
+def _bool(value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise ValueError(f"expected true or false, got {value!r}")
+    return value
+
+
+def _strings(value: Any) -> list[str]:
+    values = [value] if isinstance(value, str) else value
+    if not isinstance(values, list) or not values or not all(isinstance(v, str) and v for v in values):
+        raise ValueError("expected a string or a list of strings")
+    return values
+
+
+def _duration(value: Any) -> timedelta:
+    """`3d`, `12h`, `1d12h`, `30m`, `45s`, `2w`, or 0."""
+    text = str(value).strip()
+    if text == "0":
+        return timedelta(0)
+    parts = re.findall(r"(\d+)\s*([wdhms])", text)
+    if not parts or re.sub(r"\d+\s*[wdhms]", "", text).strip():
+        raise ValueError(f"expected a duration such as 3d, 12h or 30m, got {value!r}")
+    units = {"w": "weeks", "d": "days", "h": "hours", "m": "minutes", "s": "seconds"}
+    return sum((timedelta(**{units[unit]: int(n)}) for n, unit in parts), timedelta(0))
+
+
+def _range(value: Any) -> VersionRange:
+    if not isinstance(value, (str, int, float)):
+        raise ValueError("expected a version range such as ^1.25, ~1.27, 1.x or >=1.25 <2")
+    try:
+        return parse_range(str(value))
+    except RangeError as e:
+        raise ValueError(f"{e} (expected a version range such as ^1.25, ~1.27, 1.x or >=1.25 <2)") from None
+
+
+def _ignore(value: Any) -> tuple[TagFilter, ...]:
+    filters: list[TagFilter] = []
+    for text in _strings(value):
+        if len(text) > 1 and text.startswith("/") and text.endswith("/"):
+            try:
+                filters.append(re.compile(text[1:-1]))
+            except re.error as e:
+                raise ValueError(f"bad regular expression {text!r}: {e}") from None
+        else:
+            filters.append(text)
+    return tuple(filters)
+
+
+def _update_types(value: Any) -> frozenset[str]:
+    types = _strings(value)
+    for kind in types:
+        if kind not in UPDATE_TYPES:
+            raise ValueError(f'unknown value "{kind}" (known: {", ".join(UPDATE_TYPES)})')
+    return frozenset(types)
+
+
+def _platforms(value: Any) -> frozenset[str]:
+    platforms = []
+    for text in _strings(value):
+        platform = normalize_platform(text)
+        if platform is None:
+            raise ValueError(f'"{text}" is not a platform such as linux/amd64 or linux/arm64')
+        platforms.append(platform)
+    return frozenset(platforms)
+
+
+_SETTINGS: dict[str, Callable[[Any], Any]] = {
+    "enabled": _bool,
+    "allow": _range,
+    "ignore": _ignore,
+    "update_types": _update_types,
+    "platforms": _platforms,
+    "pin_digests": _bool,
+    "min_age": _duration,
+    "digest_settle": _duration,
+    "allow_prerelease": _bool,
+    "follow_suffix": _bool,
+}

@@ -1,0 +1,267 @@
+"""Which update to propose for one reference, given its image's tags and the user's rules.
+
+`decide` is a pure function: the newest candidate of the same shape that passes every rule,
+or none, always with the reason, and with `held_back` notes where something newer exists but
+is kept out (another suffix version, the allow range, a missing platform, too young).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+
+from tagbot.config import Settings
+from tagbot.platforms import normalize_platform, normalize_platforms, short_platform
+from tagbot.refs import ImageRef
+from tagbot.sources.model import Tag
+from tagbot.versioning import Version, compatible, parse_tag, update_type
+
+# Rejections worth telling the user about: something newer of their kind is kept out.
+_HELD_BACK_CHECKS = ("suffix", "allow", "ignore", "update type", "platforms", "age", "digest")
+
+
+@dataclass(frozen=True)
+class Update:
+    from_tag: str | None
+    from_digest: str | None
+    to_tag: str | None
+    to_digest: str | None
+    update_type: str  # major, minor, patch, digest or pin
+    platforms: frozenset[str]
+    size: int | None
+    last_updated: datetime | None
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """A candidate newer than the current tag, and the first check that rejected it (or None)."""
+
+    tag: str
+    check: str | None
+    detail: str
+
+
+@dataclass(frozen=True)
+class Decision:
+    update: Update | None
+    reason: str
+    held_back: tuple[str, ...] = ()
+    verdicts: tuple[Verdict, ...] = ()  # newest first
+    platforms_from: str = ""  # where the required platforms came from, for explain
+
+
+@dataclass(frozen=True)
+class _Context:
+    ref: ImageRef
+    current: Version
+    settings: Settings
+    required: frozenset[str]
+    now: datetime
+
+
+def decide(
+    ref: ImageRef,
+    tags: Sequence[Tag],
+    settings: Settings,
+    *,
+    now: datetime,
+    platform: str | None = None,
+    complete: bool = True,
+) -> Decision:
+    """The update to propose for `ref`, whose image has `tags` (all of them unless `complete`
+    is False, as when a source answers only the newest 100). `platform` is the reference's own
+    (`FROM --platform=`), which every candidate must offer too."""
+    if not settings.enabled:
+        return Decision(None, "disabled by config")
+    tag_name = ref.tag or "latest"
+    current_tag = next((t for t in tags if t.name == tag_name), None)
+    required, platforms_from = _required_platforms(settings, current_tag, platform)
+    notes: list[str] = []
+    if current_tag is None and not complete:
+        notes.append(f"{tag_name} is not among the newest {len(tags)} tags; only those were searched")
+
+    version = parse_tag(tag_name)
+    if version is None:
+        decision = _digest_only(ref, current_tag, settings, required, now, f"{tag_name} is a floating tag")
+        return replace(decision, held_back=(*notes, *decision.held_back), platforms_from=platforms_from)
+
+    context = _Context(ref, version, settings, required, now)
+    verdicts = tuple(_judge_candidates(context, tags))
+    accepted = [v for v in verdicts if v.check is None]
+    held_back = _held_back(verdicts, accepted[0] if accepted else None, version)
+    notes.extend(held_back)
+    if not complete and not any(_shaped_like(version, t.name) for t in tags):
+        notes.append(f"no tag shaped like {tag_name} among the newest {len(tags)} tags; only those were searched")
+
+    if accepted:
+        chosen = next(t for t in tags if t.name == accepted[0].tag)
+        update = _tag_update(context, chosen)
+        reason = f"{tag_name} -> {chosen.name} ({update.update_type})"
+        return Decision(update, reason, tuple(notes), verdicts, platforms_from)
+
+    decision = _digest_only(ref, current_tag, settings, required, now, held_back[0] if held_back else "already newest")
+    return replace(
+        decision, held_back=(*notes, *decision.held_back), verdicts=verdicts, platforms_from=platforms_from
+    )
+
+
+def _shaped_like(current: Version, tag: str) -> bool:
+    version = parse_tag(tag)
+    return version is not None and version.tag != current.tag and compatible(current, version)
+
+
+def _required_platforms(settings: Settings, current: Tag | None, platform: str | None) -> tuple[frozenset[str], str]:
+    """What every candidate must run on, and where that requirement came from."""
+    own = normalize_platform(platform) if platform else None
+    extra = frozenset({own}) if own else frozenset()
+    if settings.platforms is not None:
+        return settings.platforms | extra, "config"
+    if current is not None:
+        return normalize_platforms(current.platforms) | extra, f"the current tag {current.name}"
+    source = f"the reference's --platform {platform}" if own else "none (the current tag is not listed)"
+    return extra, source
+
+
+def _judge_candidates(context: _Context, tags: Sequence[Tag]) -> list[Verdict]:
+    """Every tag newer than the current one, newest first, with the first check it fails."""
+    current = context.current
+    newer: list[tuple[Version, Tag]] = []
+    for tag in tags:
+        version = parse_tag(tag.name)
+        if version is not None and (version.key, version.suffix_version) > (current.key, current.suffix_version):
+            newer.append((version, tag))
+    newer.sort(key=lambda pair: (pair[0].key, pair[0].suffix_version, pair[0].tag), reverse=True)
+    return [_judge(context, version, tag) for version, tag in newer]
+
+
+def _judge(context: _Context, candidate: Version, tag: Tag) -> Verdict:
+    current, settings = context.current, context.settings
+    if not _same_frame(current, candidate):
+        return Verdict(tag.name, "shape", f"not shaped like {current.tag}")
+    if not compatible(current, candidate, follow_suffix=settings.follow_suffix):
+        return Verdict(tag.name, "suffix", _suffix_detail(current, candidate))
+    # On a pre-release, the next one of the same version is fine (rc1 to rc2); a pre-release of
+    # a later version is not, so 3.14.0rc1 moves to 3.14.7, not to 3.15.0a1.
+    if candidate.is_prerelease and not settings.allow_prerelease and candidate.numbers != current.numbers:
+        return Verdict(tag.name, "pre-release", "a pre-release")
+    if settings.ignores(tag.name):
+        return Verdict(tag.name, "ignore", "matches ignore")
+    if settings.allow is not None and candidate.numbers not in settings.allow:
+        return Verdict(tag.name, "allow", f"outside allow {settings.allow.text}")
+    kind = update_type(current, candidate)
+    if kind not in settings.update_types:
+        return Verdict(tag.name, "update type", f"a {kind} update, not in update_types")
+    missing = context.required - normalize_platforms(tag.platforms)
+    if missing:
+        return Verdict(tag.name, "platforms", f"lacks {', '.join(sorted(map(short_platform, missing)))}")
+    if settings.min_age and not _old_enough(tag.last_updated, settings.min_age, context.now):
+        return Verdict(tag.name, "age", f"younger than min_age {_human(settings.min_age)}")
+    if (context.ref.digest or settings.wants_pins) and tag.digest is None:
+        return Verdict(tag.name, "digest", "no digest listed to pin")
+    return Verdict(tag.name, None, f"a {kind} update")
+
+
+def _same_frame(current: Version, candidate: Version) -> bool:
+    """Same prefix, numbers and build scheme: only the suffix tells them apart."""
+    return (current.prefix, len(current.numbers), current.is_date, current.build is None) == (
+        candidate.prefix, len(candidate.numbers), candidate.is_date, candidate.build is None
+    )
+
+
+def _suffix_detail(current: Version, candidate: Version) -> str:
+    theirs, ours = _suffix_text(candidate), _suffix_text(current)
+    if candidate.suffix_family == current.suffix_family and candidate.suffix_version < current.suffix_version:
+        return f"suffix {theirs} is older than {ours}"
+    return f"suffix {theirs} is not {ours}"
+
+
+def _suffix_text(version: Version) -> str:
+    return f"-{version.suffix}" if version.suffix else "(none)"
+
+
+def _old_enough(pushed: datetime | None, min_age: timedelta, now: datetime) -> bool:
+    return pushed is not None and now - pushed >= min_age
+
+
+def _held_back(verdicts: Sequence[Verdict], chosen: Verdict | None, current: Version) -> list[str]:
+    """For each check, the newest candidate it kept out that is newer than the chosen one."""
+    notes = []
+    seen: set[str] = set()
+    for verdict in verdicts:  # newest first
+        if verdict is chosen:
+            break
+        if verdict.check not in _HELD_BACK_CHECKS or verdict.check in seen:
+            continue
+        if verdict.check == "suffix":
+            version = parse_tag(verdict.tag)
+            if version is None or version.suffix_family != current.suffix_family:
+                continue  # another variant altogether (-slim vs -alpine): not held back
+            seen.add("suffix")
+            notes.append(f"{version.version_text} exists only as -{version.suffix}")
+            continue
+        seen.add(verdict.check)
+        notes.append(f"newer {verdict.tag} {verdict.detail}")
+    return notes
+
+
+def _tag_update(context: _Context, chosen: Tag) -> Update:
+    ref = context.ref
+    candidate = parse_tag(chosen.name)
+    assert candidate is not None  # only parsed tags are candidates
+    wants_digest = ref.digest is not None or context.settings.wants_pins
+    return Update(
+        from_tag=ref.tag,
+        from_digest=ref.digest,
+        to_tag=chosen.name,
+        to_digest=chosen.digest if wants_digest else None,
+        update_type=update_type(context.current, candidate),
+        platforms=normalize_platforms(chosen.platforms),
+        size=chosen.size,
+        last_updated=chosen.last_updated,
+    )
+
+
+def _digest_only(
+    ref: ImageRef, current: Tag | None, settings: Settings, required: frozenset[str], now: datetime, why: str
+) -> Decision:
+    """No newer tag: follow the current tag's digest (when pinned), or pin it (when asked)."""
+    tag_name = ref.tag or "latest"
+    if current is None:
+        return Decision(None, f"{why}; {tag_name} is not listed, so its digest is unknown")
+    if current.digest is None:
+        return Decision(None, f"{why}; no digest is listed for {tag_name}")
+    if ref.digest == current.digest:
+        return Decision(None, why)
+    kind = "digest" if ref.digest else "pin"
+    if ref.digest is None and not settings.wants_pins:
+        return Decision(None, why)
+    if kind == "digest" and "digest" not in settings.update_types:
+        return Decision(None, f"{why}; the digest of {tag_name} changed, but digest is not in update_types")
+    missing = required - normalize_platforms(current.platforms)
+    if missing:
+        lacking = ", ".join(sorted(map(short_platform, missing)))
+        return Decision(None, why, (f"the new digest of {tag_name} lacks {lacking}",))
+    if kind == "digest" and not _old_enough(current.last_updated, settings.digest_settle, now):
+        note = f"the digest of {tag_name} changed within digest_settle {_human(settings.digest_settle)}; waiting for rebuilds to settle"
+        return Decision(None, why, (note,))
+    update = Update(
+        from_tag=ref.tag,
+        from_digest=ref.digest,
+        to_tag=ref.tag,
+        to_digest=current.digest,
+        update_type=kind,
+        platforms=normalize_platforms(current.platforms),
+        size=current.size,
+        last_updated=current.last_updated,
+    )
+    reason = f"{tag_name} has a new digest" if kind == "digest" else f"pin {tag_name} to its digest"
+    return Decision(update, reason)
+
+
+def _human(duration: timedelta) -> str:
+    seconds = int(duration.total_seconds())
+    for unit, size in (("w", 604800), ("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds and seconds % size == 0:
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"

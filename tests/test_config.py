@@ -1,0 +1,136 @@
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from tagbot.config import DEFAULT_UPDATE_TYPES, Config, Settings, load_config, parse_config
+from tagbot.errors import ConfigError
+from tagbot.refs import parse_ref
+
+EXAMPLE = Path(__file__).parent.parent / "config.example.yaml"
+
+
+def test_no_file_means_defaults(tmp_path: Path):
+    assert load_config(None, directory=tmp_path) == Config()
+    assert Settings().update_types == DEFAULT_UPDATE_TYPES == {"major", "minor", "patch", "digest"}
+    assert Settings().digest_settle == timedelta(hours=6)
+
+
+@pytest.mark.parametrize("name", ["tagbot.yaml", ".tagbot.yaml", ".github/tagbot.yaml"])
+def test_found_by_name(tmp_path: Path, name: str):
+    (tmp_path / name).parent.mkdir(exist_ok=True)
+    (tmp_path / name).write_text("pin_digests: true\n")
+    config = load_config(None, directory=tmp_path)
+    assert config.path == str(tmp_path / name)
+    assert config.defaults.pin_digests is True
+
+
+def test_named_file_must_exist(tmp_path: Path):
+    with pytest.raises(ConfigError, match=r"nope.yaml: config file not found"):
+        load_config(tmp_path / "nope.yaml", directory=tmp_path)
+
+
+def test_every_setting_is_read():
+    config = parse_config(
+        """
+enabled: true
+allow: ">=1.25 <2"
+ignore: ["*-rc*", "/^1\\\\.29/"]
+update_types: [minor, patch]
+platforms: [linux/amd64, linux/arm64]
+pin_digests: yes
+min_age: 3d
+digest_settle: 1d12h
+allow_prerelease: false
+follow_suffix: true
+""",
+        name="t.yaml",
+    )
+    settings = config.defaults
+    assert settings.allow is not None and (1, 30) in settings.allow and (2, 0) not in settings.allow
+    assert settings.ignores("1.28.0-rc1") and settings.ignores("1.29.3") and not settings.ignores("1.28.0")
+    assert settings.update_types == {"minor", "patch"}
+    assert settings.platforms == {"linux/amd64", "linux/arm64/v8"}
+    assert settings.pin_digests and settings.wants_pins and settings.follow_suffix
+    assert (settings.min_age, settings.digest_settle) == (timedelta(days=3), timedelta(hours=36))
+
+
+def test_rules_merge_over_defaults_in_file_order_later_keys_win():
+    config = parse_config(
+        """
+platforms: [linux/amd64, linux/arm64]
+rules:
+  - match: postgres
+    allow: "^16"
+  - match: ["bitnami/*", "grafana/*"]
+    update_types: [minor, patch]
+  - match: "*postgres*"
+    allow: "^17"
+    min_age: 12h
+  - match: ghcr.io/org/*
+    enabled: false
+""",
+        name="t.yaml",
+    )
+    postgres = config.settings_for(parse_ref("docker.io/library/postgres:16.4"))
+    assert postgres.allow is not None and postgres.allow.text == "^17"
+    assert postgres.min_age == timedelta(hours=12)
+    assert postgres.platforms == {"linux/amd64", "linux/arm64/v8"}
+    bitnami = config.settings_for(parse_ref("bitnami/postgresql:16.2.0-debian-12-r3"))
+    assert bitnami.update_types == {"minor", "patch"} and bitnami.allow.text == "^17"
+    assert config.settings_for(parse_ref("ghcr.io/org/app:1")).enabled is False
+    assert config.settings_for(parse_ref("ghcr.io/other/app:1")).enabled is True
+    assert config.settings_for(parse_ref("nginx")) == config.defaults
+    assert [rule.line for rule in config.rules] == [4, 6, 8, 11]
+
+
+@pytest.mark.parametrize("written", ["nginx", "library/nginx", "docker.io/library/nginx", "index.docker.io/nginx"])
+@pytest.mark.parametrize("pattern", ["nginx", "library/nginx", "docker.io/library/nginx", "NGINX", "ngin*"])
+def test_any_spelling_of_a_hub_image_matches(written, pattern):
+    config = parse_config(f"rules:\n  - match: {pattern}\n    enabled: false\n", name="t.yaml")
+    assert config.settings_for(parse_ref(written)).enabled is False
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("update_types: [minr]\n", 't.yaml:1: update_types: unknown value "minr" (known: major, minor, patch, digest, pin)'),
+        ("\n\nupdate_types: minr\n", 't.yaml:3: update_types: unknown value "minr"'),
+        ("pin_digest: true\n", "t.yaml:1: pin_digest: unknown setting (known: "),
+        ("enabled: maybe\n", "t.yaml:1: enabled: expected true or false, got 'maybe'"),
+        ("min_age: 3 days\n", "t.yaml:1: min_age: expected a duration such as 3d, 12h or 30m, got '3 days'"),
+        ("allow: '^1.x.2'\n", "t.yaml:1: allow: cannot read '^1.x.2'"),
+        ("allow: [1]\n", "t.yaml:1: allow: expected a version range"),
+        ("ignore: ['/(/']\n", "t.yaml:1: ignore: bad regular expression '/(/'"),
+        ("platforms: [linux]\n", 't.yaml:1: platforms: "linux" is not a platform'),
+        ("platforms: []\n", "t.yaml:1: platforms: expected a string or a list of strings"),
+        ("- a\n", "t.yaml:1: the config: expected a mapping of settings"),
+        ("rules: {match: x}\n", "t.yaml:1: rules: expected a list of rules"),
+        ("rules:\n  - allow: '^1'\n", "t.yaml:2: rules[0]: a rule needs match:"),
+        ("rules:\n  - match: x\n  - match: y\n    enabled: 3\n", "t.yaml:4: rules[1].enabled: expected true or false"),
+        ("rules:\n  - match: [x, 3]\n", "t.yaml:2: rules[0].match: expected a string or a list of strings"),
+        ("rules:\n  - match: x\n    rules: []\n", "t.yaml:3: rules[0].rules: unknown setting"),
+        ("a: [\n", "t.yaml:2: invalid YAML: "),
+    ],
+)
+def test_errors_name_file_line_and_setting(text, message):
+    with pytest.raises(ConfigError) as raised:
+        parse_config(text, name="t.yaml")
+    assert str(raised.value).startswith(message)
+    assert "\n" not in str(raised.value)
+
+
+def test_empty_file_and_empty_rules_are_defaults():
+    assert parse_config("", name="t.yaml").defaults == Settings()
+    assert parse_config("rules:\n", name="t.yaml").rules == ()
+
+
+def test_the_example_config_is_valid_and_documents_every_setting():
+    text = EXAMPLE.read_text()
+    config = parse_config(text, name=str(EXAMPLE))
+    assert config.rules
+    for key in ("enabled", "allow", "ignore", "update_types", "platforms", "pin_digests", "min_age",
+                "digest_settle", "allow_prerelease", "follow_suffix", "rules", "match"):
+        assert f"{key}:" in text, key

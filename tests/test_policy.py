@@ -1,0 +1,260 @@
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from functools import cache
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tagbot.config import Settings, parse_config
+from tagbot.policy import decide
+from tagbot.refs import parse_ref
+from tagbot.sources.model import Tag
+from tagbot.versioning import compatible, order_key, parse_tag
+from tests.helpers import load_tags
+
+NOW = datetime(2026, 8, 22, 6, tzinfo=timezone.utc)  # when the fixtures were recorded
+OLD = "sha256:" + "0" * 64
+ARM = frozenset({"linux/amd64", "linux/arm64"})
+
+
+@cache
+def tags_of(repository: str) -> tuple[Tag, ...]:
+    return tuple(load_tags(repository))
+
+
+def digest_of(repository: str, tag: str) -> str:
+    return next(t.digest for t in tags_of(repository) if t.name == tag)
+
+
+def run(text: str, config: str = "", **options):
+    ref = parse_ref(text)
+    return decide(ref, tags_of(ref.repository), parse_config(config, name="t.yaml").defaults, now=NOW, **options)
+
+
+@pytest.mark.parametrize(
+    ("text", "config", "to_tag", "kind", "reason", "held_back"),
+    [
+        # The variant stays: -alpine never moves to a Debian tag.
+        ("nginx:1.27.3-alpine", "", "1.31.4-alpine", "minor", "1.27.3-alpine -> 1.31.4-alpine (minor)", ()),
+        # Two numbers stay two: 1.27 moves to 1.31, never to 1.31.4.
+        ("nginx:1.27", "platforms: [linux/amd64, linux/arm64]", "1.31", "minor", "1.27 -> 1.31 (minor)", ()),
+        # Never lose an architecture: nginx 1.27 ran on mips64le, later ones do not.
+        ("nginx:1.27", "", None, None, "newer 1.31 lacks linux/mips64le", ("newer 1.31 lacks linux/mips64le",)),
+        # The suffix version stays, and the user is told what exists only under a newer one.
+        ("node:20.10.0-alpine3.18", "", "22.2.0-alpine3.18", "major", "20.10.0-alpine3.18 -> 22.2.0-alpine3.18 (major)",
+         ("26.7.0 exists only as -alpine3.24",)),
+        ("node:20.10.0-alpine3.18", "follow_suffix: true", "22.5.1-alpine3.20", "major",
+         "20.10.0-alpine3.18 -> 22.5.1-alpine3.20 (major)",
+         ("newer 26.7.0-alpine3.24 lacks linux/arm/v6, linux/arm/v7, linux/ppc64le, linux/s390x",)),
+        ("node:20.10.0-alpine3.18", "follow_suffix: true\nplatforms: [linux/amd64, linux/arm64]", "26.7.0-alpine3.24",
+         "major", "20.10.0-alpine3.18 -> 26.7.0-alpine3.24 (major)", ()),
+        ("postgres:16.4", "allow: '^16'\nplatforms: [linux/amd64, linux/arm64]", "16.15", "minor", "16.4 -> 16.15 (minor)",
+         ("newer 18.6 outside allow ^16",)),
+        ("postgres:16.4-bookworm", "allow: '^19'", None, None, "newer 18.6-bookworm outside allow ^19",
+         ("newer 18.6-bookworm outside allow ^19",)),
+        ("postgres:18.6-bookworm", "", None, None, "already newest", ()),
+        # A bitnami revision is part of the version; the suffix debian-12 stays.
+        ("bitnami/postgresql:16.2.0-debian-12-r3", "update_types: [minor, patch]", "16.10.0-debian-12-r4", "minor",
+         "16.2.0-debian-12-r3 -> 16.10.0-debian-12-r4 (minor)",
+         ("newer 17.6.0-debian-12-r3 a major update, not in update_types",)),
+        ("python:3.13.1", "ignore: ['3.14.*']", "3.13.15", "patch", "3.13.1 -> 3.13.15 (patch)",
+         ("newer 3.14.7 matches ignore",)),
+        ("python:3.13.1", "ignore: ['/^3\\.1[45]/']", "3.13.15", "patch", "3.13.1 -> 3.13.15 (patch)",
+         ("newer 3.14.7 matches ignore",)),
+        # Releases never move to pre-releases; pre-releases move to their release, not the next rc.
+        ("python:3.13.1", "", "3.14.7", "minor", "3.13.1 -> 3.14.7 (minor)", ()),
+        ("python:3.14.0rc1", "", "3.14.7", "patch", "3.14.0rc1 -> 3.14.7 (patch)", ()),
+        ("python:3.14.0rc1", "allow_prerelease: true", "3.15.0rc1", "minor", "3.14.0rc1 -> 3.15.0rc1 (minor)", ()),
+        ("nginx:1.31.3-alpine", "min_age: 1w", None, None, "newer 1.31.4-alpine younger than min_age 1w",
+         ("newer 1.31.4-alpine younger than min_age 1w",)),
+        ("eclipse-temurin:21.0.4_7-jdk", "allow: '^21'", "21.0.10_7-jdk", "patch", "21.0.4_7-jdk -> 21.0.10_7-jdk (patch)",
+         ("newer 26.0.2_10-jdk outside allow ^21", "newer 21.0.12_8-jdk lacks linux/riscv64")),
+        ("eclipse-temurin:8u412-b08-jre", "", "8u492-b09-jre", "minor", "8u412-b08-jre -> 8u492-b09-jre (minor)",
+         ("newer 8u502-b07-jre lacks linux/arm/v7",)),
+        ("traefik:v3.1.2", "", "v3.7.11", "minor", "v3.1.2 -> v3.7.11 (minor)", ()),
+        ("traefik:3.1.2", "", "3.7.11", "minor", "3.1.2 -> 3.7.11 (minor)", ()),
+        ("ubuntu:jammy-20240227", "", "jammy-20260810", "patch", "jammy-20240227 -> jammy-20260810 (patch)", ()),
+        ("alpine:3.19", "", "3.24", "minor", "3.19 -> 3.24 (minor)", ()),
+        ("alpine:3.24.1", "", None, None, "already newest", ()),
+        ("redis:7.2.5", "allow: ~7.2", "7.2.14", "patch", "7.2.5 -> 7.2.14 (patch)",
+         ("newer 8.10.1 outside allow ~7.2", "newer 7.2.16 lacks linux/arm/v5, linux/mips64le, linux/s390x")),
+        ("prom/prometheus:v3.5.0", "update_types: [patch]", "v3.5.5", "patch", "v3.5.0 -> v3.5.5 (patch)",
+         ("newer v3.14.0 a minor update, not in update_types",)),
+        ("nginx:1.27.3", "enabled: false", None, None, "disabled by config", ()),
+        ("nginx:latest", "", None, None, "latest is a floating tag", ()),
+        ("acmecorp/edge-relay:sha-f6037b5", "", None, None, "sha-f6037b5 is a floating tag", ()),
+    ],
+)
+def test_decisions_on_real_tag_lists(text, config, to_tag, kind, reason, held_back):
+    decision = run(text, config)
+    update = decision.update
+    assert (update.to_tag if update else None, update.update_type if update else None) == (to_tag, kind)
+    assert decision.reason == reason
+    assert decision.held_back == held_back
+    if update:
+        chosen = next(t for t in tags_of(parse_ref(text).repository) if t.name == to_tag)
+        assert (update.size, update.last_updated, update.to_digest) == (chosen.size, chosen.last_updated, None)
+
+
+def test_a_pinned_digest_follows_the_chosen_tag():
+    update = run(f"nginx:1.27.3-alpine@{OLD}").update
+    assert (update.from_digest, update.to_tag, update.to_digest) == (OLD, "1.31.4-alpine", digest_of("library/nginx", "1.31.4-alpine"))
+
+
+def test_digest_update_when_the_tag_stays():
+    decision = run(f"nginx:1.31.4-alpine@{OLD}")
+    assert (decision.update.update_type, decision.update.to_tag) == ("digest", "1.31.4-alpine")
+    assert decision.update.to_digest == digest_of("library/nginx", "1.31.4-alpine")
+    assert decision.reason == "1.31.4-alpine has a new digest"
+
+
+def test_digest_churn_waits_for_the_settle_time():
+    # nginx 1.31.4-alpine was last pushed 2.4 days before NOW.
+    assert run(f"nginx:1.31.4-alpine@{OLD}", "digest_settle: 2d").update is not None
+    decision = run(f"nginx:1.31.4-alpine@{OLD}", "digest_settle: 3d")
+    assert decision.update is None
+    assert decision.held_back == (
+        "the digest of 1.31.4-alpine changed within digest_settle 3d; waiting for rebuilds to settle",
+    )
+
+
+def test_digest_updates_can_be_turned_off():
+    decision = run(f"nginx:1.31.4-alpine@{OLD}", "update_types: [major, minor, patch]")
+    assert decision.update is None
+    assert decision.reason == "already newest; the digest of 1.31.4-alpine changed, but digest is not in update_types"
+
+
+def test_a_digest_only_reference_follows_latest():
+    update = run(f"nginx@{OLD}").update
+    assert (update.from_tag, update.to_tag, update.update_type) == (None, None, "digest")
+    assert update.to_digest == digest_of("library/nginx", "latest")
+
+
+def test_pin_adds_the_digest_of_the_current_tag():
+    for config in ("pin_digests: true", "update_types: [pin]"):
+        update = run("nginx:1.31.4-alpine", config).update
+        assert (update.update_type, update.to_tag, update.to_digest) == (
+            "pin", "1.31.4-alpine", digest_of("library/nginx", "1.31.4-alpine"),
+        )
+    assert run("nginx:1.31.4-alpine").update is None  # no pins unless asked
+
+
+def test_pin_with_a_bump_carries_the_new_digest():
+    update = run("nginx:1.27.3-alpine", "pin_digests: true").update
+    assert (update.update_type, update.to_digest) == ("minor", digest_of("library/nginx", "1.31.4-alpine"))
+
+
+def test_the_references_own_platform_is_required():
+    assert run("node:22.1.0-alpine", "platforms: [linux/amd64]").update.to_tag == "26.7.0-alpine"
+    decision = run("node:22.1.0-alpine", "platforms: [linux/amd64]", platform="linux/s390x")
+    assert decision.update.to_tag == "25.9.0-alpine"
+    assert decision.held_back == ("newer 26.7.0-alpine lacks linux/s390x",)
+
+
+def test_platforms_come_from_the_current_tag_and_say_so():
+    assert run("nginx:1.27.3-alpine").platforms_from == "the current tag 1.27.3-alpine"
+    assert run("nginx:1.27", "platforms: linux/amd64").platforms_from == "config"
+    decision = run("nginx:1.27.99")
+    assert decision.platforms_from == "none (the current tag is not listed)"
+    assert decision.update.to_tag == "1.31.4"
+
+
+def test_only_the_newest_100_tags_searched_is_said():
+    ref = parse_ref("nginx:1.10.0")
+    newest = tags_of("library/nginx")[:100]
+    decision = decide(ref, newest, Settings(), now=NOW, complete=False)
+    assert decision.held_back[0] == "1.10.0 is not among the newest 100 tags; only those were searched"
+    ref = parse_ref("nginx:1.28.0-alpine3.23-slim")  # 1.28.1-alpine3.23-slim exists, further down the list
+    decision = decide(ref, newest, Settings(), now=NOW, complete=False)
+    assert decision.update is None
+    assert decision.held_back == (
+        "1.28.0-alpine3.23-slim is not among the newest 100 tags; only those were searched",
+        "1.31.4 exists only as -alpine3.24-slim",
+        "no tag shaped like 1.28.0-alpine3.23-slim among the newest 100 tags; only those were searched",
+    )
+
+
+def test_verdicts_explain_every_newer_candidate():
+    verdicts = run("postgres:16.4", "allow: '^16'\nplatforms: [linux/amd64, linux/arm64]").verdicts
+    by_tag = {v.tag: (v.check, v.detail) for v in verdicts}
+    assert by_tag["18.6"] == ("allow", "outside allow ^16")
+    assert by_tag["16.15"] == (None, "a minor update")
+    assert by_tag["16.15-alpine"][0] == "suffix"
+    assert by_tag["18rc1"][0] == "shape"
+    assert by_tag["17.0"][0] == "allow"
+    assert all(parse_tag(v.tag) is not None for v in verdicts)
+
+
+def tag(name: str, platforms: set[str], digest: str | None = "sha256:" + "1" * 64, age: timedelta = timedelta(days=30)):
+    return Tag(name=name, digest=digest, platforms=frozenset(platforms), size=1, last_updated=NOW - age)
+
+
+def test_attestations_are_not_platforms():
+    tags = [tag("1.1", {"linux/amd64", "linux/arm64/v8"}), tag("1.0", {"linux/amd64", "linux/arm64", "unknown/unknown"})]
+    assert decide(parse_ref("a:1.0"), tags, Settings(), now=NOW).update.to_tag == "1.1"
+
+
+def test_a_pinned_reference_never_loses_its_digest():
+    tags = [tag("1.1", {"linux/amd64"}, digest=None), tag("1.0", {"linux/amd64"})]
+    decision = decide(parse_ref(f"a:1.0@{OLD}"), tags, Settings(), now=NOW)
+    assert decision.update.update_type == "digest"
+    assert decision.held_back == ("newer 1.1 no digest listed to pin",)
+
+
+def test_an_older_suffix_version_is_never_taken():
+    tags = [tag("2.0-alpine3.17", {"linux/amd64"}), tag("1.0-alpine3.18", {"linux/amd64"})]
+    decision = decide(parse_ref("a:1.0-alpine3.18"), tags, Settings(follow_suffix=True), now=NOW)
+    assert decision.update is None
+    assert decision.verdicts[0].detail == "suffix -alpine3.17 is older than -alpine3.18"
+
+
+def test_among_equal_versions_the_newest_suffix_wins():
+    tags = [tag(name, {"linux/amd64"}) for name in ("1.1-alpine3.19", "1.1-alpine3.21", "1.1-alpine3.20", "1.0-alpine3.18")]
+    decision = decide(parse_ref("a:1.0-alpine3.18"), tags, Settings(follow_suffix=True), now=NOW)
+    assert decision.update.to_tag == "1.1-alpine3.21"
+
+
+def test_unknown_age_never_passes_min_age():
+    tags = [Tag("1.1", platforms=frozenset({"linux/amd64"})), tag("1.0", {"linux/amd64"})]
+    decision = decide(parse_ref("a:1.0"), tags, Settings(min_age=timedelta(days=1)), now=NOW)
+    assert decision.update is None
+
+
+# Decisions never propose an incompatible or an older tag, whatever the list and the rules.
+NAMES = st.sampled_from(
+    ["1.0", "1.1", "1.2", "2.0", "1.0.1", "1.1.0", "1.1-alpine", "1.2-alpine3.19", "1.2-alpine3.20", "1.0-alpine3.19",
+     "v1.3", "1.3rc1", "1.2-rc.2", "latest", "20240101", "20250101", "1.1_2", "1.1_3", "2.0-slim"]
+)
+PLATFORMS = st.sets(st.sampled_from(["linux/amd64", "linux/arm64", "linux/arm64/v8", "linux/arm/v7", "unknown/unknown"]))
+TAG_LISTS = st.lists(
+    st.builds(tag, NAMES, PLATFORMS, st.sampled_from(["sha256:" + "1" * 64, "sha256:" + "2" * 64, None]),
+              st.sampled_from([timedelta(hours=1), timedelta(days=10)])),
+    unique_by=lambda t: t.name, max_size=12,
+)
+SETTINGS = st.builds(
+    Settings, follow_suffix=st.booleans(), allow_prerelease=st.booleans(), pin_digests=st.booleans(),
+    min_age=st.sampled_from([timedelta(0), timedelta(days=1)]),
+    update_types=st.sampled_from([frozenset({"major", "minor", "patch", "digest"}), frozenset({"patch"})]),
+)
+
+
+@settings(max_examples=500)
+@given(st.data(), st.booleans(), TAG_LISTS, SETTINGS)
+def test_never_an_incompatible_or_older_tag(data, pinned, tags, rules):
+    # Mostly a tag from the list, as in real use; sometimes one the list lacks.
+    listed = [t.name for t in tags]
+    current_name = data.draw(st.sampled_from(listed) if listed and data.draw(st.booleans()) else NAMES)
+    ref = parse_ref(f"a:{current_name}" + (f"@{OLD}" if pinned else ""))
+    decision = decide(ref, tags, rules, now=NOW)
+    update = decision.update
+    if update is None or update.to_tag == ref.tag:
+        return
+    current, chosen = parse_tag(current_name), parse_tag(update.to_tag)
+    assert current is not None and chosen is not None
+    assert compatible(current, chosen, follow_suffix=rules.follow_suffix)
+    assert order_key(chosen) > order_key(current)
+    assert update.update_type in rules.update_types
+    if pinned:
+        assert update.to_digest is not None
