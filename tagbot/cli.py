@@ -3,19 +3,38 @@
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import sys
 import traceback
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path
 
-from tagbot import __version__
-from tagbot.errors import TagbotError
-from tagbot.report import print_scan
-from tagbot.scan import scan_paths
+import httpx
 
+from tagbot import __version__
+from tagbot.config import Config, load_config
+from tagbot.errors import ConfigError, InvalidReference, TagbotError
+from tagbot.lookup import Lookups, look_up
+from tagbot.pipeline import Failure, Plan, file_changes, plan_updates
+from tagbot.policy import decide
+from tagbot.progress import ProgressBar
+from tagbot.refs import ImageRef, parse_ref
+from tagbot.report import calls_summary, check_lines, explain_text, print_plan, print_scan
+from tagbot.rewrite import FileChange, write_change
+from tagbot.scan import ScanResult, scan_paths
+from tagbot.sources.cache import TagCache, default_cache_dir
+from tagbot.sources.http import Calls, Fetcher, RateLimiter
+from tagbot.sources.tagsapi import DEFAULT_API_URL, KEY_ENV, URL_ENV, TagsAPI
+
+EXIT_UPDATES = 1
+EXIT_ERRORS = 2
 EXIT_BUG = 3
 EXIT_INTERRUPTED = 130
+HTTP_TIMEOUT = 15.0  # seconds per request; retries follow a time-out
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -46,6 +65,21 @@ def _parser() -> argparse.ArgumentParser:
     scan = commands.add_parser("scan", help="list every image reference with its place")
     _add_paths_options(scan)
     scan.add_argument("--format", choices=("table", "json"), default="table")
+
+    update = commands.add_parser("update", help="rewrite outdated tags and digests (or show them: --dry-run)")
+    _add_paths_options(update)
+    _add_lookup_options(update)
+    update.add_argument("--dry-run", action="store_true", help="show what would change; write nothing")
+    update.add_argument("--format", choices=("table", "json", "diff"), default="table")
+
+    check = commands.add_parser("check", help="exit 1 when updates are available (for CI and pre-commit)")
+    _add_paths_options(check)
+    _add_lookup_options(check)
+
+    explain = commands.add_parser("explain", help="why an image is (not) updated, step by step")
+    explain.add_argument("image", metavar="IMAGE[:TAG]")
+    explain.add_argument("--platform", help="a platform the reference itself asks for, as in FROM --platform=")
+    _add_lookup_options(explain)
     return parser
 
 
@@ -57,18 +91,153 @@ def _add_paths_options(parser: argparse.ArgumentParser) -> None:
                         help="skip files matching GLOB (repeatable)")
 
 
+def _add_lookup_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--config", type=Path, help="the config file (default: tagbot.yaml, .tagbot.yaml, .github/tagbot.yaml)")
+    parser.add_argument("--api-url", help=f"the tags API (default: ${URL_ENV}, the config's api_url, or {DEFAULT_API_URL})")
+    parser.add_argument("--cache-dir", type=Path, help=f"where lookups are cached (default: {default_cache_dir()})")
+    cache = parser.add_mutually_exclusive_group()
+    cache.add_argument("--no-cache", action="store_true", help="neither read nor write the lookup cache")
+    cache.add_argument("--offline", action="store_true", help="use the cache only; make no API call")
+
+
 def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "scan":
         return _cmd_scan(paths=args.paths, include=args.include, exclude=args.exclude, fmt=args.format)
+    options = _LookupOptions(args.config, args.api_url, args.cache_dir, args.no_cache, args.offline)
+    if args.command == "update":
+        return _cmd_update(options, paths=args.paths, include=args.include, exclude=args.exclude,
+                           dry_run=args.dry_run, fmt=args.format)
+    if args.command == "check":
+        return _cmd_check(options, paths=args.paths, include=args.include, exclude=args.exclude)
+    if args.command == "explain":
+        return _cmd_explain(options, image_text=args.image, platform=args.platform)
     raise AssertionError(f"unhandled command {args.command}")
 
 
 def _cmd_scan(*, paths: Sequence[Path], include: Sequence[str], exclude: Sequence[str], fmt: str) -> int:
+    result = _scan(paths, include, exclude)
+    print_scan(result, fmt)
+    _print_errors(result)
+    return EXIT_ERRORS if result.errors else 0
+
+
+def _cmd_update(options: _LookupOptions, *, paths: Sequence[Path], include: Sequence[str], exclude: Sequence[str],
+                dry_run: bool, fmt: str) -> int:
+    result = _scan(paths, include, exclude)
+    with _session(options) as session:
+        plan = session.plan(result)
+    changes, failures = file_changes(plan.updates, Path.cwd())
+    if not dry_run:
+        changes, failures = _write(changes, failures)
+    print_plan(plan, session.calls, fmt, changes=changes, rewrite_errors=failures)
+    if fmt == "diff":
+        print(f"tagbot: {calls_summary(session.calls)}", file=sys.stderr)
+    if not dry_run and changes:
+        print(f"tagbot: wrote {len(changes)} file{'s' if len(changes) != 1 else ''}", file=sys.stderr)
+    _print_errors(result, plan, failures)
+    return EXIT_ERRORS if (result.errors or plan.errors or failures) else 0
+
+
+def _cmd_check(options: _LookupOptions, *, paths: Sequence[Path], include: Sequence[str], exclude: Sequence[str]) -> int:
+    result = _scan(paths, include, exclude)
+    with _session(options) as session:
+        plan = session.plan(result)
+    print(check_lines(plan), end="")
+    print(f"tagbot: {len(plan.updates)} update(s) available; {calls_summary(session.calls)}", file=sys.stderr)
+    _print_errors(result, plan)
+    if result.errors or plan.errors:
+        return EXIT_ERRORS
+    return EXIT_UPDATES if plan.updates else 0
+
+
+def _cmd_explain(options: _LookupOptions, *, image_text: str, platform: str | None) -> int:
+    try:
+        image = parse_ref(image_text)
+    except InvalidReference as e:
+        raise ConfigError(str(e)) from None
+    with _session(options) as session:
+        lookups = session.look_up([image])
+    if image.name in lookups.errors:
+        raise lookups.errors[image.name]
+    if image.name in lookups.uncovered:
+        raise ConfigError(f"no tag source covers {image.registry} yet")
+    tags = lookups.tags[image.name]
+    config = session.config
+    decision = decide(image, tags.tags, config.settings_for(image), now=_now(), platform=platform, complete=tags.complete)
+    rule_lines = [rule.line for rule in config.rules if rule.matches(image)]
+    print(explain_text(image, decision, tags, config.path, rule_lines), end="")
+    print(f"tagbot: {calls_summary(session.calls)}", file=sys.stderr)
+    return 0
+
+
+def _scan(paths: Sequence[Path], include: Sequence[str], exclude: Sequence[str]) -> ScanResult:
     for path in paths:
         if not path.exists():
             raise TagbotError(f"{path}: no such file or directory")
-    result = scan_paths(paths, base=Path.cwd(), include=include, exclude=exclude)
-    print_scan(result, fmt)
+    return scan_paths(paths, base=Path.cwd(), include=include, exclude=exclude)
+
+
+def _write(changes: list[FileChange], failures: list[Failure]) -> tuple[list[FileChange], list[Failure]]:
+    written = []
+    for change in changes:
+        try:
+            write_change(change)
+        except TagbotError as e:
+            failures.append(Failure(change.file, str(e)))
+        else:
+            written.append(change)
+    return written, failures
+
+
+def _print_errors(result: ScanResult, plan: Plan | None = None, failures: Sequence[Failure] = ()) -> None:
     for error in result.errors:
         print(f"tagbot: error: {error}", file=sys.stderr)
-    return 2 if result.errors else 0
+    for failure in (*(plan.errors if plan else ()), *failures):
+        print(f"tagbot: error: {failure.subject}: {failure.message}", file=sys.stderr)
+
+
+@dataclass(frozen=True)
+class _LookupOptions:
+    config: Path | None
+    api_url: str | None
+    cache_dir: Path | None
+    no_cache: bool
+    offline: bool
+
+
+@dataclass
+class _Session:
+    config: Config
+    source: TagsAPI
+    calls: Calls
+    cache: TagCache | None
+    offline: bool
+
+    def look_up(self, images: Sequence[ImageRef]) -> Lookups:
+        progress = ProgressBar()
+        try:
+            workers = max(1, min(16, math.ceil(self.config.run.rate_limit)))
+            return look_up(images, source=self.source, calls=self.calls, cache=self.cache,
+                           offline=self.offline, workers=workers, progress=progress)
+        finally:
+            progress.close()
+
+    def plan(self, result: ScanResult) -> Plan:
+        images = [r.found.image for r in result.references if r.found.image is not None]
+        return plan_updates(result.references, self.look_up(images), self.config, now=_now())
+
+
+@contextmanager
+def _session(options: _LookupOptions) -> Iterator[_Session]:
+    config = load_config(options.config, directory=Path())
+    api_url = options.api_url or os.environ.get(URL_ENV) or config.run.api_url or DEFAULT_API_URL
+    calls = Calls(config.run.max_calls)
+    cache = None if options.no_cache else TagCache(options.cache_dir or default_cache_dir(), config.run.cache_ttl)
+    with httpx.Client(timeout=HTTP_TIMEOUT) as client:
+        fetcher = Fetcher(client, limiter=RateLimiter(config.run.rate_limit), calls=calls)
+        source = TagsAPI(fetcher, base_url=api_url, key=os.environ.get(KEY_ENV))
+        yield _Session(config, source, calls, cache, options.offline)
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)

@@ -57,6 +57,16 @@ class Settings:
 
 
 @dataclass(frozen=True)
+class RunSettings:
+    """Settings for the whole run, only at the top level of the file."""
+
+    api_url: str | None = None  # None: --api-url, $TAGBOT_API_URL, or the default
+    rate_limit: float = 2.0  # requests per second: the free plan's
+    max_calls: int | None = None  # network calls per run at most
+    cache_ttl: timedelta = timedelta(hours=1)
+
+
+@dataclass(frozen=True)
 class Rule:
     patterns: tuple[str, ...]
     overrides: tuple[tuple[str, Any], ...]  # (Settings field, value), checked on load
@@ -72,6 +82,7 @@ class Config:
     path: str | None = None
     defaults: Settings = field(default_factory=Settings)
     rules: tuple[Rule, ...] = ()
+    run: RunSettings = field(default_factory=RunSettings)
 
     def settings_for(self, image: ImageRef) -> Settings:
         """The defaults with every matching rule merged over them in file order."""
@@ -122,9 +133,15 @@ def parse_config(text: str, *, name: str) -> Config:
     reader = _Reader(name)
     top = reader.mapping(root, "the config")
     rules_node = top.pop("rules", None)
-    overrides = reader.settings(top, prefix="")
+    run = reader.settings({k: v for k, v in top.items() if k in _RUN_SETTINGS}, prefix="", known=_RUN_SETTINGS)
+    overrides = reader.settings({k: v for k, v in top.items() if k not in _RUN_SETTINGS}, prefix="")
     rules = reader.rules(rules_node[1]) if rules_node and rules_node[1].tag != _NULL else ()
-    return Config(path=name, defaults=replace(Settings(), **dict(overrides)), rules=rules)
+    return Config(
+        path=name,
+        defaults=replace(Settings(), **dict(overrides)),
+        rules=rules,
+        run=replace(RunSettings(), **dict(run)),
+    )
 
 
 class _Reader:
@@ -150,12 +167,18 @@ class _Reader:
     def value(self, node: yaml.Node) -> Any:
         return self._loader.construct_object(node, deep=True)
 
-    def settings(self, items: dict[str, tuple[yaml.Node, yaml.Node]], *, prefix: str) -> tuple[tuple[str, Any], ...]:
+    def settings(
+        self, items: dict[str, tuple[yaml.Node, yaml.Node]], *, prefix: str, known: dict[str, _Check] | None = None
+    ) -> tuple[tuple[str, Any], ...]:
+        known = known or _SETTINGS
         out = []
         for key, (key_node, value_node) in items.items():
-            check = _SETTINGS.get(key)
+            check = known.get(key)
+            if check is None and key in _RUN_SETTINGS:
+                raise self.fail(key_node, prefix + key, "only allowed at the top level, not in a rule")
             if check is None:
-                raise self.fail(key_node, prefix + key, f"unknown setting (known: {', '.join(sorted(_SETTINGS))})")
+                names = sorted(_SETTINGS) + ([] if prefix else sorted([*_RUN_SETTINGS, "rules"]))
+                raise self.fail(key_node, prefix + key, f"unknown setting (known: {', '.join(names)})")
             try:
                 out.append((key, check(self.value(value_node))))
             except ValueError as e:
@@ -246,7 +269,31 @@ def _platforms(value: Any) -> frozenset[str]:
     return frozenset(platforms)
 
 
-_SETTINGS: dict[str, Callable[[Any], Any]] = {
+def _url(value: Any) -> str:
+    if not isinstance(value, str) or not value.startswith(("http://", "https://")):
+        raise ValueError("expected an http:// or https:// URL")
+    return value
+
+
+def _positive(kind: type) -> Callable[[Any], Any]:
+    def check(value: Any) -> Any:
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0 or kind(value) != value:
+            raise ValueError(f"expected a positive {'whole ' if kind is int else ''}number, got {value!r}")
+        return kind(value)
+
+    return check
+
+
+_Check = Callable[[Any], Any]
+
+_RUN_SETTINGS: dict[str, _Check] = {
+    "api_url": _url,
+    "rate_limit": _positive(float),
+    "max_calls": _positive(int),
+    "cache_ttl": _duration,
+}
+
+_SETTINGS: dict[str, _Check] = {
     "enabled": _bool,
     "allow": _range,
     "ignore": _ignore,

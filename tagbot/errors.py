@@ -1,6 +1,10 @@
 """Every error tagbot expects, in one tree; `cli.main` catches them once.
 
-TagbotError > ConfigError, InvalidReference, ScanError
+TagbotError > ConfigError, InvalidReference, ScanError, RewriteError,
+              SourceError > AuthError, NotFound, RateLimited, SourceUnavailable, BadResponse
+
+A `SourceError` about one image becomes a line in the report and the run goes on; an
+`AuthError` ends the run, since every other lookup would fail the same way.
 """
 
 from __future__ import annotations
@@ -34,3 +38,35 @@ class ScanError(TagbotError):
         self.file = file
         self.line = line
         self.problem = problem
+
+
+class RewriteError(TagbotError):
+    """An edit that cannot be made safely; the file it names is left untouched."""
+
+
+class SourceError(TagbotError):
+    """A lookup that failed; str(e) says why without naming any secret."""
+
+
+class AuthError(SourceError):
+    """The key or token was missing or rejected: every lookup would fail, so the run stops."""
+
+
+class NotFound(SourceError):
+    """The source does not know the image."""
+
+
+class RateLimited(SourceError):
+    """Still told to slow down after every retry; `retry_after` is the last wait asked, in seconds."""
+
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class SourceUnavailable(SourceError):
+    """Server errors, time-outs, refused connections, an exhausted call budget, or offline."""
+
+
+class BadResponse(SourceError):
+    """An answer that is not the shape the source promises."""

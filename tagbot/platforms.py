@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from functools import lru_cache
 
 # Attestation manifests sit in image indexes as `unknown/unknown`: they run nowhere.
 ATTESTATION = "unknown/unknown"
@@ -27,7 +27,9 @@ def normalize_platform(platform: str) -> str | None:
     return None if f"{os_name}/{arch}" == ATTESTATION else normal
 
 
-def normalize_platforms(platforms: Iterable[str]) -> frozenset[str]:
+@lru_cache(maxsize=4096)
+def normalize_platforms(platforms: frozenset[str]) -> frozenset[str]:
+    """Cached: the tags of one build share one platform set, and every decision reads them."""
     return frozenset(p for p in map(normalize_platform, platforms) if p is not None)
 
 

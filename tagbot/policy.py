@@ -100,7 +100,8 @@ def decide(
         reason = f"{tag_name} -> {chosen.name} ({update.update_type})"
         return Decision(update, reason, tuple(notes), verdicts, platforms_from)
 
-    decision = _digest_only(ref, current_tag, settings, required, now, held_back[0] if held_back else "already newest")
+    nothing_newer = "already newest" if complete else f"nothing newer among the newest {len(tags)} tags searched"
+    decision = _digest_only(ref, current_tag, settings, required, now, held_back[0] if held_back else nothing_newer)
     return replace(
         decision, held_back=(*notes, *decision.held_back), verdicts=verdicts, platforms_from=platforms_from
     )

@@ -7,8 +7,16 @@ import sys
 from collections.abc import Sequence
 from typing import Any, TextIO
 
+from tagbot.pipeline import Failure, Plan, PlannedUpdate
+from tagbot.platforms import short_platform
+from tagbot.policy import Decision
+from tagbot.refs import ImageRef
+from tagbot.rewrite import FileChange
 from tagbot.scan import ScanResult
 from tagbot.scan.model import Reference
+from tagbot.sources.http import Calls
+from tagbot.sources.model import TagList
+from tagbot.versioning import parse_tag
 
 SHORT_DIGEST = 12  # hex digits shown in tables, as `docker images` does
 
@@ -73,3 +81,120 @@ def _aligned(rows: Sequence[tuple[str, ...]]) -> str:
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     lines = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip() for row in rows]
     return "\n".join(lines) + "\n"
+
+
+# --- update and check ---------------------------------------------------------------------
+
+def plan_json(plan: Plan, calls: Calls, rewrite_errors: Sequence[Failure] = ()) -> dict[str, Any]:
+    """The `tagbot update --format json` contract."""
+    return {
+        "updates": [_update_json(p) for p in plan.updates],
+        "held_back": [
+            {"file": h.reference.file, "line": h.reference.line, "image": h.reference.found.text, "reason": h.reason}
+            for h in plan.held_back
+        ],
+        "errors": [{"image": f.subject, "message": f.message} for f in (*plan.errors, *rewrite_errors)],
+        "calls": {"api": calls.network, "cached": calls.cached},
+    }
+
+
+def _update_json(planned: PlannedUpdate) -> dict[str, Any]:
+    reference, update = planned.reference, planned.update
+    image = reference.found.image
+    return {
+        "file": reference.file,
+        "line": reference.line,
+        "column": reference.column,
+        "image": reference.found.text,
+        "repository": image.name if image else None,
+        "from": {"tag": update.from_tag, "digest": update.from_digest},
+        "to": {"tag": update.to_tag, "digest": update.to_digest},
+        "update_type": update.update_type,
+        "platforms": sorted(map(short_platform, update.platforms)),
+        "size": update.size,
+        "last_updated": update.last_updated.isoformat() if update.last_updated else None,
+        "reason": planned.reason,
+    }
+
+
+def print_plan(plan: Plan, calls: Calls, fmt: str, *, changes: Sequence[FileChange] = (),
+               rewrite_errors: Sequence[Failure] = (), out: TextIO | None = None) -> None:
+    out = out or sys.stdout
+    if fmt == "json":
+        json.dump(plan_json(plan, calls, rewrite_errors), out, indent=2)
+        out.write("\n")
+    elif fmt == "diff":
+        out.write("".join(change.diff() for change in changes))
+    else:
+        out.write(plan_table(plan, calls, rewrite_errors))
+
+
+def plan_table(plan: Plan, calls: Calls, rewrite_errors: Sequence[Failure] = ()) -> str:
+    parts = []
+    if plan.updates:
+        rows = [("FILE", "IMAGE", "FROM", "TO", "TYPE")]
+        for planned in plan.updates:
+            reference, update = planned.reference, planned.update
+            rows.append((f"{reference.file}:{reference.line}", _image_name(reference), _version(update.from_tag, update.from_digest),
+                         _version(update.to_tag, update.to_digest), update.update_type))
+        parts.append(_aligned(rows))
+    else:
+        parts.append("everything is up to date\n")
+    for held in plan.held_back:
+        parts.append(f"held back: {held.reference.file}:{held.reference.line} {_image_name(held.reference)}: {held.reason}\n")
+    for failure in (*plan.errors, *rewrite_errors):
+        parts.append(f"error: {failure.subject}: {failure.message}\n")
+    parts.append(calls_summary(calls) + "\n")
+    return "".join(parts)
+
+
+def check_lines(plan: Plan) -> str:
+    """One line per available update: `file:line image from -> to`, for CI logs and pre-commit."""
+    return "".join(
+        f"{p.reference.file}:{p.reference.line} {_image_name(p.reference)} "
+        f"{_version(p.update.from_tag, p.update.from_digest)} -> {_version(p.update.to_tag, p.update.to_digest)}\n"
+        for p in plan.updates
+    )
+
+
+def calls_summary(calls: Calls) -> str:
+    return f"{calls.network} API call{'s' if calls.network != 1 else ''}, {calls.cached} from cache"
+
+
+def _image_name(reference: Reference) -> str:
+    image = reference.found.image
+    return image.short_name if image else reference.found.text
+
+
+def _version(tag: str | None, digest: str | None) -> str:
+    return (tag or "") + (f"@{_short(digest)}" if digest else "")
+
+
+# --- explain ------------------------------------------------------------------------------
+
+def explain_text(image: ImageRef, decision: Decision, tags: TagList, config_path: str | None, rule_lines: Sequence[int]) -> str:
+    lines = [f"{image.text} ({image.name})"]
+    rules = ", ".join(f"line {n}" for n in rule_lines) or "none"
+    lines.append(f"config: {config_path or 'none (defaults)'}; matching rules: {rules}")
+    searched = f"{len(tags.tags)} tags" + ("" if tags.complete else f" (only the newest {len(tags.tags)} were searched)")
+    lines.append(f"tags searched: {searched}")
+    if decision.platforms_from:
+        lines.append(f"platforms required from: {decision.platforms_from}")
+    shown = [v for v in decision.verdicts if v.check not in ("shape", "suffix") or _same_family(v.tag, image)]
+    others = len(decision.verdicts) - len(shown)
+    lines.append(f"newer candidates: {len(decision.verdicts)}" + (f" ({others} of other shapes or variants not listed)" if others else ""))
+    for verdict in shown:
+        lines.append(f"  {verdict.tag:<32} {'ok: ' + verdict.detail if verdict.check is None else verdict.check + ': ' + verdict.detail}")
+    update = decision.update
+    if update is None:
+        lines.append(f"decision: no update: {decision.reason}")
+    else:
+        lines.append(f"decision: {_version(update.from_tag, update.from_digest) or image.text} -> "
+                     f"{_version(update.to_tag, update.to_digest)} ({update.update_type})")
+    lines.extend(f"held back: {note}" for note in decision.held_back)
+    return "\n".join(lines) + "\n"
+
+
+def _same_family(tag: str, image: ImageRef) -> bool:
+    current, candidate = parse_tag(image.tag or "latest"), parse_tag(tag)
+    return current is not None and candidate is not None and candidate.suffix_family == current.suffix_family

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import cached_property, lru_cache
 from typing import Literal
 
 UpdateType = Literal["major", "minor", "patch"]
@@ -71,12 +72,12 @@ class Version:
     def is_prerelease(self) -> bool:
         return self.pre is not None
 
-    @property
+    @cached_property
     def suffix_family(self) -> str:
         """The suffix with its own version taken out: `alpine3.20` -> `alpine#`."""
         return _SUFFIX_NUMBERS.sub("#", self.suffix)
 
-    @property
+    @cached_property
     def suffix_version(self) -> tuple[tuple[int, ...], ...]:
         """The suffix's own version: `alpine3.20` -> ((3, 20),), `debian-12` -> ((12,),)."""
         return tuple(
@@ -84,7 +85,7 @@ class Version:
             for match in _SUFFIX_NUMBERS.finditer(self.suffix)
         )
 
-    @property
+    @cached_property
     def key(self) -> tuple[tuple[int, ...], tuple[int, int], int]:
         """Order within a shape: numbers, then pre-release before release, then build."""
         return self.numbers, self.pre or _RELEASE, self.build or 0
@@ -99,8 +100,10 @@ class Version:
         return f"{numbers}-{label}{self.pre[1] or ''}"
 
 
+@lru_cache(maxsize=1 << 16)
 def parse_tag(tag: str) -> Version | None:
-    """The version a tag names, or None for a floating tag."""
+    """The version a tag names, or None for a floating tag. Cached: a run asks for the same
+    tags of an image once per reference to it."""
     match = _TAG.fullmatch(tag)
     if match is None:
         return None

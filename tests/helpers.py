@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime
 from pathlib import Path
 
 from tagbot.sources.model import Tag
+from tagbot.sources.tagsapi import tags_from, unwrap
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -23,14 +23,20 @@ def fixture_text(*parts: str) -> str:
 
 def load_tags(repository: str) -> list[Tag]:
     """The whole recorded tag list of `namespace/name`, newest first, as the policy gets it."""
-    data = json.loads(fixture("api", f"{repository.replace('/', '__')}.tags.json").read_text())
-    return [
-        Tag(
-            name=t["name"],
-            digest=t["digest"],
-            platforms=frozenset(t["platforms"]),
-            size=t["size"],
-            last_updated=datetime.fromisoformat(t["last_updated"].replace("Z", "+00:00")),
-        )
-        for t in data["data"]["tags"]
-    ]
+    body = json.loads(fixture("api", f"{repository.replace('/', '__')}.tags.json").read_text())
+    return list(tags_from(unwrap(body)))
+
+
+def tags_source(api_url: str, *, key: str | None = "test-key", rate: float = 1000.0, retries: int = 3,
+                timeout: float = 5.0, budget: int | None = None, sleeps: list[float] | None = None):
+    """A real TagsAPI client on a real httpx client; backoff sleeps are recorded, not slept."""
+    import httpx
+
+    from tagbot.sources.http import Calls, Fetcher, RateLimiter
+    from tagbot.sources.tagsapi import TagsAPI
+
+    recorded = sleeps if sleeps is not None else []
+    calls = Calls(budget)
+    fetcher = Fetcher(httpx.Client(timeout=timeout), limiter=RateLimiter(rate), calls=calls, retries=retries,
+                      sleep=recorded.append, jitter=lambda: 0.0)
+    return TagsAPI(fetcher, base_url=api_url, key=key), calls

@@ -100,19 +100,18 @@ def _instructions(lines: list[_Line], escape: str) -> Iterator[tuple[str, Pieces
             index += 1
             continue
         pieces, index = _logical_line(lines, index, continuation)
-        keyword = _KEYWORD.match(line.text)
-        instruction = keyword.group(1).upper() if keyword else ""
-        if instruction not in _INSTRUCTIONS:
-            continue
         logical = merged(pieces)
         text = joined(logical)
+        keyword = _KEYWORD.match(text)
+        if keyword is None or keyword.group(1).upper() not in _INSTRUCTIONS:
+            continue
+        instruction = keyword.group(1).upper()
         if instruction in _HEREDOC_INSTRUCTIONS:
             if "<<" in text:
                 index = _skip_heredocs(text, lines, index)
             if "--" not in text:
                 continue  # no --from, no --mount: nothing here names an image
-        start = _KEYWORD.match(text).end()  # type: ignore[union-attr]
-        args = sliced(logical, start, len(text))
+        args = sliced(logical, keyword.end(), len(text))
         yield instruction, args
 
 

@@ -74,13 +74,15 @@ class Found:
     Skipped references (`skip_reason` set: "variable", "stage", "scratch", "build", "invalid",
     "unsupported") keep the text as written so they can still be shown. `detail` says why in
     words. `anchor` is the offset that line and column point at: the start of the image text,
-    or of the value inside an ARG line when the tag lives there.
+    or of the value inside an ARG line when the tag lives there. `end` is where the reference
+    ends where it is written.
     """
 
     text: str
     pieces: Pieces
     image: ImageRef | None
     anchor: int
+    end: int  # where the reference ends as written (after `${TAG}`, say): a pin goes there
     platform: str | None = None
     skip_reason: str | None = None
     detail: str | None = None
@@ -102,7 +104,8 @@ class Reference:
 
 
 def skipped(pieces: Pieces, reason: str, detail: str) -> Found:
-    return Found(joined(pieces), pieces, None, anchor=pieces[0].start, skip_reason=reason, detail=detail)
+    start, end = pieces[0].start, pieces[-1].end
+    return Found(joined(pieces), pieces, None, anchor=start, end=end, skip_reason=reason, detail=detail)
 
 
 def image_found(pieces: Pieces, written: Pieces, platform: str | None = None) -> Found:
@@ -114,7 +117,8 @@ def image_found(pieces: Pieces, written: Pieces, platform: str | None = None) ->
         image = parse_ref(text)
     except InvalidReference as e:
         return skipped(pieces, "invalid", e.problem)
-    return Found(text, pieces, image, anchor=_anchor(pieces, image.tag_span), platform=platform)
+    anchor = _anchor(pieces, image.tag_span)
+    return Found(text, pieces, image, anchor=anchor, end=written[-1].end, platform=platform)
 
 
 def _anchor(pieces: Pieces, tag_span: tuple[int, int] | None) -> int:

@@ -1,1 +1,21 @@
-"""Where tags come from: one module per source, all returning the shared `Tag` model."""
+"""Where tags come from: one module per source, all returning the shared models.
+
+A source is `list_tags(image)` over an injected `Fetcher` (rate limit, budget and retries live
+there, in one place). The lookup stage asks the source that covers each image.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from tagbot.refs import ImageRef
+from tagbot.sources.model import TagList
+
+
+class Source(Protocol):
+    # Names the source and its endpoint in cache keys, so two endpoints never share entries.
+    cache_id: str
+
+    def covers(self, image: ImageRef) -> bool: ...
+
+    def list_tags(self, image: ImageRef) -> TagList: ...

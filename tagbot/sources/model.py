@@ -1,4 +1,4 @@
-"""The one tag model every source returns and the policy reads."""
+"""The models every source returns and the policy reads."""
 
 from __future__ import annotations
 
@@ -15,3 +15,22 @@ class Tag:
     platforms: frozenset[str] = frozenset()
     size: int | None = None  # compressed bytes
     last_updated: datetime | None = None
+
+
+@dataclass(frozen=True)
+class TagList:
+    """An image's tags, newest first; `complete` is False when the source stopped at a limit."""
+
+    tags: tuple[Tag, ...]
+    complete: bool = True
+
+
+@dataclass(frozen=True)
+class ImageInfo:
+    """What a source says about an image, for reports and pull request text."""
+
+    name: str
+    description: str | None = None
+    official: bool = False
+    pull_count: int | None = None
+    url: str | None = None

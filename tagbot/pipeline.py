@@ -1,0 +1,100 @@
+"""The bot's main job, one way through: scan -> look up each image once -> decide -> edits.
+
+Everything here is collected, not raised, per reference and per image (habit 4): one bad
+image or file never stops the rest. Only a rejected key (AuthError) ends the run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from tagbot.config import Config
+from tagbot.errors import RewriteError
+from tagbot.lookup import Lookups
+from tagbot.policy import Decision, Update, decide
+from tagbot.rewrite import Edit, FileChange, edits_for, plan_file
+from tagbot.scan.model import Reference
+
+
+@dataclass(frozen=True)
+class PlannedUpdate:
+    reference: Reference
+    update: Update
+    reason: str
+
+
+@dataclass(frozen=True)
+class HeldBack:
+    reference: Reference
+    reason: str
+
+
+@dataclass(frozen=True)
+class Failure:
+    """An image that could not be looked up, or a file that cannot be rewritten."""
+
+    subject: str
+    message: str
+
+
+@dataclass(frozen=True)
+class Plan:
+    updates: tuple[PlannedUpdate, ...]
+    held_back: tuple[HeldBack, ...]
+    errors: tuple[Failure, ...]
+
+
+def plan_updates(references: Sequence[Reference], lookups: Lookups, config: Config, *, now: datetime) -> Plan:
+    updates: list[PlannedUpdate] = []
+    held_back: list[HeldBack] = []
+    # A monorepo names the same image:tag in many files; each is decided once.
+    decisions: dict[tuple[str, str | None, str | None, str | None], Decision] = {}
+    for reference in references:
+        image = reference.found.image
+        if image is None:
+            continue
+        if image.name in lookups.uncovered:
+            held_back.append(HeldBack(reference, f"no tag source covers {image.registry} yet"))
+            continue
+        tags = lookups.tags.get(image.name)
+        if tags is None:
+            continue  # its lookup failed: reported once, in errors
+        key = (image.name, image.tag, image.digest, reference.found.platform)
+        decision = decisions.get(key)
+        if decision is None:
+            decision = decisions[key] = decide(
+                image,
+                tags.tags,
+                config.settings_for(image),
+                now=now,
+                platform=reference.found.platform,
+                complete=tags.complete,
+            )
+        held_back.extend(HeldBack(reference, note) for note in decision.held_back)
+        if decision.update is not None:
+            updates.append(PlannedUpdate(reference, decision.update, decision.reason))
+    errors = [Failure(name, str(error)) for name, error in sorted(lookups.errors.items())]
+    return Plan(tuple(updates), tuple(held_back), tuple(errors))
+
+
+def file_changes(updates: Sequence[PlannedUpdate], base: Path) -> tuple[list[FileChange], list[Failure]]:
+    """Each touched file as it would be written; a file with any edit that cannot be made is
+    left out whole, with the reason."""
+    by_file: dict[str, list[PlannedUpdate]] = {}
+    for planned in updates:
+        by_file.setdefault(planned.reference.file, []).append(planned)
+    changes: list[FileChange] = []
+    failures: list[Failure] = []
+    for file, planned_updates in sorted(by_file.items()):
+        try:
+            edits: list[Edit] = [e for p in planned_updates for e in edits_for(p.reference, p.update)]
+            change = plan_file(file, base / file, edits)
+        except RewriteError as e:
+            failures.append(Failure(file, str(e)))
+            continue
+        if change.after != change.before:
+            changes.append(change)
+    return changes, failures

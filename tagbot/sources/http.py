@@ -1,0 +1,149 @@
+"""HTTP for every source, in one place: the rate limit, the call budget, retries and the
+mapping of transport failures and status codes onto tagbot's errors."""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+from collections.abc import Callable, Mapping
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+import httpx
+
+from tagbot.errors import AuthError, BadResponse, NotFound, RateLimited, SourceUnavailable
+
+USER_AGENT = "tagbot (+https://github.com/tagbot/tagbot)"
+# Longer than this and a 429 is reported instead of waited out: a run must end.
+MAX_RETRY_AFTER = 60.0
+BACKOFF = 0.5  # seconds before the first retry; doubled for each next one, plus up to as much jitter
+
+
+class RateLimiter:
+    """Spaces requests at least 1/rate seconds apart across all threads, so the server never
+    sees a burst above the plan's rate; a 429's Retry-After pauses every thread."""
+
+    def __init__(
+        self,
+        rate: float,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.interval = 1.0 / rate
+        self._clock, self._sleep = clock, sleep
+        self._next = 0.0
+        self._lock = threading.Lock()
+
+    def wait(self) -> None:
+        with self._lock:
+            now = self._clock()
+            slot = max(now, self._next)
+            self._next = slot + self.interval
+        if slot > now:
+            self._sleep(slot - now)
+
+    def pause(self, seconds: float) -> None:
+        with self._lock:
+            self._next = max(self._next, self._clock() + seconds)
+
+
+class Calls:
+    """How many requests went out and how many lookups the cache answered; thread-safe."""
+
+    def __init__(self, budget: int | None = None) -> None:
+        self.budget = budget
+        self.network = 0
+        self.cached = 0
+        self._lock = threading.Lock()
+
+    def take(self) -> None:
+        with self._lock:
+            if self.budget is not None and self.network >= self.budget:
+                raise SourceUnavailable(f"max_calls ({self.budget}) reached; not looked up")
+            self.network += 1
+
+    def count_cached(self) -> None:
+        with self._lock:
+            self.cached += 1
+
+
+class Fetcher:
+    """GETs JSON through the limiter, retrying 429, 5xx and time-outs a bounded number of times
+    with exponential backoff and jitter. `auth_hint` ends the message of a 401/403."""
+
+    def __init__(
+        self,
+        client: httpx.Client,
+        *,
+        limiter: RateLimiter,
+        calls: Calls,
+        retries: int = 3,
+        backoff: float | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        jitter: Callable[[], float] = random.random,
+    ) -> None:
+        self.client, self.limiter, self.calls = client, limiter, calls
+        self.retries, self.backoff = retries, BACKOFF if backoff is None else backoff
+        self._sleep, self._jitter = sleep, jitter
+
+    def get_json(self, url: str, *, params: Mapping[str, str | int], headers: Mapping[str, str], auth_hint: str) -> Any:
+        problem = ""
+        for attempt in range(self.retries + 1):
+            if attempt:
+                self._sleep(self.backoff * 2 ** (attempt - 1) * (1 + self._jitter()))
+            self.calls.take()
+            self.limiter.wait()
+            try:
+                response = self.client.get(url, params=params, headers={"user-agent": USER_AGENT, **headers})
+            except httpx.TimeoutException:
+                problem = "timed out"
+                continue
+            except httpx.TransportError as e:
+                problem = f"cannot connect ({type(e).__name__})"
+                continue
+            status = response.status_code
+            if status == 200:
+                return _json(response)
+            if status in (401, 403):
+                raise AuthError(f"{_host(url)} rejected the request ({status}): {auth_hint}")
+            if status == 404:
+                raise NotFound(f"not found at {_host(url)}")
+            if status == 429:
+                wait = _retry_after(response.headers.get("retry-after"))
+                if wait > MAX_RETRY_AFTER or attempt == self.retries:
+                    raise RateLimited(f"rate limited by {_host(url)} (asked to wait {wait:g} s)", wait)
+                self.limiter.pause(wait)
+                problem = "rate limited"
+                continue
+            if status >= 500:
+                problem = f"server error {status}"
+                continue
+            raise BadResponse(f"unexpected HTTP {status} from {_host(url)}")
+        raise SourceUnavailable(f"{_host(url)}: {problem} after {self.retries + 1} attempts")
+
+
+def _json(response: httpx.Response) -> Any:
+    try:
+        return response.json()
+    except ValueError:
+        raise BadResponse(f"{_host(str(response.url))} answered with malformed JSON") from None
+
+
+def _host(url: str) -> str:
+    return httpx.URL(url).host or url
+
+
+def _retry_after(value: str | None) -> float:
+    """Retry-After in seconds (a number, or an HTTP date); 1 s when absent or unreadable."""
+    if not value:
+        return 1.0
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
+    except (TypeError, ValueError):
+        return 1.0

@@ -1,0 +1,223 @@
+"""End to end: `tagbot update`, `check` and `explain` on a sample repository against the fake
+tags API on loopback, through `main()` as a user runs them."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tagbot.cli import main
+from tests.fakeapi import FakeTagsAPI
+from tests.helpers import FIXTURES, load_tags
+
+OLD = "sha256:" + "0" * 64
+NGINX_1_31_4_ALPINE = next(t.digest for t in load_tags("library/nginx") if t.name == "1.31.4-alpine")
+FAST = "rate_limit: 200\n"  # the default 2 requests/s is tested once, below; the rest need not wait
+UNIQUE_HUB_IMAGES = 7  # node, python, acme/tiny, alpine, nginx, postgres, redis
+
+
+@pytest.fixture
+def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, tags_api: FakeTagsAPI) -> Path:
+    shutil.copytree(FIXTURES / "repos" / "app", tmp_path / "repo")
+    monkeypatch.chdir(tmp_path / "repo")
+    monkeypatch.setenv("OANOR_API_KEY", "test-key")
+    monkeypatch.setenv("TAGBOT_API_URL", tags_api.url)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    (tmp_path / "repo" / "tagbot.yaml").write_text(FAST)
+    return tmp_path / "repo"
+
+
+def run_json(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, dict]:
+    code = main(["update", "--dry-run", "--format", "json", *args])
+    return code, json.loads(capsys.readouterr().out)
+
+
+def test_dry_run_json(repo: Path, tags_api: FakeTagsAPI, capsys: pytest.CaptureFixture[str]):
+    before = {p.name: p.read_bytes() for p in repo.iterdir()}
+    code, out = run_json(capsys)
+    assert code == 0
+    assert code == 0
+    assert [(u["file"], u["line"], u["image"], u["to"]["tag"], u["update_type"]) for u in out["updates"]] == [
+        ("Dockerfile", 9, "acme/tiny:1.1.0", "1.2.1", "minor"),
+        ("Dockerfile", 10, "alpine:3.19", "3.24", "minor"),
+        ("Dockerfile", 12, f"nginx:1.31.3-alpine@{OLD}", "1.31.4-alpine", "patch"),
+        ("compose.yaml", 2, "postgres:16.4-bookworm", "18.6-bookworm", "major"),
+        ("compose.yaml", 11, "redis:7.2.5-alpine", "8.10.1-alpine", "major"),
+        ("compose.yaml", 13, "acme/tiny:1.1.0", "1.2.1", "minor"),
+    ]
+    tiny = out["updates"][0]
+    assert tiny == {
+        "file": "Dockerfile",
+        "line": 9,
+        "column": 13,
+        "image": "acme/tiny:1.1.0",
+        "repository": "docker.io/acme/tiny",
+        "from": {"tag": "1.1.0", "digest": None},
+        "to": {"tag": "1.2.1", "digest": None},
+        "update_type": "minor",
+        "platforms": ["linux/amd64", "linux/arm64"],
+        "size": 1200,
+        "last_updated": "2026-08-10T10:00:00+00:00",
+        "reason": "1.1.0 -> 1.2.1 (minor)",
+    }
+    nginx = out["updates"][2]
+    assert nginx["from"] == {"tag": "1.31.3-alpine", "digest": OLD}
+    assert nginx["to"]["digest"] == NGINX_1_31_4_ALPINE
+    assert {"file": "compose.yaml", "line": 18, "image": "ghcr.io/acme/sidecar:1.0",
+            "reason": "no tag source covers ghcr.io yet"} in out["held_back"]
+    assert {"file": "Dockerfile", "line": 1, "image": "node:20.10.0-alpine3.18",
+            "reason": "20.10.0-alpine3.18 is not among the newest 100 tags; only those were searched"} in out["held_back"]
+    assert out["errors"] == []
+    assert out["calls"] == {"api": UNIQUE_HUB_IMAGES, "cached": 0}
+    assert len(tags_api.calls) == UNIQUE_HUB_IMAGES  # one per unique image, however often it is used
+    assert {p.name: p.read_bytes() for p in repo.iterdir()} == before  # a dry run writes nothing
+
+
+def test_a_cached_rerun_spends_no_call(repo: Path, tags_api: FakeTagsAPI, capsys: pytest.CaptureFixture[str]):
+    _, first = run_json(capsys)
+    _, second = run_json(capsys)
+    assert second["calls"] == {"api": 0, "cached": UNIQUE_HUB_IMAGES}
+    assert second["updates"] == first["updates"]
+    assert len(tags_api.calls) == UNIQUE_HUB_IMAGES
+    _, third = run_json(capsys, "--no-cache")
+    assert third["calls"] == {"api": UNIQUE_HUB_IMAGES, "cached": 0}
+
+
+def test_update_writes_only_the_values_and_a_second_run_changes_nothing(repo: Path, capsys: pytest.CaptureFixture[str]):
+    dockerfile, compose = (repo / "Dockerfile").read_text(), (repo / "compose.yaml").read_text()
+    assert main(["update"]) == 0
+    assert "tagbot: wrote 2 files" in capsys.readouterr().err
+    assert (repo / "Dockerfile").read_text() == dockerfile.replace("acme/tiny:1.1.0", "acme/tiny:1.2.1").replace(
+        "alpine:3.19", "alpine:3.24").replace(f"nginx:1.31.3-alpine@{OLD}", f"nginx:1.31.4-alpine@{NGINX_1_31_4_ALPINE}")
+    assert (repo / "compose.yaml").read_text() == compose.replace("postgres:16.4-bookworm", "postgres:18.6-bookworm").replace(
+        "redis:7.2.5-alpine", "redis:8.10.1-alpine").replace("acme/tiny:1.1.0", "acme/tiny:1.2.1")
+    written = {p.name: p.read_bytes() for p in repo.iterdir()}
+    assert main(["update"]) == 0
+    assert {p.name: p.read_bytes() for p in repo.iterdir()} == written
+    assert "everything is up to date" in capsys.readouterr().out
+
+
+def test_diff_is_a_patch_of_the_files_as_they_would_be_written(repo: Path, capsys: pytest.CaptureFixture[str]):
+    assert main(["update", "--dry-run", "--format", "diff"]) == 0
+    diff = capsys.readouterr().out
+    assert "--- a/compose.yaml\n+++ b/compose.yaml\n" in diff
+    assert '-    image: "redis:7.2.5-alpine"   # session cache\n+    image: "redis:8.10.1-alpine"   # session cache\n' in diff
+    assert "-  image: postgres:16.4-bookworm\n+  image: postgres:18.6-bookworm\n" in diff
+
+
+def test_rules_from_the_config(repo: Path, capsys: pytest.CaptureFixture[str]):
+    (repo / "tagbot.yaml").write_text(FAST + "rules:\n  - match: [postgres, redis]\n    update_types: [minor, patch]\n")
+    _, out = run_json(capsys)
+    kinds = {u["image"]: (u["to"]["tag"], u["update_type"]) for u in out["updates"]}
+    assert kinds["postgres:16.4-bookworm"][1] == "minor" and kinds["redis:7.2.5-alpine"][1] == "minor"
+    assert kinds["acme/tiny:1.1.0"] == ("1.2.1", "minor")
+
+
+def test_a_bad_config_is_one_line_and_exit_2(repo: Path, capsys: pytest.CaptureFixture[str]):
+    (repo / "tagbot.yaml").write_text(FAST + "update_types: [minr]\n")
+    assert main(["update", "--dry-run"]) == 2
+    assert capsys.readouterr().err == (
+        'tagbot: error: tagbot.yaml:2: update_types: unknown value "minr" (known: major, minor, patch, digest, pin)\n'
+    )
+
+
+def test_check_exit_codes(repo: Path, capsys: pytest.CaptureFixture[str]):
+    assert main(["check"]) == 1
+    captured = capsys.readouterr()
+    assert captured.out.splitlines()[0] == "Dockerfile:9 acme/tiny 1.1.0 -> 1.2.1"
+    assert "Dockerfile:12 nginx 1.31.3-alpine@sha256:000000000000 -> 1.31.4-alpine@sha256:0af513f554b1" in captured.out
+    assert "6 update(s) available" in captured.err
+    assert main(["update"]) == 0
+    assert main(["check"]) == 0
+
+
+def test_a_failing_image_is_listed_and_the_rest_still_reported(repo: Path, tags_api: FakeTagsAPI,
+                                                                capsys: pytest.CaptureFixture[str], monkeypatch):
+    monkeypatch.setattr("tagbot.sources.http.BACKOFF", 0.01)  # the retries themselves are real
+    tags_api.script["redis"] = ["500"] * 4
+    code, out = run_json(capsys, "--no-cache")
+    assert code == 2
+    assert out["errors"] == [{"image": "docker.io/library/redis",
+                              "message": "127.0.0.1: server error 500 after 4 attempts"}]
+    assert len(out["updates"]) == 5
+    tags_api.script["redis"] = ["500"] * 4
+    assert main(["check", "--no-cache"]) == 2
+
+
+def test_a_rejected_key_stops_with_one_line_that_never_shows_the_key(repo: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                      capsys: pytest.CaptureFixture[str]):
+    monkeypatch.setenv("OANOR_API_KEY", "sk-live-very-secret")
+    assert main(["update", "--dry-run", "--no-cache"]) == 2
+    captured = capsys.readouterr()
+    assert captured.err == "tagbot: error: 127.0.0.1 rejected the request (401): check the API key in OANOR_API_KEY\n"
+    assert "sk-live-very-secret" not in captured.out + captured.err
+
+
+def test_no_key_says_which_variable(repo: Path, monkeypatch: pytest.MonkeyPatch, tags_api: FakeTagsAPI,
+                                    capsys: pytest.CaptureFixture[str]):
+    monkeypatch.delenv("OANOR_API_KEY")
+    assert main(["check", "--no-cache"]) == 2
+    assert "no API key: set OANOR_API_KEY" in capsys.readouterr().err
+    assert tags_api.calls == []
+
+
+def test_offline_with_an_empty_cache_reports_every_image(repo: Path, tags_api: FakeTagsAPI,
+                                                          capsys: pytest.CaptureFixture[str]):
+    code, out = run_json(capsys, "--offline")
+    assert code == 2
+    assert len(out["errors"]) == UNIQUE_HUB_IMAGES
+    assert tags_api.calls == []
+
+
+def test_a_file_changed_during_the_run_is_left_untouched(repo: Path, capsys: pytest.CaptureFixture[str]):
+    from tagbot import pipeline
+
+    real = pipeline.plan_updates
+
+    def edit_then_plan(*args, **kwargs):
+        plan = real(*args, **kwargs)
+        (repo / "compose.yaml").write_text((repo / "compose.yaml").read_text().replace("redis:7.2.5", "redis:7.2.6"))
+        return plan
+
+    changed = (repo / "compose.yaml").read_text().replace("redis:7.2.5", "redis:7.2.6")
+    import tagbot.cli
+
+    tagbot.cli.plan_updates = edit_then_plan  # type: ignore[attr-defined]
+    try:
+        assert main(["update"]) == 2
+    finally:
+        tagbot.cli.plan_updates = real  # type: ignore[attr-defined]
+    assert (repo / "compose.yaml").read_text() == changed  # untouched after the hand edit
+    assert "acme/tiny:1.2.1" in (repo / "Dockerfile").read_text()  # the other file was written
+    assert "compose.yaml:11: expected '7.2.5-alpine', found '7.2.6-alpine'" in capsys.readouterr().err
+
+
+def test_explain_walks_through_the_decision(repo: Path, capsys: pytest.CaptureFixture[str]):
+    (repo / "tagbot.yaml").write_text(FAST + "rules:\n  - match: acme/*\n    ignore: ['1.2.1']\n")
+    assert main(["explain", "acme/tiny:1.1.0"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == "acme/tiny:1.1.0 (docker.io/acme/tiny)"
+    assert out[1] == "config: tagbot.yaml; matching rules: line 3"
+    assert out[2] == "tags searched: 4 tags"
+    assert out[3] == "platforms required from: the current tag 1.1.0"
+    assert out[4] == "newer candidates: 2"
+    assert out[5].split() == ["1.2.1", "ignore:", "matches", "ignore"]
+    assert out[6].split() == ["1.2.0", "ok:", "a", "minor", "update"]
+    assert out[7] == "decision: 1.1.0 -> 1.2.0 (minor)"
+    assert out[8] == "held back: newer 1.2.1 matches ignore"
+
+
+def test_explain_a_bad_reference(repo: Path, capsys: pytest.CaptureFixture[str]):
+    assert main(["explain", "Nginx:1"]) == 2
+    assert capsys.readouterr().err == "tagbot: error: invalid image reference 'Nginx:1': repository name 'Nginx' must be lowercase\n"
+
+
+def test_the_default_rate_limit_holds(repo: Path, tags_api: FakeTagsAPI, capsys: pytest.CaptureFixture[str]):
+    (repo / "tagbot.yaml").unlink()  # the free plan's 2 requests/s
+    assert main(["check", "--no-cache"]) == 1
+    gaps = [later - earlier for earlier, later in zip(tags_api.times, tags_api.times[1:])]
+    assert len(tags_api.times) == UNIQUE_HUB_IMAGES
+    assert min(gaps) >= 0.5 * 0.9
