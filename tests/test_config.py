@@ -132,5 +132,6 @@ def test_the_example_config_is_valid_and_documents_every_setting():
     config = parse_config(text, name=str(EXAMPLE))
     assert config.rules
     for key in ("enabled", "allow", "ignore", "update_types", "platforms", "pin_digests", "min_age",
-                "digest_settle", "allow_prerelease", "follow_suffix", "rules", "match"):
+                "digest_settle", "allow_prerelease", "follow_suffix", "rules", "match", "api_url", "rate_limit",
+                "max_calls", "cache_ttl"):
         assert f"{key}:" in text, key

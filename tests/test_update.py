@@ -221,3 +221,26 @@ def test_the_default_rate_limit_holds(repo: Path, tags_api: FakeTagsAPI, capsys:
     gaps = [later - earlier for earlier, later in zip(tags_api.times, tags_api.times[1:])]
     assert len(tags_api.times) == UNIQUE_HUB_IMAGES
     assert min(gaps) >= 0.5 * 0.9
+
+
+def test_the_api_url_comes_from_the_flag_then_the_environment_then_the_config(
+    repo: Path, tags_api: FakeTagsAPI, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+):
+    dead = "http://127.0.0.1:9"  # the discard port: nothing answers there
+    (repo / "tagbot.yaml").write_text(FAST + f"api_url: {dead}\n")
+    monkeypatch.delenv("TAGBOT_API_URL")
+    monkeypatch.setattr("tagbot.sources.http.BACKOFF", 0.0)
+    assert main(["check", "--no-cache"]) == 2  # the config's URL: nothing listens
+    assert "cannot connect" in capsys.readouterr().err
+    monkeypatch.setenv("TAGBOT_API_URL", tags_api.url)
+    assert main(["check", "--no-cache"]) == 1
+    monkeypatch.setenv("TAGBOT_API_URL", dead)
+    assert main(["check", "--no-cache", "--api-url", tags_api.url]) == 1
+
+
+def test_max_calls_caps_the_run(repo: Path, tags_api: FakeTagsAPI, capsys: pytest.CaptureFixture[str]):
+    (repo / "tagbot.yaml").write_text(FAST + "max_calls: 3\n")
+    code, out = run_json(capsys, "--no-cache")
+    assert code == 2
+    assert len(tags_api.calls) == 3 and out["calls"]["api"] == 3
+    assert sum("max_calls (3) reached" in e["message"] for e in out["errors"]) == UNIQUE_HUB_IMAGES - 3
