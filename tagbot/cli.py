@@ -23,7 +23,7 @@ from tagbot.pipeline import Failure, Plan, file_changes, plan_updates
 from tagbot.policy import decide
 from tagbot.progress import ProgressBar
 from tagbot.refs import ImageRef, parse_ref
-from tagbot.report import calls_summary, check_lines, explain_text, print_plan, print_scan
+from tagbot.report import calls_summary, print_check, print_explain, print_plan, print_scan
 from tagbot.rewrite import FileChange, write_change
 from tagbot.scan import ScanResult, scan_paths
 from tagbot.sources.cache import TagCache, default_cache_dir
@@ -142,7 +142,7 @@ def _cmd_check(options: _LookupOptions, *, paths: Sequence[Path], include: Seque
     result = _scan(paths, include, exclude)
     with _session(options) as session:
         plan = session.plan(result)
-    print(check_lines(plan), end="")
+    print_check(plan)
     print(f"tagbot: {len(plan.updates)} update(s) available; {calls_summary(session.calls)}", file=sys.stderr)
     _print_errors(result, plan)
     if result.errors or plan.errors:
@@ -165,7 +165,7 @@ def _cmd_explain(options: _LookupOptions, *, image_text: str, platform: str | No
     config = session.config
     decision = decide(image, tags.tags, config.settings_for(image), now=_now(), platform=platform, complete=tags.complete)
     rule_lines = [rule.line for rule in config.rules if rule.matches(image)]
-    print(explain_text(image, decision, tags, config.path, rule_lines), end="")
+    print_explain(image, decision, tags, config.path, rule_lines)
     print(f"tagbot: {calls_summary(session.calls)}", file=sys.stderr)
     return 0
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from tagbot.errors import AuthError, NotFound, SourceError, SourceUnavailable
 from tagbot.refs import ImageRef
@@ -17,13 +17,14 @@ from tagbot.sources.http import Calls
 from tagbot.sources.model import TagList
 
 Progress = Callable[[int, int], None]  # (done, total)
+Answer = TagList | SourceError
 
 
 @dataclass(frozen=True)
 class Lookups:
-    tags: dict[str, TagList] = field(default_factory=dict)  # by normalised image name
-    errors: dict[str, SourceError] = field(default_factory=dict)
-    uncovered: frozenset[str] = frozenset()  # images no configured source can look up
+    tags: dict[str, TagList]  # by normalised image name
+    errors: dict[str, SourceError]
+    uncovered: frozenset[str]  # images no configured source can look up
 
 
 def look_up(
@@ -37,56 +38,55 @@ def look_up(
     progress: Progress | None = None,
 ) -> Lookups:
     unique = {image.name: image for image in images}
-    result = Lookups(uncovered=frozenset(name for name, image in unique.items() if not source.covers(image)))
-    wanted = [image for name, image in unique.items() if name not in result.uncovered]
+    covered = [image for image in unique.values() if source.covers(image)]
+    answers: dict[str, Answer] = {}
     to_fetch = []
-    for image in wanted:
+    for image in covered:
         cached = cache.get(_key(source, image), allow_stale=offline) if cache else None
-        if isinstance(cached, NotFound):
-            result.errors[image.name] = cached
+        if cached is not None:
             calls.count_cached()
-        elif cached is not None:
-            result.tags[image.name] = cached
-            calls.count_cached()
+            answers[image.name] = cached
         elif offline:
-            result.errors[image.name] = SourceUnavailable("not in the cache, and --offline forbids a lookup")
+            answers[image.name] = SourceUnavailable("not in the cache, and --offline forbids a lookup")
         else:
             to_fetch.append(image)
-    _fetch_all(to_fetch, source, cache, result, workers, _Counter(len(wanted) - len(to_fetch), len(wanted), progress))
-    return result
+    counter = _Counter(len(covered) - len(to_fetch), len(covered), progress)
+    answers.update(_fetch_all(to_fetch, source, cache, workers, counter))
+    return Lookups(
+        tags={name: a for name, a in answers.items() if isinstance(a, TagList)},
+        errors={name: a for name, a in answers.items() if isinstance(a, SourceError)},
+        uncovered=frozenset(unique) - {image.name for image in covered},
+    )
 
 
 def _fetch_all(
-    images: list[ImageRef], source: Source, cache: TagCache | None, result: Lookups, workers: int, counter: _Counter
-) -> None:
+    images: list[ImageRef], source: Source, cache: TagCache | None, workers: int, counter: _Counter
+) -> dict[str, Answer]:
+    """Each image's answer; the first AuthError is raised once every worker has stopped."""
     stop = threading.Event()
     fatal: list[AuthError] = []
 
-    def fetch(image: ImageRef) -> None:
+    def fetch(image: ImageRef) -> Answer | None:
         if stop.is_set():
-            return
+            return None
         try:
-            tags = source.list_tags(image)
+            answer: Answer = source.list_tags(image)
         except AuthError as e:
             fatal.append(e)
             stop.set()
-            return
-        except NotFound as e:
-            result.errors[image.name] = e
-            if cache is not None:
-                cache.put(_key(source, image), e)
+            return None
         except SourceError as e:
-            result.errors[image.name] = e
-        else:
-            result.tags[image.name] = tags
-            if cache is not None:
-                cache.put(_key(source, image), tags)
+            answer = e
+        if cache is not None and isinstance(answer, (TagList, NotFound)):
+            cache.put(_key(source, image), answer)
         counter.step()
+        return answer
 
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-        list(pool.map(fetch, images))
+        answers = dict(zip((image.name for image in images), pool.map(fetch, images)))
     if fatal:
         raise fatal[0]
+    return {name: answer for name, answer in answers.items() if answer is not None}
 
 
 def _key(source: Source, image: ImageRef) -> str:

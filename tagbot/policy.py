@@ -15,7 +15,7 @@ from tagbot.config import Settings
 from tagbot.platforms import normalize_platform, normalize_platforms, short_platform
 from tagbot.refs import ImageRef
 from tagbot.sources.model import Tag
-from tagbot.versioning import Version, compatible, parse_tag, update_type
+from tagbot.versioning import Version, compatible, parse_tag, same_frame, update_type
 
 # Rejections worth telling the user about: something newer of their kind is kept out.
 _HELD_BACK_CHECKS = ("suffix", "allow", "ignore", "update type", "platforms", "age", "digest")
@@ -138,7 +138,7 @@ def _judge_candidates(context: _Context, tags: Sequence[Tag]) -> list[Verdict]:
 
 def _judge(context: _Context, candidate: Version, tag: Tag) -> Verdict:
     current, settings = context.current, context.settings
-    if not _same_frame(current, candidate):
+    if not same_frame(current, candidate):
         return Verdict(tag.name, "shape", f"not shaped like {current.tag}")
     if not compatible(current, candidate, follow_suffix=settings.follow_suffix):
         return Verdict(tag.name, "suffix", _suffix_detail(current, candidate))
@@ -161,13 +161,6 @@ def _judge(context: _Context, candidate: Version, tag: Tag) -> Verdict:
     if (context.ref.digest or settings.wants_pins) and tag.digest is None:
         return Verdict(tag.name, "digest", "no digest listed to pin")
     return Verdict(tag.name, None, f"a {kind} update")
-
-
-def _same_frame(current: Version, candidate: Version) -> bool:
-    """Same prefix, numbers and build scheme: only the suffix tells them apart."""
-    return (current.prefix, len(current.numbers), current.is_date, current.build is None) == (
-        candidate.prefix, len(candidate.numbers), candidate.is_date, candidate.build is None
-    )
 
 
 def _suffix_detail(current: Version, candidate: Version) -> str:
@@ -228,6 +221,8 @@ def _digest_only(
 ) -> Decision:
     """No newer tag: follow the current tag's digest (when pinned), or pin it (when asked)."""
     tag_name = ref.tag or "latest"
+    if ref.digest is None and not settings.wants_pins:
+        return Decision(None, why)  # no digest to follow, none to add
     if current is None:
         return Decision(None, f"{why}; {tag_name} is not listed, so its digest is unknown")
     if current.digest is None:
@@ -235,8 +230,6 @@ def _digest_only(
     if ref.digest == current.digest:
         return Decision(None, why)
     kind = "digest" if ref.digest else "pin"
-    if ref.digest is None and not settings.wants_pins:
-        return Decision(None, why)
     if kind == "digest" and "digest" not in settings.update_types:
         return Decision(None, f"{why}; the digest of {tag_name} changed, but digest is not in update_types")
     missing = required - normalize_platforms(current.platforms)

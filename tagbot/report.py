@@ -148,6 +148,10 @@ def plan_table(plan: Plan, calls: Calls, rewrite_errors: Sequence[Failure] = ())
     return "".join(parts)
 
 
+def print_check(plan: Plan, out: TextIO | None = None) -> None:
+    (out or sys.stdout).write(check_lines(plan))
+
+
 def check_lines(plan: Plan) -> str:
     """One line per available update: `file:line image from -> to`, for CI logs and pre-commit."""
     return "".join(
@@ -171,6 +175,11 @@ def _version(tag: str | None, digest: str | None) -> str:
 
 
 # --- explain ------------------------------------------------------------------------------
+
+def print_explain(image: ImageRef, decision: Decision, tags: TagList, config_path: str | None,
+                  rule_lines: Sequence[int], out: TextIO | None = None) -> None:
+    (out or sys.stdout).write(explain_text(image, decision, tags, config_path, rule_lines))
+
 
 def explain_text(image: ImageRef, decision: Decision, tags: TagList, config_path: str | None, rule_lines: Sequence[int]) -> str:
     lines = [f"{image.text} ({image.name})"]

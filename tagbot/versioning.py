@@ -162,14 +162,19 @@ def update_type(current: Version, candidate: Version) -> UpdateType:
     return "patch"
 
 
+def same_frame(current: Version, candidate: Version) -> bool:
+    """Same prefix, count of numbers, date-ness and build scheme: all but the suffix agree."""
+    return (current.prefix, len(current.numbers), current.is_date, current.build is None) == (
+        candidate.prefix, len(candidate.numbers), candidate.is_date, candidate.build is None
+    )
+
+
 def compatible(current: Version, candidate: Version, *, follow_suffix: bool = False) -> bool:
     """Whether `candidate` keeps the shape of `current`.
 
     With `follow_suffix` the suffix's own version may move forward (`alpine3.18` to
     `alpine3.21`), never backward; otherwise the suffix stays exactly the same."""
-    if (current.prefix, len(current.numbers), current.is_date, current.build is None) != (
-        candidate.prefix, len(candidate.numbers), candidate.is_date, candidate.build is None
-    ):
+    if not same_frame(current, candidate):
         return False
     if not follow_suffix:
         return current.suffix == candidate.suffix

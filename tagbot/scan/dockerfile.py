@@ -212,7 +212,7 @@ def _copy_from(args: Pieces, state: _State) -> list[Found]:
         return []
     flags, _ = _flags(args)
     source = _flag(flags, "from")
-    return [] if source is None else [_resolve(source, state.stage_args, state.stages, None)]
+    return [_resolve(source, state.stage_args, state.stages, None)] if source else []
 
 
 def _mount_from(args: Pieces, state: _State) -> list[Found]:
@@ -222,7 +222,7 @@ def _mount_from(args: Pieces, state: _State) -> list[Found]:
     found = []
     for name, mount in flags:
         source = _mount_source(mount) if name == "mount" else None
-        if source is not None:
+        if source:
             found.append(_resolve(source, state.stage_args, state.stages, None))
     return found
 

@@ -116,6 +116,7 @@ def test_arg_chain_pieces_point_into_each_arg_line():
         ("FROM a:1\nRUN <<EOF\nunterminated\nFROM x:1\n", ["a:1"]),
         ("", []),
         ("FROM\n", []),
+        ("FROM a:1\nCOPY --from= / /\nRUN --mount=type=bind,from=,target=/t true\n", ["a:1"]),
         ("FROM --platform=linux/amd64\n", []),
     ],
 )
