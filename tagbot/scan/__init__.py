@@ -6,7 +6,6 @@ paths, lookups or rewrites. This module reads files and places what scanners fin
 
 from __future__ import annotations
 
-import bisect
 import gc
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -84,8 +83,7 @@ def scan_file(path: Path, *, name: str, kind: str) -> list[Reference]:
         found = SCANNERS[kind].extract(text)
     except ScanError as e:
         raise ScanError(name, e.line, e.problem) from e
-    place = _Positions(text)
-    return [Reference(name, kind, *place.line_column(f.anchor), f) for f in found]
+    return [Reference(name, kind, *_line_column(text, f.anchor), f) for f in found]
 
 
 def read_text(path: Path, name: str) -> str:
@@ -101,20 +99,10 @@ def read_text(path: Path, name: str) -> str:
         raise ScanError(name, line, "not UTF-8 text") from e
 
 
-class _Positions:
-    """Turns character offsets into 1-based (line, column)."""
-
-    def __init__(self, text: str) -> None:
-        self._bom = text.startswith("\ufeff")
-        self._starts = [0]
-        newline = text.find("\n")
-        while newline != -1:
-            self._starts.append(newline + 1)
-            newline = text.find("\n", newline + 1)
-
-    def line_column(self, offset: int) -> tuple[int, int]:
-        line = bisect.bisect_right(self._starts, offset)
-        column = offset - self._starts[line - 1] + 1
-        if line == 1 and self._bom:
-            column -= 1  # the BOM is not a column anyone sees
-        return line, column
+def _line_column(text: str, offset: int) -> tuple[int, int]:
+    """1-based (line, column) of a character offset; the BOM is not a column anyone sees."""
+    line_start = text.rfind("\n", 0, offset) + 1
+    column = offset - line_start + 1
+    if line_start == 0 and text.startswith("\ufeff"):
+        column -= 1
+    return text.count("\n", 0, offset) + 1, column

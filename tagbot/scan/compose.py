@@ -18,8 +18,9 @@ from tagbot.scan.variables import Unresolved, expand
 KIND = "compose"
 
 _NAME = re.compile(r"(docker-)?compose([.-][^/]*)?\.ya?ml")
-# libyaml is ten times faster than the pure-Python parser; both give character offsets.
-_LOADER: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+# libyaml is ten times faster than the pure-Python parser; both give character offsets. The
+# base loaders skip resolving scalar types: only the structure and the strings matter here.
+_LOADER: type = getattr(yaml, "CBaseLoader", yaml.BaseLoader)
 _MERGE = "<<"
 _QUOTES = ("'", '"')
 _MAX_DEPTH = 500
@@ -33,7 +34,7 @@ def matches(filename: str) -> bool:
 
 def extract(text: str) -> list[Found]:
     # libyaml drops a leading BOM from its offsets; the pure-Python parser keeps it.
-    shift = 1 if text.startswith("\ufeff") and _LOADER is not yaml.SafeLoader else 0
+    shift = 1 if text.startswith("\ufeff") and _LOADER is not yaml.BaseLoader else 0
     try:
         _refuse_deep_nesting(text)
         documents = list(yaml.compose_all(text, Loader=_LOADER))
