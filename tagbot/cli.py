@@ -23,7 +23,10 @@ from tagbot.pipeline import Failure, Plan, file_changes, plan_updates
 from tagbot.policy import decide
 from tagbot.progress import ProgressBar
 from tagbot.refs import ImageRef, parse_ref
-from tagbot.report import calls_summary, print_check, print_explain, print_plan, print_scan
+from tagbot.git import Workspace
+from tagbot.github import API_URL_ENV, REPOSITORY_ENV, TOKEN_ENV, PullRequests, group_updates, sync_pull_requests, workspace_paths
+from tagbot.github import DEFAULT_API_URL as GITHUB_API
+from tagbot.report import calls_summary, print_actions, print_check, print_explain, print_plan, print_scan
 from tagbot.rewrite import FileChange, write_change
 from tagbot.scan import ScanResult, scan_paths
 from tagbot.sources.cache import TagCache, default_cache_dir
@@ -76,6 +79,12 @@ def _parser() -> argparse.ArgumentParser:
     _add_paths_options(check)
     _add_lookup_options(check)
 
+    pr = commands.add_parser("pr", help="open, update and close pull requests with the updates")
+    _add_paths_options(pr)
+    _add_lookup_options(pr)
+    pr.add_argument("--dry-run", action="store_true", help="show the pull requests it would open, update or close")
+    pr.add_argument("--repository", help=f"owner/name (default: ${REPOSITORY_ENV})")
+
     explain = commands.add_parser("explain", help="why an image is (not) updated, step by step")
     explain.add_argument("image", metavar="IMAGE[:TAG]")
     explain.add_argument("--platform", help="a platform the reference itself asks for, as in FROM --platform=")
@@ -109,6 +118,9 @@ def _dispatch(args: argparse.Namespace) -> int:
                            dry_run=args.dry_run, fmt=args.format)
     if args.command == "check":
         return _cmd_check(options, paths=args.paths, include=args.include, exclude=args.exclude)
+    if args.command == "pr":
+        return _cmd_pr(options, paths=args.paths, include=args.include, exclude=args.exclude,
+                       dry_run=args.dry_run, repository=args.repository)
     if args.command == "explain":
         return _cmd_explain(options, image_text=args.image, platform=args.platform)
     raise AssertionError(f"unhandled command {args.command}")
@@ -168,6 +180,40 @@ def _cmd_explain(options: _LookupOptions, *, image_text: str, platform: str | No
     print_explain(image, decision, tags, config.path, rule_lines)
     print(f"tagbot: {calls_summary(session.calls)}", file=sys.stderr)
     return 0
+
+
+def _cmd_pr(options: _LookupOptions, *, paths: Sequence[Path], include: Sequence[str], exclude: Sequence[str],
+            dry_run: bool, repository: str | None) -> int:
+    token = os.environ.get(TOKEN_ENV)
+    if not token:
+        raise ConfigError(f"set {TOKEN_ENV} to a token that may push branches and open pull requests")
+    repository = repository or os.environ.get(REPOSITORY_ENV)
+    if not repository:
+        raise ConfigError(f"name the repository with --repository owner/name or ${REPOSITORY_ENV}")
+    for path in paths:
+        if not path.exists():
+            raise TagbotError(f"{path}: no such file or directory")
+    workspace = Workspace(Path.cwd(), secrets=[token, os.environ.get(KEY_ENV, "")])
+    try:
+        with _session(options) as session:
+            pulls = PullRequests(repository, token, os.environ.get(API_URL_ENV) or GITHUB_API)
+            base_branch = session.config.run.base_branch or pulls.default_branch
+            base_commit = workspace.fetch(base_branch)
+            tree = workspace.start(base_commit)
+            scan_roots = workspace_paths(paths, tree, workspace.root)
+            result = scan_paths(scan_roots, base=tree, include=include, exclude=exclude)
+            plan = session.plan(result)
+            actions = sync_pull_requests(
+                workspace=workspace, pulls=pulls, settings=session.config.run,
+                groups=group_updates(plan.updates, session.config.run), held_back=plan.held_back,
+                base_branch=base_branch, base_commit=base_commit,
+                complete=not (result.errors or plan.errors), dry_run=dry_run,
+            )
+        print_actions(actions, session.calls)
+    finally:
+        workspace.close()
+    _print_errors(result, plan)
+    return EXIT_ERRORS if (result.errors or plan.errors) else 0
 
 
 def _scan(paths: Sequence[Path], include: Sequence[str], exclude: Sequence[str]) -> ScanResult:

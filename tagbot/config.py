@@ -25,6 +25,7 @@ from tagbot.versioning import RangeError, VersionRange, parse_range
 CONFIG_NAMES = ("tagbot.yaml", ".tagbot.yaml", ".github/tagbot.yaml")
 UPDATE_TYPES = ("major", "minor", "patch", "digest", "pin")
 DEFAULT_UPDATE_TYPES = frozenset({"major", "minor", "patch", "digest"})
+GROUP_BY = ("image", "update_type", "all")
 
 _NULL = "tag:yaml.org,2002:null"
 
@@ -45,6 +46,8 @@ class Settings:
     digest_settle: timedelta = timedelta(hours=6)
     allow_prerelease: bool = False
     follow_suffix: bool = False
+    require_digest: bool = False  # checked offline too: a reference without @sha256 fails `check`
+    forbid_tags: tuple[str, ...] = ()  # globs; an untagged reference counts as `latest`
 
     def ignores(self, tag: str) -> bool:
         return any(
@@ -64,6 +67,17 @@ class RunSettings:
     rate_limit: float = 2.0  # requests per second: the free plan's
     max_calls: int | None = None  # network calls per run at most
     cache_ttl: timedelta = timedelta(hours=1)
+    # Pull requests (`tagbot pr`)
+    base_branch: str | None = None  # None: the repository's default branch
+    group_by: str = "image"  # image, update_type or all; `groups` come first
+    groups: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (name, image globs), in file order
+    separate_major: bool = True
+    labels: tuple[str, ...] = ()
+    reviewers: tuple[str, ...] = ()
+    assignees: tuple[str, ...] = ()
+    draft: bool = False
+    max_open_prs: int | None = None
+    max_prs_per_run: int | None = None
 
 
 @dataclass(frozen=True)
@@ -286,11 +300,48 @@ def _positive(kind: type) -> Callable[[Any], Any]:
 
 _Check = Callable[[Any], Any]
 
+def _group_by(value: Any) -> str:
+    if value not in GROUP_BY:
+        raise ValueError(f'unknown value "{value}" (known: {", ".join(GROUP_BY)})')
+    return str(value)
+
+
+def _groups(value: Any) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    if not isinstance(value, dict) or not value:
+        raise ValueError("expected a mapping of group names to image globs, such as {databases: [postgres]}")
+    groups = []
+    for name, patterns in value.items():
+        if not isinstance(name, str) or not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*", name):
+            raise ValueError(f"group name {name!r} must be letters, digits, '.', '_' or '-' (it names a branch)")
+        groups.append((name, tuple(p.lower() for p in _strings(patterns))))
+    return tuple(groups)
+
+
+def _string(value: Any) -> str:
+    if not isinstance(value, str) or not value:
+        raise ValueError("expected a string")
+    return value
+
+
+def _names(value: Any) -> tuple[str, ...]:
+    return tuple(_strings(value))
+
+
 _RUN_SETTINGS: dict[str, _Check] = {
     "api_url": _url,
     "rate_limit": _positive(float),
     "max_calls": _positive(int),
     "cache_ttl": _duration,
+    "base_branch": _string,
+    "group_by": _group_by,
+    "groups": _groups,
+    "separate_major": _bool,
+    "labels": _names,
+    "reviewers": _names,
+    "assignees": _names,
+    "draft": _bool,
+    "max_open_prs": _positive(int),
+    "max_prs_per_run": _positive(int),
 }
 
 _SETTINGS: dict[str, _Check] = {
@@ -304,4 +355,6 @@ _SETTINGS: dict[str, _Check] = {
     "digest_settle": _duration,
     "allow_prerelease": _bool,
     "follow_suffix": _bool,
+    "require_digest": _bool,
+    "forbid_tags": _names,
 }

@@ -1,6 +1,6 @@
 """Every error tagbot expects, in one tree; `cli.main` catches them once.
 
-TagbotError > ConfigError, InvalidReference, ScanError, RewriteError,
+TagbotError > ConfigError, InvalidReference, ScanError, RewriteError, GitHubError,
               SourceError > AuthError, NotFound, RateLimited, SourceUnavailable, BadResponse
 
 A `SourceError` about one image becomes a line in the report and the run goes on; an
@@ -42,6 +42,10 @@ class ScanError(TagbotError):
 
 class RewriteError(TagbotError):
     """An edit that cannot be made safely; the file it names is left untouched."""
+
+
+class GitHubError(TagbotError):
+    """git or the GitHub API failed; str(e) never holds the token or a credential URL."""
 
 
 class SourceError(TagbotError):

@@ -7,6 +7,7 @@ is kept out (another suffix version, the allow range, a missing platform, too yo
 
 from __future__ import annotations
 
+import fnmatch
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -31,6 +32,7 @@ class Update:
     platforms: frozenset[str]
     size: int | None
     last_updated: datetime | None
+    from_size: int | None = None  # the current tag's size, for "+2.1 MB" in pull requests
 
 
 @dataclass(frozen=True)
@@ -96,7 +98,7 @@ def decide(
 
     if accepted:
         chosen = next(t for t in tags if t.name == accepted[0].tag)
-        update = _tag_update(context, chosen)
+        update = replace(_tag_update(context, chosen), from_size=current_tag.size if current_tag else None)
         reason = f"{tag_name} -> {chosen.name} ({update.update_type})"
         return Decision(update, reason, tuple(notes), verdicts, platforms_from)
 
@@ -248,6 +250,7 @@ def _digest_only(
         platforms=normalize_platforms(current.platforms),
         size=current.size,
         last_updated=current.last_updated,
+        from_size=current.size,
     )
     reason = f"{tag_name} has a new digest" if kind == "digest" else f"pin {tag_name} to its digest"
     return Decision(update, reason)
@@ -259,3 +262,14 @@ def _human(duration: timedelta) -> str:
         if seconds and seconds % size == 0:
             return f"{seconds // size}{unit}"
     return f"{seconds}s"
+
+
+def offline_violations(ref: ImageRef, settings: Settings) -> list[str]:
+    """The rules a reference breaks that need no lookup: `require_digest`, `forbid_tags`."""
+    problems = []
+    if settings.require_digest and ref.digest is None:
+        problems.append("no @sha256 digest (require_digest)")
+    tag = ref.tag or "latest"
+    if any(fnmatch.fnmatchcase(tag, pattern) for pattern in settings.forbid_tags):
+        problems.append(f"tag {tag} is forbidden (forbid_tags)")
+    return problems

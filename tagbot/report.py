@@ -7,6 +7,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any, TextIO
 
+from tagbot.github import Action
 from tagbot.pipeline import Failure, Plan, PlannedUpdate
 from tagbot.platforms import short_platform
 from tagbot.policy import Decision
@@ -207,3 +208,13 @@ def explain_text(image: ImageRef, decision: Decision, tags: TagList, config_path
 def _same_family(tag: str, image: ImageRef) -> bool:
     current, candidate = parse_tag(image.tag or "latest"), parse_tag(tag)
     return current is not None and candidate is not None and candidate.suffix_family == current.suffix_family
+
+
+# --- pull requests ------------------------------------------------------------------------
+
+def print_actions(actions: Sequence[Action], calls: Calls, out: TextIO | None = None) -> None:
+    out = out or sys.stdout
+    rows = [("ACTION", "BRANCH", "TITLE", "NOTE")]
+    rows += [(a.kind, a.branch, a.title, " ".join(x for x in (a.detail, a.url) if x)) for a in actions]
+    out.write(_aligned(rows) if actions else "no pull requests to open, update or close\n")
+    out.write(calls_summary(calls) + "\n")

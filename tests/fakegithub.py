@@ -1,0 +1,205 @@
+"""A fake GitHub REST API on loopback, for PyGithub pointed at it with `base_url`.
+
+It keeps pull requests, comments, labels and review requests in memory, and reads and deletes
+branches in a real bare git repository (the remote the tests push to), so the API and git agree.
+Every request is recorded as (method, path) so tests can prove a run wrote nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+WRITES = ("POST", "PATCH", "PUT", "DELETE")
+
+
+@dataclass
+class FakeGitHub:
+    remote: Path  # the bare repository behind the fake
+    repository: str = "acme/app"
+    token: str = "ghp-test-token"
+    default_branch: str = "main"
+    pulls: list[dict[str, Any]] = field(default_factory=list)
+    requests: list[tuple[str, str]] = field(default_factory=list)
+    url: str = ""
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @property
+    def writes(self) -> list[tuple[str, str]]:
+        return [r for r in self.requests if r[0] in WRITES]
+
+    def open_pulls(self) -> list[dict[str, Any]]:
+        return [p for p in self.pulls if p["state"] == "open"]
+
+    def branch_sha(self, branch: str) -> str | None:
+        result = subprocess.run(["git", "-C", str(self.remote), "rev-parse", "--verify", "--quiet", f"refs/heads/{branch}"],
+                                capture_output=True, text=True)
+        return result.stdout.strip() or None
+
+    # --- routing -----------------------------------------------------------------------
+
+    def handle(self, method: str, path: str, query: dict[str, str], body: Any, auth: str | None) -> tuple[int, Any]:
+        with self._lock:
+            self.requests.append((method, path))
+            if auth not in (f"token {self.token}", f"Bearer {self.token}"):
+                return 401, {"message": "Bad credentials"}
+            prefix = f"/repos/{self.repository}"
+            if not path.startswith(prefix):
+                return 404, {"message": "Not Found"}
+            rest = path[len(prefix):]
+            for pattern, allowed, handler in self._routes():
+                match = re.fullmatch(pattern, rest)
+                if match and method == allowed:
+                    return handler(query, body, *match.groups())
+            return 404, {"message": f"fake GitHub has no {method} {rest}"}
+
+    def _routes(self) -> list[tuple[str, str, Any]]:
+        return [
+            (r"", "GET", self._repo),
+            (r"/pulls", "GET", self._list_pulls),
+            (r"/pulls", "POST", self._create_pull),
+            (r"/pulls/(\d+)", "GET", lambda q, b, n: (200, self._pull_json(self._pull(n)))),
+            (r"/pulls/(\d+)", "PATCH", self._edit_pull),
+            (r"/pulls/(\d+)/requested_reviewers", "POST", self._request_reviewers),
+            (r"/issues/(\d+)/comments", "POST", self._comment),
+            (r"/issues/(\d+)/labels", "POST", self._label),
+            (r"/issues/(\d+)/assignees", "POST", self._assign),
+            (r"/git/ref/heads/(.+)", "GET", self._get_ref),
+            (r"/git/refs/heads/(.+)", "DELETE", self._delete_ref),
+        ]
+
+    # --- handlers ----------------------------------------------------------------------
+
+    def _repo(self, query: dict[str, str], body: Any) -> tuple[int, Any]:
+        owner, name = self.repository.split("/")
+        return 200, {
+            "id": 1, "name": name, "full_name": self.repository, "owner": {"login": owner},
+            "default_branch": self.default_branch, "url": f"{self.url}/repos/{self.repository}",
+            "html_url": f"https://github.example/{self.repository}",
+        }
+
+    def _list_pulls(self, query: dict[str, str], body: Any) -> tuple[int, Any]:
+        pulls = [p for p in self.pulls if query.get("state", "open") in ("all", p["state"])]
+        if "base" in query:
+            pulls = [p for p in pulls if p["base"] == query["base"]]
+        if "head" in query:
+            pulls = [p for p in pulls if f"{self.repository.split('/')[0]}:{p['head']}" == query["head"]]
+        return 200, [self._pull_json(p) for p in pulls]
+
+    def _create_pull(self, query: dict[str, str], body: dict[str, Any]) -> tuple[int, Any]:
+        head, base = body["head"], body["base"]
+        if self.branch_sha(head) is None:
+            return 422, {"message": "Validation Failed", "errors": [{"field": "head", "code": "invalid"}]}
+        if any(p["head"] == head and p["state"] == "open" for p in self.pulls):
+            return 422, {"message": f"A pull request already exists for {head}."}
+        pull = {
+            "number": len(self.pulls) + 1, "state": "open", "title": body["title"], "body": body.get("body", ""),
+            "head": head, "base": base, "draft": bool(body.get("draft")), "labels": [], "reviewers": [],
+            "assignees": [], "comments": [],
+        }
+        self.pulls.append(pull)
+        return 201, self._pull_json(pull)
+
+    def _edit_pull(self, query: dict[str, str], body: dict[str, Any], number: str) -> tuple[int, Any]:
+        pull = self._pull(number)
+        for key in ("title", "body", "state"):
+            if body.get(key) is not None:
+                pull[key] = body[key]
+        return 200, self._pull_json(pull)
+
+    def _request_reviewers(self, query: dict[str, str], body: dict[str, Any], number: str) -> tuple[int, Any]:
+        self._pull(number)["reviewers"] += body.get("reviewers", [])
+        return 201, self._pull_json(self._pull(number))
+
+    def _comment(self, query: dict[str, str], body: dict[str, Any], number: str) -> tuple[int, Any]:
+        self._pull(number)["comments"].append(body["body"])
+        return 201, {"id": 1, "body": body["body"], "url": f"{self.url}/comment/1"}
+
+    def _label(self, query: dict[str, str], body: Any, number: str) -> tuple[int, Any]:
+        names = body if isinstance(body, list) else body.get("labels", [])
+        self._pull(number)["labels"] += names
+        return 200, [{"name": n} for n in names]
+
+    def _assign(self, query: dict[str, str], body: dict[str, Any], number: str) -> tuple[int, Any]:
+        pull = self._pull(number)
+        pull["assignees"] += body.get("assignees", [])
+        return 201, {"number": int(number), "assignees": [{"login": a} for a in pull["assignees"]]}
+
+    def _get_ref(self, query: dict[str, str], body: Any, branch: str) -> tuple[int, Any]:
+        sha = self.branch_sha(branch)
+        if sha is None:
+            return 404, {"message": "Not Found"}
+        url = f"{self.url}/repos/{self.repository}/git/refs/heads/{branch}"
+        return 200, {"ref": f"refs/heads/{branch}", "url": url, "object": {"sha": sha, "type": "commit", "url": url}}
+
+    def _delete_ref(self, query: dict[str, str], body: Any, branch: str) -> tuple[int, Any]:
+        if self.branch_sha(branch) is None:
+            return 422, {"message": "Reference does not exist"}
+        subprocess.run(["git", "-C", str(self.remote), "update-ref", "-d", f"refs/heads/{branch}"], check=True)
+        return 204, None
+
+    def _pull(self, number: str) -> dict[str, Any]:
+        return self.pulls[int(number) - 1]
+
+    def _pull_json(self, pull: dict[str, Any]) -> dict[str, Any]:
+        api = f"{self.url}/repos/{self.repository}"
+        return {
+            "number": pull["number"], "state": pull["state"], "title": pull["title"], "body": pull["body"],
+            "draft": pull["draft"], "merged": False, "url": f"{api}/pulls/{pull['number']}",
+            "issue_url": f"{api}/issues/{pull['number']}",
+            "html_url": f"https://github.example/{self.repository}/pull/{pull['number']}",
+            "head": {"ref": pull["head"], "sha": self.branch_sha(pull["head"]) or "0" * 40,
+                     "label": f"{self.repository.split('/')[0]}:{pull['head']}"},
+            "base": {"ref": pull["base"]},
+            "labels": [{"name": n} for n in pull["labels"]],
+            "user": {"login": "tagbot"},
+        }
+
+    # --- the HTTP side -----------------------------------------------------------------
+
+    def handler(self, *args: object) -> BaseHTTPRequestHandler:
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def _serve(self) -> None:
+                parts = urlsplit(self.path)
+                length = int(self.headers.get("Content-Length") or 0)
+                raw = self.rfile.read(length) if length else b""
+                body = json.loads(raw) if raw else None
+                query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
+                status, answer = fake.handle(self.command, parts.path, query, body, self.headers.get("Authorization"))
+                data = b"" if answer is None else json.dumps(answer).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            do_GET = do_POST = do_PATCH = do_PUT = do_DELETE = _serve  # noqa: N815
+
+            def log_message(self, format: str, *args: object) -> None:
+                pass
+
+        return Handler(*args)  # type: ignore[arg-type]
+
+
+@contextmanager
+def serving(fake: FakeGitHub) -> Iterator[FakeGitHub]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), fake.handler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True).start()
+    fake.url = f"http://127.0.0.1:{server.server_port}"
+    try:
+        yield fake
+    finally:
+        server.shutdown()
+        server.server_close()
