@@ -9,7 +9,7 @@ import sys
 import traceback
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -19,7 +19,7 @@ from tagbot import __version__
 from tagbot.config import Config, load_config
 from tagbot.errors import ConfigError, InvalidReference, TagbotError
 from tagbot.lookup import Lookups, look_up
-from tagbot.pipeline import Failure, Plan, file_changes, plan_updates
+from tagbot.pipeline import Failure, Plan, file_changes, plan_updates, rule_violations
 from tagbot.policy import decide
 from tagbot.progress import ProgressBar
 from tagbot.refs import ImageRef, parse_ref
@@ -78,6 +78,8 @@ def _parser() -> argparse.ArgumentParser:
     check = commands.add_parser("check", help="exit 1 when updates are available (for CI and pre-commit)")
     _add_paths_options(check)
     _add_lookup_options(check)
+    check.add_argument("--hook", action="store_true",
+                       help="as a pre-commit hook: with no key or no network, check the cache and the offline rules only")
 
     pr = commands.add_parser("pr", help="open, update and close pull requests with the updates")
     _add_paths_options(pr)
@@ -117,7 +119,7 @@ def _dispatch(args: argparse.Namespace) -> int:
         return _cmd_update(options, paths=args.paths, include=args.include, exclude=args.exclude,
                            dry_run=args.dry_run, fmt=args.format)
     if args.command == "check":
-        return _cmd_check(options, paths=args.paths, include=args.include, exclude=args.exclude)
+        return _cmd_check(options, paths=args.paths, include=args.include, exclude=args.exclude, hook=args.hook)
     if args.command == "pr":
         return _cmd_pr(options, paths=args.paths, include=args.include, exclude=args.exclude,
                        dry_run=args.dry_run, repository=args.repository)
@@ -150,16 +152,28 @@ def _cmd_update(options: _LookupOptions, *, paths: Sequence[Path], include: Sequ
     return EXIT_ERRORS if (result.errors or plan.errors or failures) else 0
 
 
-def _cmd_check(options: _LookupOptions, *, paths: Sequence[Path], include: Sequence[str], exclude: Sequence[str]) -> int:
+def _cmd_check(options: _LookupOptions, *, paths: Sequence[Path], include: Sequence[str], exclude: Sequence[str],
+               hook: bool = False) -> int:
+    if hook and not os.environ.get(KEY_ENV) and not options.offline:
+        options = replace(options, offline=True)
+        print(f"tagbot: {KEY_ENV} is not set: freshness checked from the cache only", file=sys.stderr)
     result = _scan(paths, include, exclude)
     with _session(options) as session:
         plan = session.plan(result)
-    print_check(plan)
-    print(f"tagbot: {len(plan.updates)} update(s) available; {calls_summary(session.calls)}", file=sys.stderr)
-    _print_errors(result, plan)
-    if result.errors or plan.errors:
+        violations = rule_violations(result.references, session.config)
+    # A hook must not fail a commit for a network it does not have: those images are named, not failed.
+    errors = [f for f in plan.errors if not (hook and f.temporary)]
+    unchecked = len(plan.errors) - len(errors)
+    print_check(plan, violations)
+    summary = f"{len(plan.updates)} update(s) available, {len(violations)} rule(s) broken; {calls_summary(session.calls)}"
+    print(f"tagbot: {summary}", file=sys.stderr)
+    if unchecked:
+        print(f"tagbot: freshness NOT checked for {unchecked} image(s): offline or unreachable, and not cached",
+              file=sys.stderr)
+    _print_errors(result, replace(plan, errors=tuple(errors)))
+    if result.errors or errors:
         return EXIT_ERRORS
-    return EXIT_UPDATES if plan.updates else 0
+    return EXIT_UPDATES if (plan.updates or violations) else 0
 
 
 def _cmd_explain(options: _LookupOptions, *, image_text: str, platform: str | None) -> int:

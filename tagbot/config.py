@@ -324,7 +324,8 @@ def _string(value: Any) -> str:
 
 
 def _names(value: Any) -> tuple[str, ...]:
-    return tuple(_strings(value))
+    """A string or a list of them; an empty list is fine (`reviewers: []`)."""
+    return () if value == [] else tuple(_strings(value))
 
 
 _RUN_SETTINGS: dict[str, _Check] = {

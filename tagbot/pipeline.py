@@ -12,9 +12,9 @@ from datetime import datetime
 from pathlib import Path
 
 from tagbot.config import Config
-from tagbot.errors import RewriteError
+from tagbot.errors import RateLimited, RewriteError, SourceUnavailable
 from tagbot.lookup import Lookups
-from tagbot.policy import Decision, Update, decide
+from tagbot.policy import Decision, Update, decide, offline_violations
 from tagbot.rewrite import Edit, FileChange, edits_for, plan_file
 from tagbot.scan.model import Reference
 
@@ -38,6 +38,15 @@ class Failure:
 
     subject: str
     message: str
+    temporary: bool = False  # offline, unreachable or rate limited: the next run may succeed
+
+
+@dataclass(frozen=True)
+class Violation:
+    """A rule broken without any lookup: `require_digest`, `forbid_tags`."""
+
+    reference: Reference
+    problem: str
 
 
 @dataclass(frozen=True)
@@ -76,7 +85,10 @@ def plan_updates(references: Sequence[Reference], lookups: Lookups, config: Conf
         held_back.extend(HeldBack(reference, note) for note in decision.held_back)
         if decision.update is not None:
             updates.append(PlannedUpdate(reference, decision.update, decision.reason))
-    errors = [Failure(name, str(error)) for name, error in sorted(lookups.errors.items())]
+    errors = [
+        Failure(name, str(error), temporary=isinstance(error, (SourceUnavailable, RateLimited)))
+        for name, error in sorted(lookups.errors.items())
+    ]
     return Plan(tuple(updates), tuple(held_back), tuple(errors))
 
 
@@ -98,3 +110,13 @@ def file_changes(updates: Sequence[PlannedUpdate], base: Path) -> tuple[list[Fil
         if change.after != change.before:
             changes.append(change)
     return changes, failures
+
+
+def rule_violations(references: Sequence[Reference], config: Config) -> list[Violation]:
+    """Every reference that breaks a rule needing no lookup; these hold even offline."""
+    return [
+        Violation(reference, problem)
+        for reference in references
+        if reference.found.image is not None
+        for problem in offline_violations(reference.found.image, config.settings_for(reference.found.image))
+    ]

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from typing import Any, TextIO
 
 from tagbot.github import Action
-from tagbot.pipeline import Failure, Plan, PlannedUpdate
+from tagbot.pipeline import Failure, Plan, PlannedUpdate, Violation
 from tagbot.platforms import short_platform
 from tagbot.policy import Decision
 from tagbot.refs import ImageRef
@@ -149,8 +149,12 @@ def plan_table(plan: Plan, calls: Calls, rewrite_errors: Sequence[Failure] = ())
     return "".join(parts)
 
 
-def print_check(plan: Plan, out: TextIO | None = None) -> None:
-    (out or sys.stdout).write(check_lines(plan))
+def print_check(plan: Plan, violations: Sequence[Violation] = (), out: TextIO | None = None) -> None:
+    out = out or sys.stdout
+    out.write(check_lines(plan))
+    for violation in violations:
+        reference = violation.reference
+        out.write(f"{reference.file}:{reference.line} {_image_name(reference)}: {violation.problem}\n")
 
 
 def check_lines(plan: Plan) -> str:

@@ -1,0 +1,84 @@
+"""The composite GitHub Action: its inputs and steps, and its run script executed as the runner
+would, against the fake GitHub and tags APIs."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+from pathlib import Path
+
+import yaml
+
+from tests.gitworld import World
+
+ROOT = Path(__file__).parent.parent
+ACTION = yaml.safe_load((ROOT / "action.yml").read_text())
+
+
+def test_inputs():
+    inputs = ACTION["inputs"]
+    assert set(inputs) == {"config", "api-key", "github-token", "dry-run", "paths"}
+    assert inputs["github-token"]["default"] == "${{ github.token }}"
+    assert inputs["api-key"]["required"] is True
+    assert (inputs["dry-run"]["default"], inputs["paths"]["default"]) == ("false", ".")
+
+
+def test_steps_install_from_the_action_checkout_and_keep_the_cache():
+    install, cache, run = ACTION["runs"]["steps"]
+    assert ACTION["runs"]["using"] == "composite"
+    assert '"$GITHUB_ACTION_PATH"' in install["run"] and "pip install" in install["run"]
+    assert cache["uses"].startswith("actions/cache@")
+    assert cache["with"]["path"] == run["env"]["TAGBOT_CACHE_DIR"] == "${{ runner.temp }}/tagbot-cache"
+    assert "tagbot" in run["run"] and "${{" not in run["run"]  # inputs arrive as env, never pasted in
+
+
+def test_the_workflow_example_is_complete():
+    workflow = yaml.safe_load((ROOT / ".github/workflows/tagbot.yml").read_text())
+    assert "schedule" in workflow[True] and "workflow_dispatch" in workflow[True]  # `on:` reads as True in YAML 1.1
+    assert workflow["permissions"] == {"contents": "write", "pull-requests": "write"}
+    steps = workflow["jobs"]["tagbot"]["steps"]
+    assert steps[0]["uses"].startswith("actions/checkout@") and steps[1]["uses"] == "./"
+    assert steps[1]["with"]["api-key"] == "${{ secrets.OANOR_API_KEY }}"
+
+
+def _expand(text: str, values: dict[str, str]) -> str:
+    """`${{ x }}` expressions replaced, again and again: an input's default may hold one too."""
+    while "${{" in text:
+        text = re.sub(r"\$\{\{\s*([\w.-]+)\s*\}\}", lambda m: values[m.group(1)], text)
+    return text
+
+
+def run_step(world: World, inputs: dict[str, str], runner_temp: Path) -> subprocess.CompletedProcess[str]:
+    """The last step's script, with its env filled in as the runner fills it."""
+    step = ACTION["runs"]["steps"][-1]
+    values = {f"inputs.{name}": spec.get("default", "") for name, spec in ACTION["inputs"].items()}
+    values.update({f"inputs.{k}": v for k, v in inputs.items()})
+    values.update({"github.token": world.github.token, "runner.temp": str(runner_temp)})
+    env = {name: _expand(value, values) for name, value in step["env"].items()}
+    return subprocess.run(["bash", "-c", step["run"]], cwd=world.checkout, capture_output=True, text=True,
+                          env={**os.environ, **env})
+
+
+def test_the_run_script_opens_pull_requests(world: World, tmp_path: Path):
+    result = run_step(world, {"api-key": world.tags.key}, tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert {p["head"] for p in world.github.open_pulls()} == {"tagbot/acme-tiny", "tagbot/acme-other-major"}
+    assert any((tmp_path / "tagbot-cache").rglob("*.json"))  # the cache actions/cache will save
+    assert world.github.token not in result.stdout + result.stderr
+
+
+def test_the_run_script_honours_dry_run_paths_and_config(world: World, tmp_path: Path):
+    (world.checkout / "ci.yaml").write_text("rate_limit: 100\ngroup_by: all\nseparate_major: false\n")
+    inputs = {"api-key": world.tags.key, "dry-run": "true", "paths": "compose.yaml", "config": "ci.yaml"}
+    result = run_step(world, inputs, tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "open    tagbot/all" in result.stdout and "dry run" in result.stdout
+    assert world.github.writes == []
+
+
+def test_a_bad_api_key_fails_the_step_without_showing_it(world: World, tmp_path: Path):
+    result = run_step(world, {"api-key": "sk-very-secret"}, tmp_path)
+    assert result.returncode == 2
+    assert "check the API key in OANOR_API_KEY" in result.stderr
+    assert "sk-very-secret" not in result.stdout + result.stderr

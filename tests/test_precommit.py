@@ -1,0 +1,86 @@
+"""The pre-commit hook: `tagbot check --hook`, and the real pre-commit running it offline."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tagbot.cli import main
+from tests.fakeapi import FakeTagsAPI
+
+ROOT = Path(__file__).parent.parent
+
+
+@pytest.fixture
+def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("OANOR_API_KEY", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    (tmp_path / "Dockerfile").write_text("FROM nginx:latest\nFROM redis\nFROM acme/tiny:1.1.0@sha256:" + "a" * 64 + "\n")
+    return tmp_path
+
+
+def test_without_a_key_only_the_offline_rules_count(repo: Path, capsys: pytest.CaptureFixture[str]):
+    assert main(["check", "--hook"]) == 0
+    err = capsys.readouterr().err
+    assert "OANOR_API_KEY is not set: freshness checked from the cache only" in err
+    assert "freshness NOT checked for 3 image(s)" in err
+
+
+def test_forbidden_tags_fail_offline(repo: Path, capsys: pytest.CaptureFixture[str]):
+    (repo / "tagbot.yaml").write_text("forbid_tags: [latest]\n")
+    assert main(["check", "--hook"]) == 1
+    assert capsys.readouterr().out == (
+        "Dockerfile:1 nginx: tag latest is forbidden (forbid_tags)\n"
+        "Dockerfile:2 redis: tag latest is forbidden (forbid_tags)\n"
+    )
+
+
+def test_required_digests_fail_offline(repo: Path, capsys: pytest.CaptureFixture[str]):
+    (repo / "tagbot.yaml").write_text("rules:\n  - match: redis\n    require_digest: true\n")
+    assert main(["check", "--hook"]) == 1
+    assert capsys.readouterr().out == "Dockerfile:2 redis: no @sha256 digest (require_digest)\n"
+
+
+def test_an_unreachable_api_does_not_fail_the_hook(repo: Path, monkeypatch: pytest.MonkeyPatch,
+                                                   capsys: pytest.CaptureFixture[str]):
+    monkeypatch.setenv("OANOR_API_KEY", "k")
+    monkeypatch.setenv("TAGBOT_API_URL", "http://127.0.0.1:9")  # nothing listens there
+    monkeypatch.setattr("tagbot.sources.http.BACKOFF", 0.0)
+    assert main(["check", "--hook"]) == 0
+    assert "freshness NOT checked for 3 image(s)" in capsys.readouterr().err
+    assert main(["check"]) == 2  # outside a hook, an unreachable API is an error
+
+
+def test_cached_answers_still_count_without_a_key(repo: Path, tags_api: FakeTagsAPI, monkeypatch: pytest.MonkeyPatch,
+                                                  capsys: pytest.CaptureFixture[str]):
+    monkeypatch.setenv("OANOR_API_KEY", tags_api.key)
+    monkeypatch.setenv("TAGBOT_API_URL", tags_api.url)
+    main(["check", "Dockerfile"])  # fills the cache
+    monkeypatch.delenv("OANOR_API_KEY")
+    capsys.readouterr()
+    assert main(["check", "--hook"]) == 1
+    assert "Dockerfile:3 acme/tiny 1.1.0@sha256:aaaaaaaaaaaa -> 1.2.1@sha256:cccccccccccc" in capsys.readouterr().out
+
+
+def test_the_real_pre_commit_runs_the_hook_offline(repo: Path):
+    """pre-commit installs tagbot from this repository into its own environment and runs the hook."""
+    subprocess.run(["git", "init", "-q"], cwd=repo, check=True)
+    (repo / "tagbot.yaml").write_text("forbid_tags: [latest]\n")
+    subprocess.run(["git", "add", "."], cwd=repo, check=True)
+    env = {k: v for k, v in os.environ.items() if k != "OANOR_API_KEY"}
+    env["PRE_COMMIT_HOME"] = str(repo / ".pre-commit-home")
+    pre_commit = shutil.which("pre-commit") or f"{sys.executable} -m pre_commit"
+    result = subprocess.run(
+        [*pre_commit.split(), "try-repo", str(ROOT), "tagbot-check", "--files", "Dockerfile", "compose.yaml"],
+        cwd=repo, env=env, capture_output=True, text=True, timeout=600,
+    )
+    output = result.stdout + result.stderr
+    assert result.returncode == 1, output
+    assert "Dockerfile:1 nginx: tag latest is forbidden (forbid_tags)" in output
+    assert "freshness checked from the cache only" in output
