@@ -40,3 +40,10 @@ def tags_source(api_url: str, *, key: str | None = "test-key", rate: float = 100
     fetcher = Fetcher(httpx.Client(timeout=timeout), limiter=RateLimiter(rate), calls=calls, retries=retries,
                       sleep=recorded.append, jitter=lambda: 0.0)
     return TagsAPI(fetcher, base_url=api_url, key=key), calls
+
+
+def most_in_window(times: list[float], window: float) -> int:
+    """The most requests seen within any `window` seconds. A rate check by windows, not by
+    gaps: a scheduling stall on a busy machine can bunch two sends, never many."""
+    ordered = sorted(times)
+    return max((sum(1 for t in ordered[i:] if t < start + window) for i, start in enumerate(ordered)), default=0)

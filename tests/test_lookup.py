@@ -10,7 +10,7 @@ from tagbot.lookup import look_up
 from tagbot.refs import parse_ref
 from tagbot.sources.cache import TagCache
 from tests.fakeapi import FakeTagsAPI
-from tests.helpers import tags_source
+from tests.helpers import most_in_window, tags_source
 
 IMAGES = [parse_ref(t) for t in ("nginx:1.27", "library/nginx:1.26", "docker.io/library/nginx", "redis:7", "acme/tiny:1.1.0")]
 
@@ -82,13 +82,12 @@ def test_images_no_source_covers_are_set_aside(tags_api: FakeTagsAPI):
 
 def test_concurrent_lookups_never_exceed_the_rate(tags_api: FakeTagsAPI):
     tags_api.latency = 0.05
-    source, calls = tags_source(tags_api.url, rate=10)
-    images = [parse_ref(f"acme/image{i}") for i in range(8)]
+    source, calls = tags_source(tags_api.url, rate=5)
+    images = [parse_ref(f"acme/image{i}") for i in range(12)]
     look_up(images, source=source, calls=calls, workers=8)
-    gaps = [later - earlier for earlier, later in zip(tags_api.times, tags_api.times[1:])]
-    assert len(tags_api.times) == 8
-    assert min(gaps) >= 0.1 * 0.8  # 10 requests/s, less scheduling noise
-    assert tags_api.times[-1] - tags_api.times[0] < 0.1 * 7 + 0.5  # and concurrent enough to keep up
+    assert len(tags_api.times) == 12
+    assert most_in_window(tags_api.times, 1.0) <= 5 + 1  # 5 requests/s; one may bunch after a stall
+    assert max(tags_api.times) - min(tags_api.times) < 0.2 * 11 + 1.0  # and concurrent enough to keep up
 
 
 def test_progress_is_reported(tags_api: FakeTagsAPI):
