@@ -18,14 +18,14 @@ import httpx
 from tagbot import __version__
 from tagbot.config import Config, load_config
 from tagbot.errors import ConfigError, InvalidReference, TagbotError
+from tagbot.git import Workspace
+from tagbot.github import API_URL_ENV, REPOSITORY_ENV, TOKEN_ENV, PullRequests, group_updates, sync_pull_requests, workspace_paths
+from tagbot.github import DEFAULT_API_URL as GITHUB_API
 from tagbot.lookup import Lookups, look_up
 from tagbot.pipeline import Failure, Plan, file_changes, plan_updates, rule_violations
 from tagbot.policy import decide
 from tagbot.progress import ProgressBar
 from tagbot.refs import ImageRef, parse_ref
-from tagbot.git import Workspace
-from tagbot.github import API_URL_ENV, REPOSITORY_ENV, TOKEN_ENV, PullRequests, group_updates, sync_pull_requests, workspace_paths
-from tagbot.github import DEFAULT_API_URL as GITHUB_API
 from tagbot.report import calls_summary, print_actions, print_check, print_explain, print_plan, print_scan
 from tagbot.rewrite import FileChange, write_change
 from tagbot.scan import ScanResult, scan_paths
@@ -204,9 +204,7 @@ def _cmd_pr(options: _LookupOptions, *, paths: Sequence[Path], include: Sequence
     repository = repository or os.environ.get(REPOSITORY_ENV)
     if not repository:
         raise ConfigError(f"name the repository with --repository owner/name or ${REPOSITORY_ENV}")
-    for path in paths:
-        if not path.exists():
-            raise TagbotError(f"{path}: no such file or directory")
+    _require(paths)
     workspace = Workspace(Path.cwd(), secrets=[token, os.environ.get(KEY_ENV, "")])
     try:
         with _session(options) as session:
@@ -230,10 +228,14 @@ def _cmd_pr(options: _LookupOptions, *, paths: Sequence[Path], include: Sequence
     return EXIT_ERRORS if (result.errors or plan.errors) else 0
 
 
-def _scan(paths: Sequence[Path], include: Sequence[str], exclude: Sequence[str]) -> ScanResult:
+def _require(paths: Sequence[Path]) -> None:
     for path in paths:
         if not path.exists():
             raise TagbotError(f"{path}: no such file or directory")
+
+
+def _scan(paths: Sequence[Path], include: Sequence[str], exclude: Sequence[str]) -> ScanResult:
+    _require(paths)
     return scan_paths(paths, base=Path.cwd(), include=include, exclude=exclude)
 
 

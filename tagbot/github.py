@@ -195,6 +195,12 @@ class PullRequests:
         pulls = self._call(lambda: list(self.repo.get_pulls(state="open", base=base)))
         return {pull.head.ref: pull for pull in pulls if pull.head.ref.startswith(BRANCH_PREFIX)}
 
+    def closed_with_title(self, branch: str, base: str, title: str) -> bool:
+        """Whether a pull request from `branch` with this very title was closed before."""
+        head = f"{self.repo.owner.login}:{branch}"
+        pulls = self._call(lambda: list(self.repo.get_pulls(state="closed", base=base, head=head)))
+        return any(pull.title == title for pull in pulls)
+
     def create(self, *, branch: str, base: str, title: str, body: str, settings: RunSettings) -> Any:
         pull = self._call(lambda: self.repo.create_pull(title=title, body=body, base=base, head=branch, draft=settings.draft))
         if settings.labels:
@@ -255,6 +261,10 @@ def sync_group(context: SyncContext, group: Group, held_back: Sequence[HeldBack]
     branch_current = existing is not None and workspace.tree(existing) == workspace.tree(commit)
     if pull is not None and branch_current and pull.title == title and pull.body == body:
         return Action("unchanged", group.branch, title, url=pull.html_url)
+    # Closing tagbot's pull request without merging it declines that update, as with Dependabot;
+    # tagbot deletes the branches it closes itself, so a left-over branch means a person closed it.
+    if pull is None and existing is not None and pulls.closed_with_title(group.branch, context.base_branch, title):
+        return Action("skip", group.branch, title, "closed without merging before; not opened again")
     if pull is None and not can_open():
         return Action("skip", group.branch, title, "max_open_prs or max_prs_per_run reached")
     if context.dry_run:

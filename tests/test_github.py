@@ -82,6 +82,20 @@ def test_a_hand_edited_pull_request_is_never_force_pushed(world: World, capsys: 
     assert "edited by hand (jane@example.com); left alone" in capsys.readouterr().out
 
 
+def test_a_pull_request_closed_by_hand_is_not_opened_again(world: World, capsys: pytest.CaptureFixture[str]):
+    assert world.pr() == 0
+    tiny = next(p for p in world.github.pulls if p["head"] == "tagbot/acme-tiny")
+    tiny["state"] = "closed"  # a person declined the update
+    writes = list(world.github.writes)
+    capsys.readouterr()
+    assert world.pr() == 0
+    assert world.github.writes == writes
+    assert "closed without merging before; not opened again" in capsys.readouterr().out
+    tags_file(world.fixtures, "acme/tiny", ["1.3.0", "1.2.1", "1.1.0"])  # a newer version is a new question
+    assert world.pr() == 0
+    assert any(p["head"] == "tagbot/acme-tiny" and p["state"] == "open" for p in world.github.pulls)
+
+
 @pytest.mark.parametrize(
     ("config", "branches"),
     [
