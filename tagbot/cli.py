@@ -22,7 +22,7 @@ from tagbot.git import Workspace
 from tagbot.github import API_URL_ENV, REPOSITORY_ENV, TOKEN_ENV, PullRequests, group_updates, sync_pull_requests, workspace_paths
 from tagbot.github import DEFAULT_API_URL as GITHUB_API
 from tagbot.lookup import Lookups, look_up
-from tagbot.pipeline import Failure, Plan, file_changes, plan_updates, rule_violations
+from tagbot.pipeline import Failure, Plan, deep_search_images, file_changes, merge_deep, plan_updates, rule_violations
 from tagbot.policy import decide
 from tagbot.progress import ProgressBar
 from tagbot.refs import ImageRef, parse_ref
@@ -30,8 +30,9 @@ from tagbot.report import calls_summary, print_actions, print_check, print_expla
 from tagbot.rewrite import FileChange, write_change
 from tagbot.scan import ScanResult, scan_paths
 from tagbot.sources.cache import TagCache, default_cache_dir
-from tagbot.sources.http import Calls, Fetcher, RateLimiter
-from tagbot.sources.tagsapi import DEFAULT_API_URL, KEY_ENV, URL_ENV, TagsAPI
+from tagbot.sources.http import Calls
+from tagbot.sources.select import SourceSet
+from tagbot.sources.tagsapi import DEFAULT_API_URL, KEY_ENV, URL_ENV
 
 EXIT_UPDATES = 1
 EXIT_ERRORS = 2
@@ -182,7 +183,7 @@ def _cmd_explain(options: _LookupOptions, *, image_text: str, platform: str | No
     except InvalidReference as e:
         raise ConfigError(str(e)) from None
     with _session(options) as session:
-        lookups = session.look_up([image])
+        lookups = session.tag_lists([image])
     if image.name in lookups.errors:
         raise lookups.errors[image.name]
     if image.name in lookups.uncovered:
@@ -270,23 +271,29 @@ class _LookupOptions:
 @dataclass
 class _Session:
     config: Config
-    source: TagsAPI
+    sources: SourceSet
     calls: Calls
     cache: TagCache | None
     offline: bool
 
-    def look_up(self, images: Sequence[ImageRef]) -> Lookups:
-        progress = ProgressBar()
+    def look_up(self, images: Sequence[ImageRef], *, deep: bool = False) -> Lookups:
+        progress = ProgressBar(label="reading all tags" if deep else "looking up images")
         try:
             workers = max(1, min(16, math.ceil(self.config.run.rate_limit)))
-            return look_up(images, source=self.source, calls=self.calls, cache=self.cache,
+            source_for = self.sources.for_deep_search if deep else self.sources.for_image
+            return look_up(images, source_for=source_for, calls=self.calls, cache=self.cache,
                            offline=self.offline, workers=workers, progress=progress)
         finally:
             progress.close()
 
+    def tag_lists(self, images: Sequence[ImageRef]) -> Lookups:
+        """One lookup per image, then every tag of those that asked for a deep search and need it."""
+        lookups = self.look_up(images)
+        return merge_deep(lookups, self.look_up(deep_search_images(images, lookups, self.config), deep=True))
+
     def plan(self, result: ScanResult) -> Plan:
         images = [r.found.image for r in result.references if r.found.image is not None]
-        return plan_updates(result.references, self.look_up(images), self.config, now=_now())
+        return plan_updates(result.references, self.tag_lists(images), self.config, now=_now())
 
 
 @contextmanager
@@ -296,9 +303,9 @@ def _session(options: _LookupOptions) -> Iterator[_Session]:
     calls = Calls(config.run.max_calls)
     cache = None if options.no_cache else TagCache(options.cache_dir or default_cache_dir(), config.run.cache_ttl)
     with httpx.Client(timeout=HTTP_TIMEOUT) as client:
-        fetcher = Fetcher(client, limiter=RateLimiter(config.run.rate_limit), calls=calls)
-        source = TagsAPI(fetcher, base_url=api_url, key=os.environ.get(KEY_ENV))
-        yield _Session(config, source, calls, cache, options.offline)
+        sources = SourceSet(client, config.run, calls, api_url=api_url, key=os.environ.get(KEY_ENV),
+                            offline=options.offline)
+        yield _Session(config, sources, calls, cache, options.offline)
 
 
 def _now() -> datetime:

@@ -19,13 +19,14 @@ import yaml
 
 from tagbot.errors import ConfigError
 from tagbot.platforms import normalize_platform
-from tagbot.refs import ImageRef
+from tagbot.refs import HUB_ALIASES, ImageRef
 from tagbot.versioning import RangeError, VersionRange, parse_range
 
 CONFIG_NAMES = ("tagbot.yaml", ".tagbot.yaml", ".github/tagbot.yaml")
 UPDATE_TYPES = ("major", "minor", "patch", "digest", "pin")
 DEFAULT_UPDATE_TYPES = frozenset({"major", "minor", "patch", "digest"})
 GROUP_BY = ("image", "update_type", "all")
+SOURCES = ("auto", "tagsapi", "hub")
 
 _NULL = "tag:yaml.org,2002:null"
 
@@ -46,6 +47,7 @@ class Settings:
     digest_settle: timedelta = timedelta(hours=6)
     allow_prerelease: bool = False
     follow_suffix: bool = False
+    deep_search: bool = False  # when the tags API's newest 100 miss the current tag, ask Docker Hub
     require_digest: bool = False  # checked offline too: a reference without @sha256 fails `check`
     forbid_tags: tuple[str, ...] = ()  # globs; an untagged reference counts as `latest`
 
@@ -60,6 +62,14 @@ class Settings:
 
 
 @dataclass(frozen=True)
+class RegistrySettings:
+    """How to look up the images of one registry (`registries:` in the config)."""
+
+    source: str = "auto"  # auto, tagsapi or hub
+    url: str | None = None  # the source's base URL, e.g. a mirror; http:// only when written so
+
+
+@dataclass(frozen=True)
 class RunSettings:
     """Settings for the whole run, only at the top level of the file."""
 
@@ -67,6 +77,8 @@ class RunSettings:
     rate_limit: float = 2.0  # requests per second: the free plan's
     max_calls: int | None = None  # network calls per run at most
     cache_ttl: timedelta = timedelta(hours=1)
+    registries: tuple[tuple[str, RegistrySettings], ...] = ()  # (host, settings)
+    max_tag_pages: int = 10  # pages of 100 tags a source may read per image
     # Pull requests (`tagbot pr`)
     base_branch: str | None = None  # None: the repository's default branch
     group_by: str = "image"  # image, update_type or all; `groups` come first
@@ -328,11 +340,32 @@ def _names(value: Any) -> tuple[str, ...]:
     return () if value == [] else tuple(_strings(value))
 
 
+def _registries(value: Any) -> tuple[tuple[str, RegistrySettings], ...]:
+    if not isinstance(value, dict):
+        raise ValueError("expected a mapping of registry hosts to settings, such as {docker.io: {source: hub}}")
+    out = []
+    for host, settings in value.items():
+        if not isinstance(settings, dict):
+            raise ValueError(f"{host}: expected a mapping with source and url")
+        unknown = set(settings) - {"source", "url"}
+        if unknown:
+            raise ValueError(f"{host}: unknown setting {sorted(unknown)[0]} (known: source, url)")
+        source = settings.get("source", "auto")
+        if source not in SOURCES:
+            raise ValueError(f'{host}: unknown source "{source}" (known: {", ".join(SOURCES)})')
+        url = settings.get("url")
+        name = str(host).lower()
+        out.append(("docker.io" if name in HUB_ALIASES else name, RegistrySettings(source, _url(url) if url else None)))
+    return tuple(out)
+
+
 _RUN_SETTINGS: dict[str, _Check] = {
     "api_url": _url,
     "rate_limit": _positive(float),
     "max_calls": _positive(int),
     "cache_ttl": _duration,
+    "registries": _registries,
+    "max_tag_pages": _positive(int),
     "base_branch": _string,
     "group_by": _group_by,
     "groups": _groups,
@@ -356,6 +389,7 @@ _SETTINGS: dict[str, _Check] = {
     "digest_settle": _duration,
     "allow_prerelease": _bool,
     "follow_suffix": _bool,
+    "deep_search": _bool,
     "require_digest": _bool,
     "forbid_tags": _names,
 }

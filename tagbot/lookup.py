@@ -30,7 +30,7 @@ class Lookups:
 def look_up(
     images: Iterable[ImageRef],
     *,
-    source: Source,
+    source_for: Callable[[ImageRef], Source | None],
     calls: Calls,
     cache: TagCache | None = None,
     offline: bool = False,
@@ -38,11 +38,12 @@ def look_up(
     progress: Progress | None = None,
 ) -> Lookups:
     unique = {image.name: image for image in images}
-    covered = [image for image in unique.values() if source.covers(image)]
+    sources = {name: source for name, source in ((n, source_for(i)) for n, i in unique.items()) if source is not None}
+    covered = [image for image in unique.values() if image.name in sources]
     answers: dict[str, Answer] = {}
     to_fetch = []
     for image in covered:
-        cached = cache.get(_key(source, image), allow_stale=offline) if cache else None
+        cached = cache.get(_key(sources[image.name], image), allow_stale=offline) if cache else None
         if cached is not None:
             calls.count_cached()
             answers[image.name] = cached
@@ -51,7 +52,7 @@ def look_up(
         else:
             to_fetch.append(image)
     counter = _Counter(len(covered) - len(to_fetch), len(covered), progress)
-    answers.update(_fetch_all(to_fetch, source, cache, workers, counter))
+    answers.update(_fetch_all(to_fetch, sources, cache, workers, counter))
     return Lookups(
         tags={name: a for name, a in answers.items() if isinstance(a, TagList)},
         errors={name: a for name, a in answers.items() if isinstance(a, SourceError)},
@@ -60,7 +61,7 @@ def look_up(
 
 
 def _fetch_all(
-    images: list[ImageRef], source: Source, cache: TagCache | None, workers: int, counter: _Counter
+    images: list[ImageRef], sources: dict[str, Source], cache: TagCache | None, workers: int, counter: _Counter
 ) -> dict[str, Answer]:
     """Each image's answer; the first AuthError is raised once every worker has stopped."""
     stop = threading.Event()
@@ -69,6 +70,7 @@ def _fetch_all(
     def fetch(image: ImageRef) -> Answer | None:
         if stop.is_set():
             return None
+        source = sources[image.name]
         try:
             answer: Answer = source.list_tags(image)
         except AuthError as e:

@@ -7,15 +7,16 @@ image or file never stops the rest. Only a rejected key (AuthError) ends the run
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 
 from tagbot.config import Config
 from tagbot.errors import RateLimited, RewriteError, SourceUnavailable
 from tagbot.lookup import Lookups
-from tagbot.policy import Decision, Update, decide, offline_violations
+from tagbot.policy import Decision, Update, decide, needs_more_tags, offline_violations
 from tagbot.rewrite import Edit, FileChange, edits_for, plan_file
+from tagbot.refs import ImageRef
 from tagbot.scan.model import Reference
 
 
@@ -120,3 +121,19 @@ def rule_violations(references: Sequence[Reference], config: Config) -> list[Vio
         if reference.found.image is not None
         for problem in offline_violations(reference.found.image, config.settings_for(reference.found.image))
     ]
+
+
+def deep_search_images(images: Sequence[ImageRef], lookups: Lookups, config: Config) -> list[ImageRef]:
+    """Images to read in full: their answer held only the newest tags, those miss the
+    reference's tag or its shape, and the rules ask for `deep_search`."""
+    wanted = []
+    for image in images:
+        tags = lookups.tags.get(image.name)
+        if tags and not tags.complete and config.settings_for(image).deep_search and needs_more_tags(image, tags.tags):
+            wanted.append(image)
+    return wanted
+
+
+def merge_deep(lookups: Lookups, deep: Lookups) -> Lookups:
+    """The first answers, with every full list read by the deep search in their place."""
+    return replace(lookups, tags={**lookups.tags, **deep.tags}, errors={**lookups.errors, **deep.errors})

@@ -273,3 +273,12 @@ def offline_violations(ref: ImageRef, settings: Settings) -> list[str]:
     if any(fnmatch.fnmatchcase(tag, pattern) for pattern in settings.forbid_tags):
         problems.append(f"tag {tag} is forbidden (forbid_tags)")
     return problems
+
+
+def needs_more_tags(ref: ImageRef, tags: Sequence[Tag]) -> bool:
+    """Whether a partial tag list misses the reference's own tag or every tag of its shape."""
+    tag_name = ref.tag or "latest"
+    if all(tag.name != tag_name for tag in tags):
+        return True
+    version = parse_tag(tag_name)
+    return version is not None and not any(_shaped_like(version, tag.name) for tag in tags)

@@ -3,9 +3,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 
 from tests.fakeapi import FakeTagsAPI, serving
+from tests.fakehub import FakeHub
+from tests.fakehub import serving as serving_hub
 from tests.gitworld import World, make_world
 from tests.helpers import FIXTURES
 
@@ -21,3 +24,24 @@ def tags_api() -> Iterator[FakeTagsAPI]:
 def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
     """A repository with a bare remote, a fake GitHub and a fake tags API; cwd is the checkout."""
     yield from make_world(tmp_path, monkeypatch)
+
+
+@pytest.fixture
+def hub() -> Iterator[FakeHub]:
+    """The fake Docker Hub API on 127.0.0.1, serving the same fixture files in Hub's JSON."""
+    with serving_hub(FakeHub(FIXTURES / "api")) as fake:
+        yield fake
+
+
+@pytest.fixture(autouse=True)
+def loopback_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test may send traffic beyond this machine: a request elsewhere fails the test at once
+    (a default URL left in place by mistake, say), instead of leaving for the internet."""
+    real = httpx.HTTPTransport.handle_request
+
+    def guarded(self: httpx.HTTPTransport, request: httpx.Request) -> httpx.Response:
+        if request.url.host not in ("127.0.0.1", "localhost", "::1"):
+            raise AssertionError(f"a test tried to reach {request.url.host}; only loopback servers may be used")
+        return real(self, request)
+
+    monkeypatch.setattr(httpx.HTTPTransport, "handle_request", guarded)

@@ -134,5 +134,6 @@ def test_the_example_config_is_valid_and_documents_every_setting():
     for key in ("enabled", "allow", "ignore", "update_types", "platforms", "pin_digests", "min_age",
                 "digest_settle", "allow_prerelease", "follow_suffix", "rules", "match", "api_url", "rate_limit",
                 "max_calls", "cache_ttl", "base_branch", "group_by", "groups", "separate_major", "labels", "reviewers",
-                "assignees", "draft", "max_open_prs", "max_prs_per_run", "require_digest", "forbid_tags"):
+                "assignees", "draft", "max_open_prs", "max_prs_per_run", "require_digest", "forbid_tags",
+                "registries", "max_tag_pages", "deep_search"):
         assert f"{key}:" in text, key

@@ -12,12 +12,16 @@ from tagbot.sources.cache import TagCache
 from tests.fakeapi import FakeTagsAPI
 from tests.helpers import most_in_window, tags_source
 
+def only(source):
+    return lambda image: source if source.covers(image) else None
+
+
 IMAGES = [parse_ref(t) for t in ("nginx:1.27", "library/nginx:1.26", "docker.io/library/nginx", "redis:7", "acme/tiny:1.1.0")]
 
 
 def test_one_call_per_unique_image(tags_api: FakeTagsAPI):
     source, calls = tags_source(tags_api.url)
-    result = look_up(IMAGES, source=source, calls=calls)
+    result = look_up(IMAGES, source_for=only(source), calls=calls)
     assert sorted(tags_api.calls) == [
         "/v1/tags?name=acme/tiny&limit=100", "/v1/tags?name=nginx&limit=100", "/v1/tags?name=redis&limit=100",
     ]
@@ -28,9 +32,9 @@ def test_one_call_per_unique_image(tags_api: FakeTagsAPI):
 def test_a_cached_rerun_makes_no_call(tags_api: FakeTagsAPI, tmp_path: Path):
     cache = TagCache(tmp_path, timedelta(hours=1))
     source, calls = tags_source(tags_api.url)
-    first = look_up(IMAGES, source=source, calls=calls, cache=cache)
+    first = look_up(IMAGES, source_for=only(source), calls=calls, cache=cache)
     source, calls = tags_source(tags_api.url)
-    second = look_up(IMAGES, source=source, calls=calls, cache=cache)
+    second = look_up(IMAGES, source_for=only(source), calls=calls, cache=cache)
     assert second.tags == first.tags
     assert (calls.network, calls.cached) == (0, 3)
     assert len(tags_api.calls) == 3
@@ -40,7 +44,7 @@ def test_not_found_is_cached(tags_api: FakeTagsAPI, tmp_path: Path):
     cache = TagCache(tmp_path, timedelta(hours=1))
     for _ in range(2):
         source, calls = tags_source(tags_api.url)
-        result = look_up([parse_ref("acme/gone:1")], source=source, calls=calls, cache=cache)
+        result = look_up([parse_ref("acme/gone:1")], source_for=only(source), calls=calls, cache=cache)
         assert isinstance(result.errors["docker.io/acme/gone"], NotFound)
     assert len(tags_api.calls) == 1
 
@@ -48,9 +52,9 @@ def test_not_found_is_cached(tags_api: FakeTagsAPI, tmp_path: Path):
 def test_offline_uses_only_the_cache_and_says_what_is_missing(tags_api: FakeTagsAPI, tmp_path: Path):
     cache = TagCache(tmp_path, timedelta(seconds=0))  # everything is stale at once
     source, calls = tags_source(tags_api.url)
-    look_up([parse_ref("redis")], source=source, calls=calls, cache=cache)
+    look_up([parse_ref("redis")], source_for=only(source), calls=calls, cache=cache)
     source, calls = tags_source(tags_api.url)
-    result = look_up([parse_ref("redis"), parse_ref("nginx")], source=source, calls=calls, cache=cache, offline=True)
+    result = look_up([parse_ref("redis"), parse_ref("nginx")], source_for=only(source), calls=calls, cache=cache, offline=True)
     assert "docker.io/library/redis" in result.tags  # stale, but offline takes it
     assert str(result.errors["docker.io/library/nginx"]) == "not in the cache, and --offline forbids a lookup"
     assert isinstance(result.errors["docker.io/library/nginx"], SourceUnavailable)
@@ -60,7 +64,7 @@ def test_offline_uses_only_the_cache_and_says_what_is_missing(tags_api: FakeTags
 def test_one_failing_image_never_stops_the_others(tags_api: FakeTagsAPI):
     tags_api.script["redis"] = ["500"] * 4
     source, calls = tags_source(tags_api.url)
-    result = look_up(IMAGES, source=source, calls=calls)
+    result = look_up(IMAGES, source_for=only(source), calls=calls)
     assert "server error 500" in str(result.errors["docker.io/library/redis"])
     assert set(result.tags) == {"docker.io/library/nginx", "docker.io/acme/tiny"}
 
@@ -69,13 +73,13 @@ def test_a_rejected_key_stops_the_run(tags_api: FakeTagsAPI):
     source, calls = tags_source(tags_api.url, key="wrong")
     images = [parse_ref(f"acme/image{i}") for i in range(20)]
     with pytest.raises(AuthError):
-        look_up(images, source=source, calls=calls, workers=2)
+        look_up(images, source_for=only(source), calls=calls, workers=2)
     assert len(tags_api.calls) < 20  # the rest were never asked
 
 
 def test_images_no_source_covers_are_set_aside(tags_api: FakeTagsAPI):
     source, calls = tags_source(tags_api.url)
-    result = look_up([parse_ref("ghcr.io/org/app:1"), parse_ref("redis")], source=source, calls=calls)
+    result = look_up([parse_ref("ghcr.io/org/app:1"), parse_ref("redis")], source_for=only(source), calls=calls)
     assert result.uncovered == {"ghcr.io/org/app"}
     assert tags_api.calls == ["/v1/tags?name=redis&limit=100"]
 
@@ -84,7 +88,7 @@ def test_concurrent_lookups_never_exceed_the_rate(tags_api: FakeTagsAPI):
     tags_api.latency = 0.05
     source, calls = tags_source(tags_api.url, rate=5)
     images = [parse_ref(f"acme/image{i}") for i in range(12)]
-    look_up(images, source=source, calls=calls, workers=8)
+    look_up(images, source_for=only(source), calls=calls, workers=8)
     assert len(tags_api.times) == 12
     assert most_in_window(tags_api.times, 1.0) <= 5 + 1  # 5 requests/s; one may bunch after a stall
     assert max(tags_api.times) - min(tags_api.times) < 0.2 * 11 + 1.0  # and concurrent enough to keep up
@@ -93,5 +97,5 @@ def test_concurrent_lookups_never_exceed_the_rate(tags_api: FakeTagsAPI):
 def test_progress_is_reported(tags_api: FakeTagsAPI):
     seen: list[tuple[int, int]] = []
     source, calls = tags_source(tags_api.url)
-    look_up(IMAGES, source=source, calls=calls, workers=1, progress=lambda done, total: seen.append((done, total)))
+    look_up(IMAGES, source_for=only(source), calls=calls, workers=1, progress=lambda done, total: seen.append((done, total)))
     assert seen == [(0, 3), (1, 3), (2, 3), (3, 3)]

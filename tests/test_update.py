@@ -11,6 +11,7 @@ import pytest
 
 from tagbot.cli import main
 from tests.fakeapi import FakeTagsAPI
+from tests.fakehub import FakeHub
 from tests.helpers import FIXTURES, load_tags, most_in_window
 
 OLD = "sha256:" + "0" * 64
@@ -156,12 +157,42 @@ def test_a_rejected_key_stops_with_one_line_that_never_shows_the_key(repo: Path,
     assert "sk-live-very-secret" not in captured.out + captured.err
 
 
-def test_no_key_says_which_variable(repo: Path, monkeypatch: pytest.MonkeyPatch, tags_api: FakeTagsAPI,
-                                    capsys: pytest.CaptureFixture[str]):
+def test_no_key_with_the_tags_api_chosen_says_which_variable(repo: Path, monkeypatch: pytest.MonkeyPatch,
+                                                             tags_api: FakeTagsAPI, capsys: pytest.CaptureFixture[str]):
+    (repo / "tagbot.yaml").write_text(FAST + "registries: {docker.io: {source: tagsapi}}\n")
     monkeypatch.delenv("OANOR_API_KEY")
     assert main(["check", "--no-cache"]) == 2
     assert "no API key: set OANOR_API_KEY" in capsys.readouterr().err
     assert tags_api.calls == []
+
+
+def test_no_key_reads_docker_hub_itself(repo: Path, monkeypatch: pytest.MonkeyPatch, tags_api: FakeTagsAPI,
+                                        hub: FakeHub, capsys: pytest.CaptureFixture[str]):
+    (repo / "tagbot.yaml").write_text(FAST + f"max_tag_pages: 100\nregistries: {{docker.io: {{url: '{hub.url}'}}}}\n")
+    monkeypatch.delenv("OANOR_API_KEY")
+    code, out = run_json(capsys, "--no-cache")
+    assert code == 0 and tags_api.calls == []
+    assert len({r.split("?")[0] for r in hub.requests}) == UNIQUE_HUB_IMAGES
+    updates = {u["image"]: u["to"]["tag"] for u in out["updates"]}
+    # The whole tag list: the tags older than the newest 100 are found, so node gets its update.
+    assert updates["node:20.10.0-alpine3.18"] == "22.2.0-alpine3.18"
+    assert not any("only those were searched" in h["reason"] for h in out["held_back"])
+
+
+def test_deep_search_reads_every_tag_when_the_newest_100_miss_the_current_one(
+    repo: Path, tags_api: FakeTagsAPI, hub: FakeHub, capsys: pytest.CaptureFixture[str]
+):
+    config = FAST + f"max_tag_pages: 100\nregistries: {{docker.io: {{url: '{hub.url}'}}}}\n"
+    (repo / "tagbot.yaml").write_text(config)
+    _, shallow = run_json(capsys, "--no-cache")
+    assert "node:20.10.0-alpine3.18" not in {u["image"] for u in shallow["updates"]}
+    assert hub.requests == []
+    (repo / "tagbot.yaml").write_text(config + "rules:\n  - match: node\n    deep_search: true\n")
+    _, deep = run_json(capsys, "--no-cache")
+    updates = {u["image"]: u["to"]["tag"] for u in deep["updates"]}
+    assert updates["node:20.10.0-alpine3.18"] == "22.2.0-alpine3.18"
+    assert {r.split("?")[0] for r in hub.requests} == {"/v2/repositories/library/node/tags"}
+    assert deep["calls"]["api"] == shallow["calls"]["api"] + len(hub.requests)
 
 
 def test_offline_with_an_empty_cache_reports_every_image(repo: Path, tags_api: FakeTagsAPI,

@@ -88,7 +88,10 @@ class Fetcher:
         self.retries, self.backoff = retries, BACKOFF if backoff is None else backoff
         self._sleep, self._jitter = sleep, jitter
 
-    def get_json(self, url: str, *, params: Mapping[str, str | int], headers: Mapping[str, str], auth_hint: str) -> Any:
+    def get(self, url: str, *, params: Mapping[str, str | int] | None = None,
+            headers: Mapping[str, str] | None = None) -> httpx.Response:
+        """A GET through the limiter and the budget, retried on 429, 5xx and time-outs; any
+        other answer is returned for the source to read (a registry's 401 is a challenge)."""
         problem = ""
         for attempt in range(self.retries + 1):
             if attempt:
@@ -96,7 +99,7 @@ class Fetcher:
             self.calls.take()
             self.limiter.wait()
             try:
-                response = self.client.get(url, params=params, headers={"user-agent": USER_AGENT, **headers})
+                response = self.client.get(url, params=params, headers={"user-agent": USER_AGENT, **(headers or {})})
             except httpx.TimeoutException:
                 problem = "timed out"
                 continue
@@ -104,12 +107,6 @@ class Fetcher:
                 problem = f"cannot connect ({type(e).__name__})"
                 continue
             status = response.status_code
-            if status == 200:
-                return _json(response)
-            if status in (401, 403):
-                raise AuthError(f"{_host(url)} rejected the request ({status}): {auth_hint}")
-            if status == 404:
-                raise NotFound(f"not found at {_host(url)}")
             if status == 429:
                 wait = _retry_after(response.headers.get("retry-after"))
                 if wait > MAX_RETRY_AFTER or attempt == self.retries:
@@ -120,11 +117,30 @@ class Fetcher:
             if status >= 500:
                 problem = f"server error {status}"
                 continue
-            raise BadResponse(f"unexpected HTTP {status} from {_host(url)}")
+            return response
         raise SourceUnavailable(f"{_host(url)}: {problem} after {self.retries + 1} attempts")
 
+    def get_json(self, url: str, *, params: Mapping[str, str | int] | None = None,
+                 headers: Mapping[str, str] | None = None, auth_hint: str) -> Any:
+        """The JSON of a 200; 401/403 end the run (`auth_hint` says what to fix), 404 is NotFound."""
+        response = self.get(url, params=params, headers=headers)
+        check_status(response, auth_hint)
+        return read_json(response)
 
-def _json(response: httpx.Response) -> Any:
+
+def check_status(response: httpx.Response, auth_hint: str) -> None:
+    """Map a final answer that is not a 200 onto tagbot's errors."""
+    status, url = response.status_code, str(response.url)
+    if status == 200:
+        return
+    if status in (401, 403):
+        raise AuthError(f"{_host(url)} rejected the request ({status}): {auth_hint}")
+    if status == 404:
+        raise NotFound(f"not found at {_host(url)}")
+    raise BadResponse(f"unexpected HTTP {status} from {_host(url)}")
+
+
+def read_json(response: httpx.Response) -> Any:
     try:
         return response.json()
     except ValueError:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from tagbot.errors import BadResponse
+
 
 @dataclass(frozen=True)
 class Tag:
@@ -34,3 +36,14 @@ class ImageInfo:
     official: bool = False
     pull_count: int | None = None
     url: str | None = None
+
+
+def parse_timestamp(text: str, where: str) -> datetime:
+    """An ISO 8601 time with its zone (`2026-08-19T19:45:31.717Z`); `where` names it in errors."""
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise BadResponse(f"{where} is not a timestamp") from None
+    if moment.tzinfo is None:
+        raise BadResponse(f"{where} has no time zone")
+    return moment

@@ -6,13 +6,12 @@ strictly, and anything else is a `BadResponse` naming what was wrong, never a cr
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from tagbot.errors import AuthError, BadResponse
 from tagbot.refs import ImageRef
 from tagbot.sources.http import Fetcher
-from tagbot.sources.model import ImageInfo, Tag, TagList
+from tagbot.sources.model import ImageInfo, Tag, TagList, parse_timestamp
 
 DEFAULT_API_URL = "https://api.oanor.com/docker-api"
 KEY_ENV = "OANOR_API_KEY"
@@ -94,7 +93,7 @@ def _tag(entry: Any, where: str) -> Tag:
         digest=_optional(entry, "digest", str, where),
         platforms=frozenset(platforms),
         size=_optional(entry, "size", int, where),
-        last_updated=_timestamp(pushed, f"{where}.last_updated") if pushed else None,
+        last_updated=parse_timestamp(pushed, f"the tags API answered: {where}.last_updated") if pushed else None,
     )
 
 
@@ -107,16 +106,6 @@ def _field(data: dict[str, Any], key: str, kind: type, where: str) -> Any:
 
 def _optional(data: dict[str, Any], key: str, kind: type, where: str) -> Any:
     return None if data.get(key) is None else _field(data, key, kind, where)
-
-
-def _timestamp(text: str, where: str) -> datetime:
-    try:
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        raise BadResponse(f"the tags API answered: {where} is not a timestamp") from None
-    if moment.tzinfo is None:
-        raise BadResponse(f"the tags API answered: {where} has no time zone")
-    return moment
 
 
 _KIND_NAMES = {str: "a string", int: "a number", list: "a list", dict: "an object", bool: "true or false"}

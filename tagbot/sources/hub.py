@@ -1,0 +1,75 @@
+"""Docker Hub's own API: no key needed, and every tag rather than the newest 100.
+
+`GET {url}/v2/repositories/{namespace}/{repo}/tags?page_size=100&ordering=last_updated`, with
+`next` followed for at most `max_pages` pages. `images[]` gives each tag's platforms.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+from tagbot.errors import BadResponse
+from tagbot.refs import ImageRef
+from tagbot.sources.http import Fetcher
+from tagbot.sources.model import Tag, TagList, parse_timestamp
+
+DEFAULT_HUB_URL = "https://hub.docker.com"
+PAGE_SIZE = 100
+_AUTH_HINT = "Docker Hub refused an anonymous request"
+
+
+class DockerHub:
+    def __init__(self, fetcher: Fetcher, *, base_url: str = DEFAULT_HUB_URL, max_pages: int = 10) -> None:
+        self.fetcher = fetcher
+        self.base_url = base_url.rstrip("/")
+        self.max_pages = max_pages
+        self.cache_id = f"hub {self.base_url} {max_pages}"
+
+    def covers(self, image: ImageRef) -> bool:
+        return image.is_docker_hub
+
+    def list_tags(self, image: ImageRef) -> TagList:
+        url: str | None = f"{self.base_url}/v2/repositories/{image.repository}/tags"
+        params: dict[str, str | int] | None = {"page_size": PAGE_SIZE, "ordering": "last_updated"}
+        tags: list[Tag] = []
+        for _ in range(self.max_pages):
+            assert url is not None
+            page = self.fetcher.get_json(url, params=params, auth_hint=_AUTH_HINT)
+            if not isinstance(page, dict) or not isinstance(page.get("results"), list):
+                raise BadResponse("Docker Hub answered without a results list")
+            tags.extend(_tag(entry, f"results[{i}]") for i, entry in enumerate(page["results"]))
+            url, params = self._next(page.get("next")), None
+            if url is None:
+                return TagList(tuple(tags), complete=True)
+        return TagList(tuple(tags), complete=False)
+
+    def _next(self, link: Any) -> str | None:
+        """The next page, only on the same host: a page never sends tagbot elsewhere."""
+        if not link:
+            return None
+        if not isinstance(link, str) or httpx.URL(link).host != httpx.URL(self.base_url).host:
+            raise BadResponse("Docker Hub's next page points to another host")
+        return link
+
+
+def _tag(entry: Any, where: str) -> Tag:
+    if not isinstance(entry, dict) or not isinstance(entry.get("name"), str) or not entry["name"]:
+        raise BadResponse(f"Docker Hub answered: {where} has no name")
+    images = entry.get("images") or []
+    if not isinstance(images, list) or not all(isinstance(i, dict) for i in images):
+        raise BadResponse(f"Docker Hub answered: {where}.images is not a list of objects")
+    size, digest, pushed = entry.get("full_size"), entry.get("digest"), entry.get("last_updated")
+    return Tag(
+        name=entry["name"],
+        digest=digest if isinstance(digest, str) else None,
+        platforms=frozenset(_platform(i) for i in images if i.get("os") and i.get("architecture")),
+        size=size if isinstance(size, int) and not isinstance(size, bool) else None,
+        last_updated=parse_timestamp(pushed, f"Docker Hub answered: {where}.last_updated") if isinstance(pushed, str) else None,
+    )
+
+
+def _platform(image: dict[str, Any]) -> str:
+    variant = image.get("variant")
+    return f"{image['os']}/{image['architecture']}" + (f"/{variant}" if variant else "")

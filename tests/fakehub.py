@@ -1,0 +1,78 @@
+"""A fake Docker Hub API on loopback: `/v2/repositories/{namespace}/{repo}/tags`, paged with
+absolute `next` links as Docker Hub writes them, built from the tags API fixture files."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+
+@dataclass
+class FakeHub:
+    fixtures: Path
+    requests: list[str] = field(default_factory=list)
+    url: str = ""
+
+    def answer(self, path: str, query: dict[str, str]) -> tuple[int, Any]:
+        self.requests.append(path + ("?" + "&".join(f"{k}={v}" for k, v in sorted(query.items())) if query else ""))
+        parts = path.strip("/").split("/")
+        if len(parts) != 5 or parts[:2] != ["v2", "repositories"] or parts[4] != "tags":
+            return 404, {"message": "not found"}
+        file = self.fixtures / f"{parts[2]}__{parts[3]}.tags.json"
+        if not file.is_file():
+            return 404, {"message": "object not found"}
+        tags = json.loads(file.read_text())["data"]["tags"]
+        size, page = int(query.get("page_size", 10)), int(query.get("page", 1))
+        chunk = tags[(page - 1) * size : page * size]
+        more = page * size < len(tags)
+        next_url = f"{self.url}{path}?page={page + 1}&page_size={size}&ordering=last_updated" if more else None
+        return 200, {"count": len(tags), "next": next_url, "previous": None, "results": [_hub_tag(t) for t in chunk]}
+
+    def handler(self, *args: object) -> BaseHTTPRequestHandler:
+        hub = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # noqa: N802
+                parts = urlsplit(self.path)
+                status, body = hub.answer(parts.path, {k: v[-1] for k, v in parse_qs(parts.query).items()})
+                data = json.dumps(body).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, format: str, *args: object) -> None:
+                pass
+
+        return Handler(*args)  # type: ignore[arg-type]
+
+
+def _hub_tag(tag: dict[str, Any]) -> dict[str, Any]:
+    images = []
+    for platform in tag["platforms"]:
+        os_name, arch, *variant = platform.split("/")
+        images.append({"os": os_name, "architecture": arch, "variant": variant[0] if variant else None,
+                       "digest": tag["digest"], "size": tag["size"], "status": "active"})
+    return {"name": tag["name"], "digest": tag["digest"], "full_size": tag["size"], "images": images,
+            "last_updated": tag["last_updated"], "tag_status": "active"}
+
+
+@contextmanager
+def serving(hub: FakeHub) -> Iterator[FakeHub]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), hub.handler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True).start()
+    hub.url = f"http://127.0.0.1:{server.server_port}"
+    try:
+        yield hub
+    finally:
+        server.shutdown()
+        server.server_close()
