@@ -21,8 +21,11 @@ from tagbot.errors import ConfigError, InvalidReference, TagbotError
 from tagbot.git import Workspace
 from tagbot.github import API_URL_ENV, REPOSITORY_ENV, TOKEN_ENV, PullRequests, group_updates, sync_pull_requests, workspace_paths
 from tagbot.github import DEFAULT_API_URL as GITHUB_API
-from tagbot.lookup import Lookups, look_up
-from tagbot.pipeline import Failure, Plan, deep_search_images, file_changes, merge_deep, plan_updates, rule_violations
+from tagbot.lookup import Lookups, describe_tags, look_up
+from tagbot.pipeline import (
+    Failure, Plan, deep_search_images, file_changes, merge_deep, plan_updates, rule_violations, tags_to_describe,
+    with_details,
+)
 from tagbot.policy import decide
 from tagbot.progress import ProgressBar
 from tagbot.refs import ImageRef, parse_ref
@@ -187,7 +190,7 @@ def _cmd_explain(options: _LookupOptions, *, image_text: str, platform: str | No
     if image.name in lookups.errors:
         raise lookups.errors[image.name]
     if image.name in lookups.uncovered:
-        raise ConfigError(f"no tag source covers {image.registry} yet")
+        raise ConfigError(f"lookups are off for {image.registry} (registries: in the config)")
     tags = lookups.tags[image.name]
     config = session.config
     decision = decide(image, tags.tags, config.settings_for(image), now=_now(), platform=platform, complete=tags.complete)
@@ -279,17 +282,24 @@ class _Session:
     def look_up(self, images: Sequence[ImageRef], *, deep: bool = False) -> Lookups:
         progress = ProgressBar(label="reading all tags" if deep else "looking up images")
         try:
-            workers = max(1, min(16, math.ceil(self.config.run.rate_limit)))
             source_for = self.sources.for_deep_search if deep else self.sources.for_image
             return look_up(images, source_for=source_for, calls=self.calls, cache=self.cache,
-                           offline=self.offline, workers=workers, progress=progress)
+                           offline=self.offline, workers=self._workers, progress=progress)
         finally:
             progress.close()
 
     def tag_lists(self, images: Sequence[ImageRef]) -> Lookups:
-        """One lookup per image, then every tag of those that asked for a deep search and need it."""
+        """One lookup per image; every tag of those that asked for a deep search and need it;
+        then, from registries that list names only, the details of the tags decisions need."""
         lookups = self.look_up(images)
-        return merge_deep(lookups, self.look_up(deep_search_images(images, lookups, self.config), deep=True))
+        lookups = merge_deep(lookups, self.look_up(deep_search_images(images, lookups, self.config), deep=True))
+        described, errors = describe_tags(tags_to_describe(images, lookups, self.config), source_for=self.sources.for_image,
+                                          calls=self.calls, cache=self.cache, offline=self.offline, workers=self._workers)
+        return with_details(lookups, described, errors)
+
+    @property
+    def _workers(self) -> int:
+        return max(1, min(16, math.ceil(self.config.run.rate_limit)))
 
     def plan(self, result: ScanResult) -> Plan:
         images = [r.found.image for r in result.references if r.found.image is not None]

@@ -26,7 +26,7 @@ CONFIG_NAMES = ("tagbot.yaml", ".tagbot.yaml", ".github/tagbot.yaml")
 UPDATE_TYPES = ("major", "minor", "patch", "digest", "pin")
 DEFAULT_UPDATE_TYPES = frozenset({"major", "minor", "patch", "digest"})
 GROUP_BY = ("image", "update_type", "all")
-SOURCES = ("auto", "tagsapi", "hub")
+SOURCES = ("auto", "tagsapi", "hub", "registry", "off")
 
 _NULL = "tag:yaml.org,2002:null"
 
@@ -65,8 +65,10 @@ class Settings:
 class RegistrySettings:
     """How to look up the images of one registry (`registries:` in the config)."""
 
-    source: str = "auto"  # auto, tagsapi or hub
+    source: str = "auto"  # auto, tagsapi, hub, registry or off
     url: str | None = None  # the source's base URL, e.g. a mirror; http:// only when written so
+    auth_env: str | None = None  # an environment variable holding `user:password` or a token
+    insecure: bool = False  # plain http to this registry (when no url says otherwise)
 
 
 @dataclass(frozen=True)
@@ -347,15 +349,21 @@ def _registries(value: Any) -> tuple[tuple[str, RegistrySettings], ...]:
     for host, settings in value.items():
         if not isinstance(settings, dict):
             raise ValueError(f"{host}: expected a mapping with source and url")
-        unknown = set(settings) - {"source", "url"}
+        unknown = set(settings) - {"source", "url", "auth_env", "insecure"}
         if unknown:
-            raise ValueError(f"{host}: unknown setting {sorted(unknown)[0]} (known: source, url)")
+            raise ValueError(f"{host}: unknown setting {sorted(unknown)[0]} (known: source, url, auth_env, insecure)")
         source = settings.get("source", "auto")
+        if source is False:
+            source = "off"  # YAML 1.1 reads a bare `off` as false
         if source not in SOURCES:
             raise ValueError(f'{host}: unknown source "{source}" (known: {", ".join(SOURCES)})')
-        url = settings.get("url")
-        name = str(host).lower()
-        out.append(("docker.io" if name in HUB_ALIASES else name, RegistrySettings(source, _url(url) if url else None)))
+        name = "docker.io" if str(host).lower() in HUB_ALIASES else str(host).lower()
+        if source in ("tagsapi", "hub") and name != "docker.io":
+            raise ValueError(f"{host}: the {source} source covers docker.io only; use registry")
+        url, auth_env = settings.get("url"), settings.get("auth_env")
+        if auth_env is not None and (not isinstance(auth_env, str) or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", auth_env)):
+            raise ValueError(f"{host}: auth_env names an environment variable, such as GHCR_TOKEN")
+        out.append((name, RegistrySettings(source, _url(url) if url else None, auth_env, _bool(settings.get("insecure", False)))))
     return tuple(out)
 
 

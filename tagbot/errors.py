@@ -1,7 +1,7 @@
 """Every error tagbot expects, in one tree; `cli.main` catches them once.
 
 TagbotError > ConfigError, InvalidReference, ScanError, RewriteError, GitHubError,
-              SourceError > AuthError, NotFound, RateLimited, SourceUnavailable, BadResponse
+              SourceError > AuthError, Unauthorized, NotFound, RateLimited, SourceUnavailable, BadResponse
 
 A `SourceError` about one image becomes a line in the report and the run goes on; an
 `AuthError` ends the run, since every other lookup would fail the same way.
@@ -54,6 +54,10 @@ class SourceError(TagbotError):
 
 class AuthError(SourceError):
     """The key or token was missing or rejected: every lookup would fail, so the run stops."""
+
+
+class Unauthorized(SourceError):
+    """A registry refused one image (no or wrong credentials for it); the others go on."""
 
 
 class NotFound(SourceError):

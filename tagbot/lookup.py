@@ -1,30 +1,35 @@
 """The lookup stage: one lookup per unique image, from the cache when it can, concurrently but
 never faster than the source's rate limit. One image failing never stops the others; a
-rejected key stops them all."""
+rejected key stops them all. For sources that list names only, `describe_tags` then fetches
+the details of just the tags a decision needs."""
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import TypeVar
 
 from tagbot.errors import AuthError, NotFound, SourceError, SourceUnavailable
 from tagbot.refs import ImageRef
-from tagbot.sources import Source
+from tagbot.sources import DescribingSource, Source
 from tagbot.sources.cache import TagCache
 from tagbot.sources.http import Calls
-from tagbot.sources.model import TagList
+from tagbot.sources.model import Tag, TagList
 
 Progress = Callable[[int, int], None]  # (done, total)
 Answer = TagList | SourceError
+Key = TypeVar("Key", bound=Hashable)
+Job = TypeVar("Job")
+Out = TypeVar("Out")
 
 
 @dataclass(frozen=True)
 class Lookups:
     tags: dict[str, TagList]  # by normalised image name
     errors: dict[str, SourceError]
-    uncovered: frozenset[str]  # images no configured source can look up
+    uncovered: frozenset[str]  # images whose registry has lookups turned off
 
 
 def look_up(
@@ -51,8 +56,21 @@ def look_up(
             answers[image.name] = SourceUnavailable("not in the cache, and --offline forbids a lookup")
         else:
             to_fetch.append(image)
+
+    def fetch(image: ImageRef) -> Answer:
+        source = sources[image.name]
+        try:
+            answer: Answer = source.list_tags(image)
+        except AuthError:
+            raise
+        except SourceError as e:
+            answer = e
+        if cache is not None and isinstance(answer, (TagList, NotFound)):
+            cache.put(_key(source, image), answer)
+        return answer
+
     counter = _Counter(len(covered) - len(to_fetch), len(covered), progress)
-    answers.update(_fetch_all(to_fetch, sources, cache, workers, counter))
+    answers.update(_concurrently({image.name: image for image in to_fetch}, fetch, workers, counter))
     return Lookups(
         tags={name: a for name, a in answers.items() if isinstance(a, TagList)},
         errors={name: a for name, a in answers.items() if isinstance(a, SourceError)},
@@ -60,39 +78,77 @@ def look_up(
     )
 
 
-def _fetch_all(
-    images: list[ImageRef], sources: dict[str, Source], cache: TagCache | None, workers: int, counter: _Counter
-) -> dict[str, Answer]:
-    """Each image's answer; the first AuthError is raised once every worker has stopped."""
+def describe_tags(
+    wanted: Sequence[tuple[ImageRef, str]],
+    *,
+    source_for: Callable[[ImageRef], Source | None],
+    calls: Calls,
+    cache: TagCache | None = None,
+    offline: bool = False,
+    workers: int = 4,
+) -> tuple[dict[tuple[str, str], Tag], dict[str, SourceError]]:
+    """Details of the (image, tag) pairs asked for, from sources that describe tags one by one
+    (cached like lists); the failures by image."""
+    described: dict[tuple[str, str], Tag] = {}
+    to_fetch: dict[tuple[str, str], tuple[ImageRef, str, DescribingSource]] = {}
+    for image, tag in wanted:
+        source = source_for(image)
+        if not isinstance(source, DescribingSource):
+            continue
+        cached = cache.get(_key(source, image, tag), allow_stale=offline) if cache else None
+        if isinstance(cached, TagList) and len(cached.tags) == 1:
+            calls.count_cached()
+            described[(image.name, tag)] = cached.tags[0]
+        elif not offline:
+            to_fetch[(image.name, tag)] = (image, tag, source)
+
+    def fetch(job: tuple[ImageRef, str, DescribingSource]) -> Tag | SourceError:
+        image, tag, source = job
+        try:
+            details = source.describe(image, tag)
+        except AuthError:
+            raise
+        except SourceError as e:
+            return e
+        if cache is not None:
+            cache.put(_key(source, image, tag), TagList((details,)))
+        return details
+
+    errors: dict[str, SourceError] = {}
+    for (name, tag), answer in _concurrently(to_fetch, fetch, workers, _Counter(0, len(to_fetch), None)).items():
+        if isinstance(answer, SourceError):
+            errors.setdefault(name, answer)
+        else:
+            described[(name, tag)] = answer
+    return described, errors
+
+
+def _concurrently(jobs: dict[Key, Job], work: Callable[[Job], Out], workers: int, counter: _Counter) -> dict[Key, Out]:
+    """`work` on every job on a thread pool; the first AuthError is raised once all stopped."""
     stop = threading.Event()
     fatal: list[AuthError] = []
 
-    def fetch(image: ImageRef) -> Answer | None:
+    def run(job: Job) -> Out | None:
         if stop.is_set():
             return None
-        source = sources[image.name]
         try:
-            answer: Answer = source.list_tags(image)
+            answer = work(job)
         except AuthError as e:
             fatal.append(e)
             stop.set()
             return None
-        except SourceError as e:
-            answer = e
-        if cache is not None and isinstance(answer, (TagList, NotFound)):
-            cache.put(_key(source, image), answer)
         counter.step()
         return answer
 
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-        answers = dict(zip((image.name for image in images), pool.map(fetch, images)))
+        answers = dict(zip(jobs, pool.map(run, jobs.values())))
     if fatal:
         raise fatal[0]
-    return {name: answer for name, answer in answers.items() if answer is not None}
+    return {key: answer for key, answer in answers.items() if answer is not None}
 
 
-def _key(source: Source, image: ImageRef) -> str:
-    return f"{source.cache_id} {image.name}"
+def _key(source: Source, image: ImageRef, tag: str | None = None) -> str:
+    return f"{source.cache_id} {image.name}" + (f":{tag}" if tag else "")
 
 
 class _Counter:

@@ -12,12 +12,13 @@ from datetime import datetime
 from pathlib import Path
 
 from tagbot.config import Config
-from tagbot.errors import RateLimited, RewriteError, SourceUnavailable
+from tagbot.errors import RateLimited, RewriteError, SourceError, SourceUnavailable
 from tagbot.lookup import Lookups
-from tagbot.policy import Decision, Update, decide, needs_more_tags, offline_violations
+from tagbot.policy import Decision, Update, decide, names_to_describe, needs_more_tags, offline_violations
 from tagbot.rewrite import Edit, FileChange, edits_for, plan_file
 from tagbot.refs import ImageRef
 from tagbot.scan.model import Reference
+from tagbot.sources.model import Tag
 
 
 @dataclass(frozen=True)
@@ -67,7 +68,7 @@ def plan_updates(references: Sequence[Reference], lookups: Lookups, config: Conf
         if image is None:
             continue
         if image.name in lookups.uncovered:
-            held_back.append(HeldBack(reference, f"no tag source covers {image.registry} yet"))
+            held_back.append(HeldBack(reference, f"lookups are off for {image.registry} (registries: in the config)"))
             continue
         tags = lookups.tags.get(image.name)
         if tags is None:
@@ -137,3 +138,25 @@ def deep_search_images(images: Sequence[ImageRef], lookups: Lookups, config: Con
 def merge_deep(lookups: Lookups, deep: Lookups) -> Lookups:
     """The first answers, with every full list read by the deep search in their place."""
     return replace(lookups, tags={**lookups.tags, **deep.tags}, errors={**lookups.errors, **deep.errors})
+
+
+def tags_to_describe(images: Sequence[ImageRef], lookups: Lookups, config: Config) -> list[tuple[ImageRef, str]]:
+    """For lists of names only: the tags each reference's decision needs details of."""
+    wanted: dict[tuple[str, str], ImageRef] = {}
+    for image in images:
+        tags = lookups.tags.get(image.name)
+        if tags is None or all(tag.described for tag in tags.tags):
+            continue
+        names = [tag.name for tag in tags.tags]
+        for name in names_to_describe(image, names, config.settings_for(image)):
+            wanted.setdefault((image.name, name), image)
+    return [(image, name) for (_, name), image in wanted.items()]
+
+
+def with_details(lookups: Lookups, described: dict[tuple[str, str], Tag], errors: dict[str, SourceError]) -> Lookups:
+    """The lists with each described tag in place of its bare name."""
+    tags = {
+        name: replace(tag_list, tags=tuple(described.get((name, tag.name), tag) for tag in tag_list.tags))
+        for name, tag_list in lookups.tags.items()
+    }
+    return replace(lookups, tags=tags, errors={**lookups.errors, **errors})

@@ -8,6 +8,7 @@ is kept out (another suffix version, the allow range, a missing platform, too yo
 from __future__ import annotations
 
 import fnmatch
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -139,22 +140,35 @@ def _judge_candidates(context: _Context, tags: Sequence[Tag]) -> list[Verdict]:
 
 
 def _judge(context: _Context, candidate: Version, tag: Tag) -> Verdict:
-    current, settings = context.current, context.settings
+    return _judge_name(context.current, context.settings, candidate) or _judge_details(context, candidate, tag)
+
+
+def _judge_name(current: Version, settings: Settings, candidate: Version) -> Verdict | None:
+    """The checks that need the tag's name only; None when it passes them all."""
+    name = candidate.tag
     if not same_frame(current, candidate):
-        return Verdict(tag.name, "shape", f"not shaped like {current.tag}")
+        return Verdict(name, "shape", f"not shaped like {current.tag}")
     if not compatible(current, candidate, follow_suffix=settings.follow_suffix):
-        return Verdict(tag.name, "suffix", _suffix_detail(current, candidate))
+        return Verdict(name, "suffix", _suffix_detail(current, candidate))
     # On a pre-release, the next one of the same version is fine (rc1 to rc2); a pre-release of
     # a later version is not, so 3.14.0rc1 moves to 3.14.7, not to 3.15.0a1.
     if candidate.is_prerelease and not settings.allow_prerelease and candidate.numbers != current.numbers:
-        return Verdict(tag.name, "pre-release", "a pre-release")
-    if settings.ignores(tag.name):
-        return Verdict(tag.name, "ignore", "matches ignore")
+        return Verdict(name, "pre-release", "a pre-release")
+    if settings.ignores(name):
+        return Verdict(name, "ignore", "matches ignore")
     if settings.allow is not None and candidate.numbers not in settings.allow:
-        return Verdict(tag.name, "allow", f"outside allow {settings.allow.text}")
+        return Verdict(name, "allow", f"outside allow {settings.allow.text}")
     kind = update_type(current, candidate)
     if kind not in settings.update_types:
-        return Verdict(tag.name, "update type", f"a {kind} update, not in update_types")
+        return Verdict(name, "update type", f"a {kind} update, not in update_types")
+    return None
+
+
+def _judge_details(context: _Context, candidate: Version, tag: Tag) -> Verdict:
+    """The checks that need what a source knows of the tag: platforms, age, digest."""
+    settings = context.settings
+    if not tag.described:
+        return Verdict(tag.name, "not described", "not looked at: only the newest candidates are")
     missing = context.required - normalize_platforms(tag.platforms)
     if missing:
         return Verdict(tag.name, "platforms", f"lacks {', '.join(sorted(map(short_platform, missing)))}")
@@ -162,7 +176,7 @@ def _judge(context: _Context, candidate: Version, tag: Tag) -> Verdict:
         return Verdict(tag.name, "age", f"younger than min_age {_human(settings.min_age)}")
     if (context.ref.digest or settings.wants_pins) and tag.digest is None:
         return Verdict(tag.name, "digest", "no digest listed to pin")
-    return Verdict(tag.name, None, f"a {kind} update")
+    return Verdict(tag.name, None, f"a {update_type(context.current, candidate)} update")
 
 
 def _suffix_detail(current: Version, candidate: Version) -> str:
@@ -282,3 +296,17 @@ def needs_more_tags(ref: ImageRef, tags: Sequence[Tag]) -> bool:
         return True
     version = parse_tag(tag_name)
     return version is not None and not any(_shaped_like(version, tag.name) for tag in tags)
+
+
+def names_to_describe(ref: ImageRef, names: Sequence[str], settings: Settings, limit: int = 5) -> list[str]:
+    """For a source that lists names only: the tags whose details a decision needs, the
+    current one and the newest `limit` candidates that pass every check of the name alone."""
+    tag_name = ref.tag or "latest"
+    wanted = [tag_name] if tag_name in names else []
+    current = parse_tag(tag_name)
+    if current is None or not settings.enabled:
+        return wanted
+    newer = [v for v in map(parse_tag, names) if v is not None and (v.key, v.suffix_version) > (current.key, current.suffix_version)]
+    newer.sort(key=lambda v: (v.key, v.suffix_version, v.tag), reverse=True)
+    passing = (v.tag for v in newer if _judge_name(current, settings, v) is None)
+    return wanted + list(itertools.islice(passing, limit))

@@ -16,7 +16,9 @@ from tests.helpers import FIXTURES, load_tags, most_in_window
 
 OLD = "sha256:" + "0" * 64
 NGINX_1_31_4_ALPINE = next(t.digest for t in load_tags("library/nginx") if t.name == "1.31.4-alpine")
-FAST = "rate_limit: 200\n"  # the default 2 requests/s is tested once, below; the rest need not wait
+# ghcr.io is off: no test may leave this machine. The default 2 requests/s is tested once, below.
+OFF = "registries: {ghcr.io: {source: off}}\n"
+FAST = OFF + "rate_limit: 200\n"
 UNIQUE_HUB_IMAGES = 7  # node, python, acme/tiny, alpine, nginx, postgres, redis
 
 
@@ -68,7 +70,7 @@ def test_dry_run_json(repo: Path, tags_api: FakeTagsAPI, capsys: pytest.CaptureF
     assert nginx["from"] == {"tag": "1.31.3-alpine", "digest": OLD}
     assert nginx["to"]["digest"] == NGINX_1_31_4_ALPINE
     assert {"file": "compose.yaml", "line": 18, "image": "ghcr.io/acme/sidecar:1.0",
-            "reason": "no tag source covers ghcr.io yet"} in out["held_back"]
+            "reason": "lookups are off for ghcr.io (registries: in the config)"} in out["held_back"]
     assert {"file": "Dockerfile", "line": 1, "image": "node:20.10.0-alpine3.18",
             "reason": "20.10.0-alpine3.18 is not among the newest 100 tags; only those were searched"} in out["held_back"]
     assert out["errors"] == []
@@ -121,7 +123,7 @@ def test_a_bad_config_is_one_line_and_exit_2(repo: Path, capsys: pytest.CaptureF
     (repo / "tagbot.yaml").write_text(FAST + "update_types: [minr]\n")
     assert main(["update", "--dry-run"]) == 2
     assert capsys.readouterr().err == (
-        'tagbot: error: tagbot.yaml:2: update_types: unknown value "minr" (known: major, minor, patch, digest, pin)\n'
+        'tagbot: error: tagbot.yaml:3: update_types: unknown value "minr" (known: major, minor, patch, digest, pin)\n'
     )
 
 
@@ -159,7 +161,7 @@ def test_a_rejected_key_stops_with_one_line_that_never_shows_the_key(repo: Path,
 
 def test_no_key_with_the_tags_api_chosen_says_which_variable(repo: Path, monkeypatch: pytest.MonkeyPatch,
                                                              tags_api: FakeTagsAPI, capsys: pytest.CaptureFixture[str]):
-    (repo / "tagbot.yaml").write_text(FAST + "registries: {docker.io: {source: tagsapi}}\n")
+    (repo / "tagbot.yaml").write_text("rate_limit: 200\nregistries: {docker.io: {source: tagsapi}, ghcr.io: {source: off}}\n")
     monkeypatch.delenv("OANOR_API_KEY")
     assert main(["check", "--no-cache"]) == 2
     assert "no API key: set OANOR_API_KEY" in capsys.readouterr().err
@@ -168,7 +170,7 @@ def test_no_key_with_the_tags_api_chosen_says_which_variable(repo: Path, monkeyp
 
 def test_no_key_reads_docker_hub_itself(repo: Path, monkeypatch: pytest.MonkeyPatch, tags_api: FakeTagsAPI,
                                         hub: FakeHub, capsys: pytest.CaptureFixture[str]):
-    (repo / "tagbot.yaml").write_text(FAST + f"max_tag_pages: 100\nregistries: {{docker.io: {{url: '{hub.url}'}}}}\n")
+    (repo / "tagbot.yaml").write_text(f"rate_limit: 200\nmax_tag_pages: 100\nregistries: {{docker.io: {{url: '{hub.url}'}}, ghcr.io: {{source: off}}}}\n")
     monkeypatch.delenv("OANOR_API_KEY")
     code, out = run_json(capsys, "--no-cache")
     assert code == 0 and tags_api.calls == []
@@ -182,7 +184,7 @@ def test_no_key_reads_docker_hub_itself(repo: Path, monkeypatch: pytest.MonkeyPa
 def test_deep_search_reads_every_tag_when_the_newest_100_miss_the_current_one(
     repo: Path, tags_api: FakeTagsAPI, hub: FakeHub, capsys: pytest.CaptureFixture[str]
 ):
-    config = FAST + f"max_tag_pages: 100\nregistries: {{docker.io: {{url: '{hub.url}'}}}}\n"
+    config = f"rate_limit: 200\nmax_tag_pages: 100\nregistries: {{docker.io: {{url: '{hub.url}'}}, ghcr.io: {{source: off}}}}\n"
     (repo / "tagbot.yaml").write_text(config)
     _, shallow = run_json(capsys, "--no-cache")
     assert "node:20.10.0-alpine3.18" not in {u["image"] for u in shallow["updates"]}
@@ -231,7 +233,7 @@ def test_explain_walks_through_the_decision(repo: Path, capsys: pytest.CaptureFi
     assert main(["explain", "acme/tiny:1.1.0"]) == 0
     out = capsys.readouterr().out.splitlines()
     assert out[0] == "acme/tiny:1.1.0 (docker.io/acme/tiny)"
-    assert out[1] == "config: tagbot.yaml; matching rules: line 3"
+    assert out[1] == "config: tagbot.yaml; matching rules: line 4"
     assert out[2] == "tags searched: 4 tags"
     assert out[3] == "platforms required from: the current tag 1.1.0"
     assert out[4] == "newer candidates: 2"
@@ -247,7 +249,7 @@ def test_explain_a_bad_reference(repo: Path, capsys: pytest.CaptureFixture[str])
 
 
 def test_the_default_rate_limit_holds(repo: Path, tags_api: FakeTagsAPI, capsys: pytest.CaptureFixture[str]):
-    (repo / "tagbot.yaml").unlink()  # the free plan's 2 requests/s
+    (repo / "tagbot.yaml").write_text(OFF)  # the free plan's 2 requests/s
     assert main(["check", "--no-cache"]) == 1
     assert len(tags_api.times) == UNIQUE_HUB_IMAGES
     assert most_in_window(tags_api.times, 1.0) <= 2 + 1  # one may bunch after a scheduling stall

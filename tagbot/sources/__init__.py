@@ -6,10 +6,10 @@ there, in one place). The lookup stage asks the source that covers each image.
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from tagbot.refs import ImageRef
-from tagbot.sources.model import TagList
+from tagbot.sources.model import Tag, TagList
 
 
 class Source(Protocol):
@@ -19,3 +19,10 @@ class Source(Protocol):
     def covers(self, image: ImageRef) -> bool: ...
 
     def list_tags(self, image: ImageRef) -> TagList: ...
+
+
+@runtime_checkable
+class DescribingSource(Source, Protocol):
+    """A source whose lists hold names only; `describe` fetches one tag's digest and platforms."""
+
+    def describe(self, image: ImageRef, tag: str) -> Tag: ...

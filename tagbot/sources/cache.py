@@ -17,7 +17,7 @@ from tagbot.atomic import write_atomic
 from tagbot.errors import NotFound
 from tagbot.sources.model import Tag, TagList
 
-FORMAT = 1  # bump when the file layout changes: old files then read as misses
+FORMAT = 2  # bump when the file layout changes: old files then read as misses
 
 
 def default_cache_dir() -> Path:
@@ -78,6 +78,7 @@ def _entry(tag: Tag) -> dict[str, Any]:
         "platforms": sorted(tag.platforms),
         "size": tag.size,
         "last_updated": tag.last_updated.isoformat() if tag.last_updated else None,
+        "described": tag.described,
     }
 
 
@@ -89,4 +90,5 @@ def _tag(entry: dict[str, Any]) -> Tag:
         platforms=frozenset(entry["platforms"]),
         size=entry["size"],
         last_updated=datetime.fromisoformat(pushed) if pushed else None,
+        described=entry["described"],
     )

@@ -17,6 +17,9 @@ class Tag:
     platforms: frozenset[str] = frozenset()
     size: int | None = None  # compressed bytes
     last_updated: datetime | None = None
+    # False when the source listed the name only (an OCI registry): the tags the policy needs
+    # are then described one by one, so manifests are fetched for those alone.
+    described: bool = True
 
 
 @dataclass(frozen=True)

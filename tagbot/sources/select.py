@@ -1,15 +1,17 @@
-"""Which source looks up an image: `registries:` in the config, else `auto` (the tags API for
-Docker Hub images when its key is set, Docker Hub's own API when not)."""
+"""Which source looks up an image: `registries:` in the config, else `auto`: for Docker Hub
+images the tags API when its key is set and Docker Hub's own API when not, and the registry's
+own distribution API for every other registry."""
 
 from __future__ import annotations
 
 import httpx
 
-from tagbot.config import RunSettings
+from tagbot.config import RegistrySettings, RunSettings
 from tagbot.refs import DOCKER_HUB, ImageRef
 from tagbot.sources import Source
 from tagbot.sources.http import Calls, Fetcher, RateLimiter
 from tagbot.sources.hub import DEFAULT_HUB_URL, DockerHub
+from tagbot.sources.registry import Registry, credentials_for
 from tagbot.sources.tagsapi import TagsAPI
 
 
@@ -18,24 +20,48 @@ class SourceSet:
                  offline: bool = False) -> None:
         registries = dict(run.registries)
         # A docker.io `url` names Docker Hub's API or a mirror of it, whether chosen or deep-searched.
-        hub_url = registries[DOCKER_HUB].url if DOCKER_HUB in registries else None
+        hub_setting = registries.get(DOCKER_HUB)
+        hub_url = hub_setting.url if hub_setting and hub_setting.source in ("auto", "hub") else None
         # One limiter per source: each service has its own allowance; the call budget is the run's.
         self.tagsapi = TagsAPI(Fetcher(client, limiter=RateLimiter(run.rate_limit), calls=calls), base_url=api_url, key=key)
         self.hub = DockerHub(Fetcher(client, limiter=RateLimiter(run.rate_limit), calls=calls),
                              base_url=hub_url or DEFAULT_HUB_URL, max_pages=run.max_tag_pages)
         self._registries = registries
+        self._client, self._run, self._calls = client, run, calls
+        self._oci: dict[str, Registry] = {}
         # Offline, `auto` reads what the tags API left in the cache: the hook's no-key path.
         self._prefer_tagsapi = bool(key) or offline
 
     def for_image(self, image: ImageRef) -> Source | None:
-        """The source for `image`, or None when no source covers its registry yet."""
-        setting = self._registries.get(image.registry)
-        kind = setting.source if setting else "auto"
-        if kind == "auto":
+        """The source for `image`, or None when lookups are off for its registry."""
+        setting = self._registries.get(image.registry, RegistrySettings())
+        kind = setting.source
+        if kind == "auto" and image.is_docker_hub:
             kind = "tagsapi" if self._prefer_tagsapi else "hub"
-        source: Source = self.tagsapi if kind == "tagsapi" else self.hub
-        return source if source.covers(image) else None
+        if kind == "off":
+            return None
+        if kind == "tagsapi":
+            return self.tagsapi
+        if kind == "hub":
+            return self.hub
+        return self._registry(image.registry, setting)
+
+    def _registry(self, host: str, setting: RegistrySettings) -> Registry:
+        if host not in self._oci:
+            default = "https://registry-1.docker.io" if host == DOCKER_HUB else f"{'http' if setting.insecure else 'https'}://{host}"
+            fetcher = Fetcher(self._client, limiter=RateLimiter(self._run.rate_limit), calls=self._calls)
+            self._oci[host] = Registry(fetcher, host=host, base_url=setting.url or default,
+                                       credentials=credentials_for(host, setting.auth_env),
+                                       max_pages=self._run.max_tag_pages,
+                                       credentials_hint=_hint(host, setting))
+        return self._oci[host]
 
     def for_deep_search(self, image: ImageRef) -> Source | None:
         """Where to read every tag when the first answer held only the newest ones."""
         return self.hub if self.hub.covers(image) and self.for_image(image) is not self.hub else None
+
+
+def _hint(host: str, setting: RegistrySettings) -> str:
+    if setting.auth_env:
+        return f"check the credentials in ${setting.auth_env}"
+    return f"set credentials: docker login {host}, or auth_env for {host} in registries:"

@@ -1,0 +1,195 @@
+"""Any OCI registry through the distribution API: ghcr.io, quay.io, a private one, or a mirror.
+
+`GET /v2/<name>/tags/list` (with `n` and `Link` pagination) names the tags; only the tags the
+policy asks about are then described by `GET /v2/<name>/manifests/<tag>`: the digest from
+`Docker-Content-Digest`, the platforms from the image index (or from the config blob of a
+single manifest). Auth follows the registry's challenge: an anonymous or credentialed bearer
+token from its realm, or basic credentials; credentials come from the environment variable
+named in the config, or from ~/.docker/config.json.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import re
+import threading
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from tagbot.errors import BadResponse, NotFound, Unauthorized
+from tagbot.refs import ImageRef
+from tagbot.sources.http import Fetcher, read_json
+from tagbot.sources.model import Tag, TagList, parse_timestamp
+
+PAGE_SIZE = 100
+INDEX_TYPES = ("application/vnd.oci.image.index.v1+json", "application/vnd.docker.distribution.manifest.list.v2+json")
+MANIFEST_TYPES = ("application/vnd.oci.image.manifest.v1+json", "application/vnd.docker.distribution.manifest.v2+json")
+_ACCEPT = ", ".join(INDEX_TYPES + MANIFEST_TYPES)
+_CHALLENGE_PART = re.compile(r'(\w+)="([^"]*)"')
+_NEXT_LINK = re.compile(r'<([^>]+)>\s*;\s*rel="?next"?')
+
+Credentials = tuple[str, str]  # (user, password or token)
+
+
+class Registry:
+    def __init__(self, fetcher: Fetcher, *, host: str, base_url: str, credentials: Credentials | None = None,
+                 max_pages: int = 10, credentials_hint: str = "docker login, or name an auth_env in registries:") -> None:
+        self.fetcher = fetcher
+        self.host = host
+        self.base_url = base_url.rstrip("/")
+        self.max_pages = max_pages
+        self.cache_id = f"registry {self.base_url}"
+        self._credentials = credentials
+        self._hint = credentials_hint
+        self._tokens: dict[str, str] = {}  # by scope
+        self._lock = threading.Lock()
+
+    def covers(self, image: ImageRef) -> bool:
+        return image.registry == self.host
+
+    def list_tags(self, image: ImageRef) -> TagList:
+        url: str | None = f"{self.base_url}/v2/{image.repository}/tags/list"
+        params: dict[str, str | int] | None = {"n": PAGE_SIZE}
+        names: list[str] = []
+        for _ in range(self.max_pages):
+            assert url is not None
+            response = self._get(url, image, params=params)
+            body = read_json(response)
+            tags = body.get("tags") if isinstance(body, dict) else None
+            if tags is None:
+                tags = []  # distribution answers null for a repository whose tags were all deleted
+            if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
+                raise BadResponse(f"{self.host} answered a tag list that is not a list of names")
+            names.extend(tags)
+            url, params = self._next(response), None
+            if url is None:
+                return TagList(tuple(Tag(name, described=False) for name in names), complete=True)
+        return TagList(tuple(Tag(name, described=False) for name in names), complete=False)
+
+    def describe(self, image: ImageRef, tag: str) -> Tag:
+        """The tag with its digest and platforms, from its manifest (one or two calls)."""
+        response = self._get(f"{self.base_url}/v2/{image.repository}/manifests/{tag}", image, headers={"accept": _ACCEPT})
+        body = read_json(response)
+        digest = response.headers.get("docker-content-digest")
+        media_type = (body.get("mediaType") if isinstance(body, dict) else None) or response.headers.get("content-type", "")
+        if media_type in INDEX_TYPES:
+            return Tag(tag, digest, _index_platforms(body))
+        if media_type in MANIFEST_TYPES:
+            config = _field(body, "config", dict)
+            blob = read_json(self._get(f"{self.base_url}/v2/{image.repository}/blobs/{_field(config, 'digest', str)}", image))
+            layers = [layer.get("size", 0) for layer in _field(body, "layers", list) if isinstance(layer, dict)]
+            created = blob.get("created") if isinstance(blob, dict) else None
+            return Tag(
+                tag, digest, frozenset({_platform(blob)}) if isinstance(blob, dict) and blob.get("os") else frozenset(),
+                size=sum(size for size in layers if isinstance(size, int)) or None,
+                last_updated=parse_timestamp(created, f"{self.host}: {tag}'s config created") if isinstance(created, str) else None,
+            )
+        raise BadResponse(f"{self.host} answered {tag} with an unknown manifest type {media_type!r}")
+
+    # --- auth -------------------------------------------------------------------------------
+
+    def _get(self, url: str, image: ImageRef, *, params: Mapping[str, str | int] | None = None,
+             headers: Mapping[str, str] | None = None) -> httpx.Response:
+        scope = f"repository:{image.repository}:pull"
+        response = self.fetcher.get(url, params=params, headers={**(headers or {}), **self._auth_header(scope)})
+        if response.status_code == 401:
+            self._answer_challenge(response.headers.get("www-authenticate", ""), scope, image)
+            response = self.fetcher.get(url, params=params, headers={**(headers or {}), **self._auth_header(scope)})
+            if response.status_code == 401:
+                raise Unauthorized(f"{self.host} refused {image.repository} (401): {self._hint}")
+        if response.status_code == 404:
+            raise NotFound(f"not found at {self.host}")
+        if response.status_code in (401, 403):
+            raise Unauthorized(f"{self.host} refused {image.repository} ({response.status_code}): {self._hint}")
+        if response.status_code != 200:
+            raise BadResponse(f"unexpected HTTP {response.status_code} from {self.host}")
+        return response
+
+    def _auth_header(self, scope: str) -> dict[str, str]:
+        with self._lock:
+            token = self._tokens.get(scope) or self._tokens.get("basic")
+        if token is None:
+            return {}
+        return {"authorization": token}
+
+    def _answer_challenge(self, challenge: str, scope: str, image: ImageRef) -> None:
+        scheme, _, rest = challenge.partition(" ")
+        if scheme.lower() == "basic":
+            if self._credentials is None:
+                raise Unauthorized(f"{self.host} needs credentials for {image.repository}: {self._hint}")
+            with self._lock:
+                self._tokens["basic"] = "Basic " + _basic(self._credentials)
+            return
+        if scheme.lower() != "bearer":
+            raise Unauthorized(f"{self.host} asks for an unknown kind of auth ({scheme or 'none'})")
+        fields = dict(_CHALLENGE_PART.findall(rest))
+        realm = fields.get("realm")
+        if not realm:
+            raise BadResponse(f"{self.host} sent a bearer challenge without a realm")
+        params = {"service": fields.get("service", ""), "scope": fields.get("scope", scope)}
+        headers = {"authorization": "Basic " + _basic(self._credentials)} if self._credentials else {}
+        response = self.fetcher.get(realm, params=params, headers=headers)
+        if response.status_code in (401, 403):
+            raise Unauthorized(f"{self.host}'s token service refused the credentials ({response.status_code}): {self._hint}")
+        if response.status_code != 200:
+            raise BadResponse(f"{self.host}'s token service answered HTTP {response.status_code}")
+        body = read_json(response)
+        token = (body.get("token") or body.get("access_token")) if isinstance(body, dict) else None
+        if not isinstance(token, str) or not token:
+            raise BadResponse(f"{self.host}'s token service answered without a token")
+        with self._lock:
+            self._tokens[scope] = f"Bearer {token}"
+
+    def _next(self, response: httpx.Response) -> str | None:
+        match = _NEXT_LINK.search(response.headers.get("link", ""))
+        if match is None:
+            return None
+        link = str(response.url.join(match.group(1)))
+        if httpx.URL(link).host != httpx.URL(self.base_url).host:
+            raise BadResponse(f"{self.host}'s next page points to another host")
+        return link
+
+
+def _index_platforms(body: Any) -> frozenset[str]:
+    manifests = _field(body, "manifests", list)
+    return frozenset(_platform(m["platform"]) for m in manifests
+                     if isinstance(m, dict) and isinstance(m.get("platform"), dict) and m["platform"].get("os"))
+
+
+def _platform(spec: dict[str, Any]) -> str:
+    variant = spec.get("variant")
+    return f"{spec['os']}/{spec.get('architecture', 'unknown')}" + (f"/{variant}" if variant else "")
+
+
+def _field(body: Any, key: str, kind: type) -> Any:
+    value = body.get(key) if isinstance(body, dict) else None
+    if not isinstance(value, kind):
+        raise BadResponse(f"a manifest without a valid {key}")
+    return value
+
+
+def _basic(credentials: Credentials) -> str:
+    return base64.b64encode(f"{credentials[0]}:{credentials[1]}".encode()).decode()
+
+
+def credentials_for(host: str, auth_env: str | None) -> Credentials | None:
+    """`auth_env`'s value (`user:password`, or a token used as the password), else the
+    `auths` entry for `host` in $DOCKER_CONFIG/config.json (~/.docker/config.json)."""
+    if auth_env:
+        value = os.environ.get(auth_env)
+        if value:
+            user, colon, secret = value.partition(":")
+            return (user, secret) if colon else ("tagbot", value)
+    folder = Path(os.environ.get("DOCKER_CONFIG") or Path.home() / ".docker")
+    try:
+        auths = json.loads((folder / "config.json").read_text()).get("auths", {})
+        encoded = auths.get(host, {}).get("auth")
+        user, colon, secret = base64.b64decode(encoded).decode().partition(":") if encoded else ("", "", "")
+    except (OSError, ValueError, AttributeError):
+        return None
+    return (user, secret) if colon else None

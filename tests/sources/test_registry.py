@@ -1,0 +1,318 @@
+"""The registry source against Debian's docker-registry on loopback, with images pushed
+through the distribution API; token auth against a small token server of the test's own."""
+
+from __future__ import annotations
+
+import base64
+import json
+import secrets
+import threading
+import time
+from collections.abc import Iterator
+from datetime import datetime, timedelta, timezone
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+import httpx
+import jwt
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.x509.oid import NameOID
+
+from tagbot.errors import NotFound, Unauthorized
+from tagbot.refs import parse_ref
+from tagbot.sources.http import Calls, Fetcher, RateLimiter
+from tagbot.sources.registry import Registry, credentials_for
+from tests.registry import Pusher, running_registry
+
+AMD_ARM = ["linux/amd64", "linux/arm64/v8"]
+
+
+def registry_source(url: str, credentials: tuple[str, str] | None = None, max_pages: int = 10) -> tuple[Registry, Calls]:
+    calls = Calls()
+    fetcher = Fetcher(httpx.Client(timeout=5), limiter=RateLimiter(1000), calls=calls, sleep=lambda _: None)
+    host = httpx.URL(url).netloc.decode()
+    return Registry(fetcher, host=host, base_url=url, credentials=credentials, max_pages=max_pages), calls
+
+
+@pytest.fixture(scope="module")
+def oci(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict[str, str]]]:
+    """An anonymous registry holding acme/app (multi-arch) and acme/solo (single manifests)."""
+    with running_registry(tmp_path_factory.mktemp("registry")) as url:
+        pusher = Pusher(url)
+        digests = {
+            "1.0.0": pusher.image("acme/app", ["1.0.0"], AMD_ARM, salt="a"),
+            "1.1.0": pusher.image("acme/app", ["1.1.0", "1.1"], AMD_ARM, salt="b"),
+            "1.2.0": pusher.image("acme/app", ["1.2.0"], ["linux/amd64"], salt="c"),
+            "2.0.0-rc1": pusher.image("acme/app", ["2.0.0-rc1"], AMD_ARM, salt="d"),
+            "solo": pusher.single("acme/solo", "1.1"),
+        }
+        pusher.single("acme/solo", "1.0")
+        yield url, digests
+
+
+def test_tags_are_listed_by_name_only(oci):
+    url, _ = oci
+    source, calls = registry_source(url)
+    tags = source.list_tags(parse_ref(f"{httpx.URL(url).netloc.decode()}/acme/app:1.0.0"))
+    assert sorted(t.name for t in tags.tags) == ["1.0.0", "1.1", "1.1.0", "1.2.0", "2.0.0-rc1"]
+    assert not any(t.described for t in tags.tags) and tags.complete
+    assert calls.network == 1
+
+
+def test_an_index_gives_digest_and_platforms(oci):
+    url, digests = oci
+    source, calls = registry_source(url)
+    tag = source.describe(parse_ref(f"{httpx.URL(url).netloc.decode()}/acme/app"), "1.1.0")
+    assert (tag.name, tag.digest, tag.platforms) == ("1.1.0", digests["1.1.0"], frozenset(AMD_ARM))
+    assert calls.network == 1  # an index needs no second call
+
+
+def test_a_single_manifest_reads_its_platform_from_the_config(oci):
+    url, digests = oci
+    source, calls = registry_source(url)
+    tag = source.describe(parse_ref(f"{httpx.URL(url).netloc.decode()}/acme/solo"), "1.1")
+    assert (tag.digest, tag.platforms) == (digests["solo"], frozenset({"linux/amd64"}))
+    assert tag.last_updated == datetime(2026, 7, 1, tzinfo=timezone.utc) and tag.size
+    assert calls.network == 2
+
+
+def test_an_unknown_repository_is_not_found(oci):
+    url, _ = oci
+    source, _ = registry_source(url)
+    with pytest.raises(NotFound, match="not found at 127.0.0.1"):
+        source.list_tags(parse_ref(f"{httpx.URL(url).netloc.decode()}/acme/none"))
+
+
+class PagedTags(BaseHTTPRequestHandler):
+    """distribution 2.8 ignores `n`, so `Link` paging is served by this stand-in."""
+
+    pages = {None: ["1.0", "1.1"], "1.1": ["1.2", "1.3"], "1.3": ["2.0"]}
+
+    def do_GET(self) -> None:  # noqa: N802
+        query = parse_qs(urlsplit(self.path).query)
+        last = query.get("last", [None])[0]
+        tags = self.pages[last]
+        self.send_response(200)
+        if last != "1.3":
+            self.send_header("Link", f'</v2/acme/app/tags/list?n=2&last={tags[-1]}>; rel="next"')
+        body = json.dumps({"name": "acme/app", "tags": tags}).encode()
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+@pytest.mark.parametrize(("max_pages", "names", "complete"), [(10, ["1.0", "1.1", "1.2", "1.3", "2.0"], True),
+                                                              (2, ["1.0", "1.1", "1.2", "1.3"], False)])
+def test_link_pagination_is_followed_within_the_bound(max_pages, names, complete):
+    server = ThreadingHTTPServer(("127.0.0.1", 0), PagedTags)
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_port}"
+        source, calls = registry_source(url, max_pages=max_pages)
+        tags = source.list_tags(parse_ref(f"127.0.0.1:{server.server_port}/acme/app"))
+        assert ([t.name for t in tags.tags], tags.complete, calls.network) == (names, complete, min(max_pages, 3))
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_credentials_from_the_environment_and_docker_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv("GHCR_TOKEN", "ghp_abc")
+    assert credentials_for("ghcr.io", "GHCR_TOKEN") == ("tagbot", "ghp_abc")
+    monkeypatch.setenv("GHCR_TOKEN", "me:pw")
+    assert credentials_for("ghcr.io", "GHCR_TOKEN") == ("me", "pw")
+    monkeypatch.setenv("DOCKER_CONFIG", str(tmp_path))
+    (tmp_path / "config.json").write_text(json.dumps({"auths": {"quay.io": {"auth": base64.b64encode(b"bob:s3").decode()}}}))
+    assert credentials_for("quay.io", None) == ("bob", "s3")
+    assert credentials_for("ghcr.io", None) is None
+
+
+# --- token auth -------------------------------------------------------------------------------
+
+class TokenServer:
+    """Answers the registry's bearer challenge: alice:secret may pull and push anything; without
+    credentials, only repositories under public/ may be pulled."""
+
+    def __init__(self, folder: Path) -> None:
+        self.key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "tagbot test token issuer")])
+        now = datetime.now(timezone.utc)
+        self.cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(self.key.public_key())
+                     .serial_number(x509.random_serial_number()).not_valid_before(now - timedelta(days=1))
+                     .not_valid_after(now + timedelta(days=1)).sign(self.key, hashes.SHA256()))
+        self.cert_path = folder / "token-cert.pem"
+        self.cert_path.write_bytes(self.cert.public_bytes(serialization.Encoding.PEM))
+        self.requests: list[str] = []
+
+    def token(self, user: str | None, scope: str, service: str) -> str:
+        _, repository, actions = scope.split(":")
+        granted = actions.split(",") if user == "alice" else (["pull"] if repository.startswith("public/") else [])
+        now = int(time.time())
+        claims = {"iss": "test-issuer", "sub": user or "", "aud": service, "exp": now + 300, "nbf": now - 10, "iat": now,
+                  "jti": secrets.token_hex(8), "access": [{"type": "repository", "name": repository, "actions": granted}]}
+        x5c = [base64.b64encode(self.cert.public_bytes(serialization.Encoding.DER)).decode()]
+        return jwt.encode(claims, self.key, algorithm="RS256", headers={"x5c": x5c})
+
+    def handler(self, *args: object) -> BaseHTTPRequestHandler:
+        tokens = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # noqa: N802
+                query = {k: v[-1] for k, v in parse_qs(urlsplit(self.path).query).items()}
+                tokens.requests.append(query.get("scope", ""))
+                auth = self.headers.get("Authorization", "")
+                user = None
+                if auth.startswith("Basic "):
+                    name, _, password = base64.b64decode(auth[6:]).decode().partition(":")
+                    if (name, password) != ("alice", "secret"):
+                        self.send_response(401)
+                        self.end_headers()
+                        return
+                    user = name
+                body = json.dumps({"token": tokens.token(user, query["scope"], query["service"])}).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, format: str, *args: object) -> None:
+                pass
+
+        return Handler(*args)  # type: ignore[arg-type]
+
+
+@pytest.fixture(scope="module")
+def secured(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, TokenServer, str]]:
+    folder = tmp_path_factory.mktemp("secured")
+    tokens = TokenServer(folder)
+    server = ThreadingHTTPServer(("127.0.0.1", 0), tokens.handler)
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True).start()
+    auth = {"token": {"realm": f"http://127.0.0.1:{server.server_port}/token", "service": "test-registry",
+                      "issuer": "test-issuer", "rootcertbundle": str(tokens.cert_path)}}
+    try:
+        with running_registry(folder, auth=auth) as url:
+            digests = []
+            for repository in ("private/app", "public/app"):
+                scope = f"repository:{repository}:pull,push"
+                pusher = Pusher(url, {"Authorization": f"Bearer {tokens.token('alice', scope, 'test-registry')}"})
+                digests.append(pusher.image(repository, ["1.0.0", "1.1.0"], AMD_ARM))
+            yield url, tokens, digests[0]
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_token_auth_with_credentials(secured):
+    url, tokens, digest = secured
+    source, calls = registry_source(url, credentials=("alice", "secret"))
+    image = parse_ref(f"{httpx.URL(url).netloc.decode()}/private/app:1.0.0")
+    assert sorted(t.name for t in source.list_tags(image).tags) == ["1.0.0", "1.1.0"]
+    assert source.describe(image, "1.1.0").platforms == frozenset(AMD_ARM)
+    # challenge, token, retry; then the token is reused for the manifest
+    assert calls.network == 4
+    assert tokens.requests[-1] == "repository:private/app:pull"
+
+
+def test_anonymous_token_for_a_public_repository(secured):
+    url, _, _ = secured
+    source, _ = registry_source(url)
+    image = parse_ref(f"{httpx.URL(url).netloc.decode()}/public/app:1.0.0")
+    assert len(source.list_tags(image).tags) == 2
+
+
+def test_a_private_repository_without_credentials_is_refused_clearly(secured):
+    url, _, _ = secured
+    source, _ = registry_source(url)
+    host = httpx.URL(url).netloc.decode()
+    with pytest.raises(Unauthorized, match=rf"{host} refused private/app \(401\): docker login"):
+        source.list_tags(parse_ref(f"{host}/private/app:1.0.0"))
+
+
+def test_wrong_credentials_are_refused_clearly(secured):
+    url, _, _ = secured
+    source, _ = registry_source(url, credentials=("alice", "wrong"))
+    with pytest.raises(Unauthorized, match=r"token service refused the credentials \(401\)"):
+        source.list_tags(parse_ref(f"{httpx.URL(url).netloc.decode()}/private/app:1.0.0"))
+
+
+# --- end to end: tagbot update against the registry -------------------------------------------
+
+def run_update(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, url: str, dockerfile: str, config: str = "") -> dict:
+    host = httpx.URL(url).netloc.decode()
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("OANOR_API_KEY", raising=False)
+    (tmp_path / "Dockerfile").write_text(dockerfile.replace("HOST", host))
+    (tmp_path / "tagbot.yaml").write_text(f"rate_limit: 200\nregistries: {{'{host}': {{source: registry, insecure: true}}}}\n"
+                                          + config)
+    from tagbot.cli import main
+
+    out = tmp_path / "out.json"
+    with open(out, "w") as stream:
+        monkeypatch.setattr("sys.stdout", stream)
+        code = main(["update", "--dry-run", "--format", "json", "--no-cache"])
+    result = json.loads(out.read_text())
+    result["exit"] = code
+    return result
+
+
+def test_update_picks_the_newest_tag_that_keeps_every_platform(oci, tmp_path, monkeypatch):
+    url, digests = oci
+    result = run_update(tmp_path, monkeypatch, url, f"FROM HOST/acme/app:1.0.0@{digests['1.0.0']}\n")
+    (update,) = result["updates"]
+    assert (update["to"]["tag"], update["to"]["digest"], update["update_type"]) == ("1.1.0", digests["1.1.0"], "minor")
+    assert update["platforms"] == ["linux/amd64", "linux/arm64"]
+    assert [h["reason"] for h in result["held_back"]] == ["newer 1.2.0 lacks linux/arm64"]
+    # tags/list, then manifests of the current tag and of the two candidates, newest first;
+    # never of 1.1 (another shape), 2.0.0-rc1 (a pre-release) or anything older.
+    assert result["calls"] == {"api": 4, "cached": 0}
+    assert result["exit"] == 0
+
+
+def test_pins_take_the_index_digest(oci, tmp_path, monkeypatch):
+    url, digests = oci
+    result = run_update(tmp_path, monkeypatch, url, "FROM HOST/acme/app:1.1.0\n", "pin_digests: true\n")
+    (update,) = result["updates"]
+    assert (update["update_type"], update["to"]["tag"], update["to"]["digest"]) == ("pin", "1.1.0", digests["1.1.0"])
+
+
+def test_single_manifest_images_update_too(oci, tmp_path, monkeypatch):
+    url, digests = oci
+    result = run_update(tmp_path, monkeypatch, url, "FROM HOST/acme/solo:1.0\n", "pin_digests: true\n")
+    (update,) = result["updates"]
+    assert (update["to"]["tag"], update["to"]["digest"], update["platforms"]) == ("1.1", digests["solo"], ["linux/amd64"])
+
+
+def test_a_refused_image_is_reported_and_the_others_go_on(secured, tmp_path, monkeypatch):
+    url, _, _ = secured
+    result = run_update(tmp_path, monkeypatch, url, "FROM HOST/private/app:1.0.0\nFROM HOST/public/app:1.0.0\n")
+    host = httpx.URL(url).netloc.decode()
+    assert [u["to"]["tag"] for u in result["updates"]] == ["1.1.0"]
+    assert result["errors"] == [{"image": f"{host}/private/app",
+                                 "message": f"{host} refused private/app (401): set credentials: docker login {host}, "
+                                            f"or auth_env for {host} in registries:"}]
+    assert result["exit"] == 2
+
+
+def test_credentials_from_auth_env(secured, tmp_path, monkeypatch):
+    url, _, digest = secured
+    monkeypatch.setenv("PRIVATE_REGISTRY", "alice:secret")
+    host = httpx.URL(url).netloc.decode()
+    config = f"registries: {{'{host}': {{source: registry, insecure: true, auth_env: PRIVATE_REGISTRY}}}}\n"
+    result = run_update(tmp_path, monkeypatch, url, "FROM HOST/private/app:1.0.0\n", "")
+    assert result["errors"]  # without the variable named, refused
+    (tmp_path / "tagbot.yaml").write_text("rate_limit: 200\n" + config)
+    from tagbot.cli import main
+
+    out = tmp_path / "out2.json"
+    with open(out, "w") as stream:
+        monkeypatch.setattr("sys.stdout", stream)
+        assert main(["update", "--dry-run", "--format", "json", "--no-cache"]) == 0
+    assert [u["to"]["tag"] for u in json.loads(out.read_text())["updates"]] == ["1.1.0"]
