@@ -252,7 +252,9 @@ def _digest_only(
     if missing:
         lacking = ", ".join(sorted(map(short_platform, missing)))
         return Decision(None, why, (f"the new digest of {tag_name} lacks {lacking}",))
-    if kind == "digest" and not _old_enough(current.last_updated, settings.digest_settle, now):
+    # An unknown push time (a registry's index says none) cannot be waited on: follow the digest.
+    settling = current.last_updated is not None and not _old_enough(current.last_updated, settings.digest_settle, now)
+    if kind == "digest" and settling:
         note = f"the digest of {tag_name} changed within digest_settle {_human(settings.digest_settle)}; waiting for rebuilds to settle"
         return Decision(None, why, (note,))
     update = Update(

@@ -50,6 +50,7 @@ def running_registry(folder: Path, auth: dict[str, Any] | None = None) -> Iterat
     """A registry with its own storage under `folder`; yields its base URL."""
     binary = registry_binary()
     port = free_port()
+    folder.mkdir(parents=True, exist_ok=True)
     config: dict[str, Any] = {
         "version": 0.1,
         "log": {"level": "error"},

@@ -316,3 +316,40 @@ def test_credentials_from_auth_env(secured, tmp_path, monkeypatch):
         monkeypatch.setattr("sys.stdout", stream)
         assert main(["update", "--dry-run", "--format", "json", "--no-cache"]) == 0
     assert [u["to"]["tag"] for u in json.loads(out.read_text())["updates"]] == ["1.1.0"]
+
+
+def test_a_rebuilt_tag_moves_a_pinned_digest(oci, tmp_path, monkeypatch):
+    url, digests = oci
+    result = run_update(tmp_path, monkeypatch, url, f"FROM HOST/acme/app:1.1.0@{digests['1.0.0']}\n")
+    (update,) = result["updates"]
+    assert (update["update_type"], update["to"]["tag"], update["to"]["digest"]) == ("digest", "1.1.0", digests["1.1.0"])
+
+
+def test_docker_hub_images_through_a_mirror(tmp_path, monkeypatch):
+    with running_registry(tmp_path / "mirror") as url:
+        pusher = Pusher(url)
+        pusher.image("library/nginx", ["1.27.0"], AMD_ARM, salt="x")
+        newest = pusher.image("library/nginx", ["1.27.1"], AMD_ARM, salt="y")
+        monkeypatch.chdir(tmp_path)
+        (tmp_path / "Dockerfile").write_text("FROM nginx:1.27.0\n")
+        (tmp_path / "tagbot.yaml").write_text(f"pin_digests: true\nregistries: {{docker.io: {{source: registry, url: '{url}'}}}}\n")
+        from tagbot.cli import main
+
+        out = tmp_path / "out.json"
+        with open(out, "w") as stream:
+            monkeypatch.setattr("sys.stdout", stream)
+            assert main(["update", "--dry-run", "--format", "json", "--no-cache"]) == 0
+        (update,) = json.loads(out.read_text())["updates"]
+        assert (update["repository"], update["to"]["tag"], update["to"]["digest"]) == ("docker.io/library/nginx", "1.27.1", newest)
+
+
+def test_a_missing_registry_binary_skips_outside_ci_and_fails_under_it(monkeypatch):
+    from tests.registry import registry_binary
+
+    monkeypatch.setenv("PATH", "/nonexistent")
+    monkeypatch.delenv("CI", raising=False)
+    with pytest.raises(pytest.skip.Exception, match="docker-registry is not installed"):
+        registry_binary()
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match="under CI=true the registry tests must run"):
+        registry_binary()
