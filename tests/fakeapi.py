@@ -20,9 +20,11 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
+
+from tests.loopback import serve
 
 DEFAULT_LIMIT = 25
 
@@ -115,24 +117,11 @@ class FakeTagsAPI:
         return Handler(*args)  # type: ignore[arg-type]
 
 
-class _QuietServer(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def handle_error(self, request: object, client_address: object) -> None:
-        pass  # a client that timed out and left is what the slow switch is for
-
-
 @contextmanager
 def serving(api: FakeTagsAPI, port: int = 0) -> Iterator[FakeTagsAPI]:
-    server = _QuietServer(("127.0.0.1", port), api.handler)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
-    thread.start()
-    api.url = f"http://127.0.0.1:{server.server_port}"
-    try:
+    with serve(api.handler, port) as url:
+        api.url = url
         yield api
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def main() -> None:

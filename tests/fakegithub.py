@@ -14,10 +14,12 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
+
+from tests.loopback import serve
 
 WRITES = ("POST", "PATCH", "PUT", "DELETE")
 
@@ -194,12 +196,6 @@ class FakeGitHub:
 
 @contextmanager
 def serving(fake: FakeGitHub) -> Iterator[FakeGitHub]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), fake.handler)
-    server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True).start()
-    fake.url = f"http://127.0.0.1:{server.server_port}"
-    try:
+    with serve(fake.handler) as url:
+        fake.url = url
         yield fake
-    finally:
-        server.shutdown()
-        server.server_close()

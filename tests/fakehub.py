@@ -4,14 +4,15 @@ absolute `next` links as Docker Hub writes them, built from the tags API fixture
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
+
+from tests.loopback import serve
 
 
 @dataclass
@@ -67,12 +68,6 @@ def _hub_tag(tag: dict[str, Any]) -> dict[str, Any]:
 
 @contextmanager
 def serving(hub: FakeHub) -> Iterator[FakeHub]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), hub.handler)
-    server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True).start()
-    hub.url = f"http://127.0.0.1:{server.server_port}"
-    try:
+    with serve(hub.handler) as url:
+        hub.url = url
         yield hub
-    finally:
-        server.shutdown()
-        server.server_close()

@@ -3,7 +3,6 @@ and the fake tags API, all on this machine."""
 
 from __future__ import annotations
 
-from pathlib import Path
 
 import pytest
 

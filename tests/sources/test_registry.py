@@ -6,11 +6,10 @@ from __future__ import annotations
 import base64
 import json
 import secrets
-import threading
 import time
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
@@ -26,6 +25,7 @@ from tagbot.errors import NotFound, Unauthorized
 from tagbot.refs import parse_ref
 from tagbot.sources.http import Calls, Fetcher, RateLimiter
 from tagbot.sources.registry import Registry, credentials_for
+from tests.loopback import serve
 from tests.registry import Pusher, running_registry
 
 AMD_ARM = ["linux/amd64", "linux/arm64/v8"]
@@ -111,16 +111,10 @@ class PagedTags(BaseHTTPRequestHandler):
 @pytest.mark.parametrize(("max_pages", "names", "complete"), [(10, ["1.0", "1.1", "1.2", "1.3", "2.0"], True),
                                                               (2, ["1.0", "1.1", "1.2", "1.3"], False)])
 def test_link_pagination_is_followed_within_the_bound(max_pages, names, complete):
-    server = ThreadingHTTPServer(("127.0.0.1", 0), PagedTags)
-    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True).start()
-    try:
-        url = f"http://127.0.0.1:{server.server_port}"
+    with serve(PagedTags) as url:
         source, calls = registry_source(url, max_pages=max_pages)
-        tags = source.list_tags(parse_ref(f"127.0.0.1:{server.server_port}/acme/app"))
+        tags = source.list_tags(parse_ref(f"{httpx.URL(url).netloc.decode()}/acme/app"))
         assert ([t.name for t in tags.tags], tags.complete, calls.network) == (names, complete, min(max_pages, 3))
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def test_credentials_from_the_environment_and_docker_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
@@ -193,11 +187,9 @@ class TokenServer:
 def secured(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, TokenServer, str]]:
     folder = tmp_path_factory.mktemp("secured")
     tokens = TokenServer(folder)
-    server = ThreadingHTTPServer(("127.0.0.1", 0), tokens.handler)
-    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True).start()
-    auth = {"token": {"realm": f"http://127.0.0.1:{server.server_port}/token", "service": "test-registry",
-                      "issuer": "test-issuer", "rootcertbundle": str(tokens.cert_path)}}
-    try:
+    with serve(tokens.handler) as token_url:
+        auth = {"token": {"realm": f"{token_url}/token", "service": "test-registry",
+                          "issuer": "test-issuer", "rootcertbundle": str(tokens.cert_path)}}
         with running_registry(folder, auth=auth) as url:
             digests = []
             for repository in ("private/app", "public/app"):
@@ -205,9 +197,6 @@ def secured(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Tok
                 pusher = Pusher(url, {"Authorization": f"Bearer {tokens.token('alice', scope, 'test-registry')}"})
                 digests.append(pusher.image(repository, ["1.0.0", "1.1.0"], AMD_ARM))
             yield url, tokens, digests[0]
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def test_token_auth_with_credentials(secured):

@@ -1,0 +1,28 @@
+"""Serving a test's fake server on 127.0.0.1: one place for the thread, the port and the stop."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from http.server import ThreadingHTTPServer
+from typing import Any
+
+
+class QuietServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        pass  # a client that timed out and left is what the slow switches are for
+
+
+@contextmanager
+def serve(handler: Callable[..., Any], port: int = 0) -> Iterator[str]:
+    """Serve `handler` (a request handler class or factory) until the block ends; its URL."""
+    server = QuietServer(("127.0.0.1", port), handler)
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        server.server_close()
