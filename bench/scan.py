@@ -86,7 +86,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description="Scan speed on a synthetic monorepo.")
     parser.add_argument("--dockerfiles", type=int, default=5000)
     parser.add_argument("--compose", type=int, default=2000)
-    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--runs", type=int, default=7)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)

@@ -94,6 +94,7 @@ def _parser() -> argparse.ArgumentParser:
     explain = commands.add_parser("explain", help="why an image is (not) updated, step by step")
     explain.add_argument("image", metavar="IMAGE[:TAG]")
     explain.add_argument("--platform", help="a platform the reference itself asks for, as in FROM --platform=")
+    explain.add_argument("--all", action="store_true", help="list candidates of other shapes and variants too")
     _add_lookup_options(explain)
     return parser
 
@@ -128,7 +129,7 @@ def _dispatch(args: argparse.Namespace) -> int:
         return _cmd_pr(options, paths=args.paths, include=args.include, exclude=args.exclude,
                        dry_run=args.dry_run, repository=args.repository)
     if args.command == "explain":
-        return _cmd_explain(options, image_text=args.image, platform=args.platform)
+        return _cmd_explain(options, image_text=args.image, platform=args.platform, show_all=args.all)
     raise AssertionError(f"unhandled command {args.command}")
 
 
@@ -180,7 +181,7 @@ def _cmd_check(options: _LookupOptions, *, paths: Sequence[Path], include: Seque
     return EXIT_UPDATES if (plan.updates or violations) else 0
 
 
-def _cmd_explain(options: _LookupOptions, *, image_text: str, platform: str | None) -> int:
+def _cmd_explain(options: _LookupOptions, *, image_text: str, platform: str | None, show_all: bool = False) -> int:
     try:
         image = parse_ref(image_text)
     except InvalidReference as e:
@@ -195,7 +196,7 @@ def _cmd_explain(options: _LookupOptions, *, image_text: str, platform: str | No
     config = session.config
     decision = decide(image, tags.tags, config.settings_for(image), now=_now(), platform=platform, complete=tags.complete)
     rule_lines = [rule.line for rule in config.rules if rule.matches(image)]
-    print_explain(image, decision, tags, config.path, rule_lines)
+    print_explain(image, decision, tags, config.path, rule_lines, show_all=show_all)
     print(f"tagbot: {calls_summary(session.calls)}", file=sys.stderr)
     return 0
 

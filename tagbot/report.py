@@ -182,11 +182,12 @@ def _version(tag: str | None, digest: str | None) -> str:
 # --- explain ------------------------------------------------------------------------------
 
 def print_explain(image: ImageRef, decision: Decision, tags: TagList, config_path: str | None,
-                  rule_lines: Sequence[int], out: TextIO | None = None) -> None:
-    (out or sys.stdout).write(explain_text(image, decision, tags, config_path, rule_lines))
+                  rule_lines: Sequence[int], *, show_all: bool = False, out: TextIO | None = None) -> None:
+    (out or sys.stdout).write(explain_text(image, decision, tags, config_path, rule_lines, show_all=show_all))
 
 
-def explain_text(image: ImageRef, decision: Decision, tags: TagList, config_path: str | None, rule_lines: Sequence[int]) -> str:
+def explain_text(image: ImageRef, decision: Decision, tags: TagList, config_path: str | None, rule_lines: Sequence[int],
+                 *, show_all: bool = False) -> str:
     lines = [f"{image.text} ({image.name})"]
     rules = ", ".join(f"line {n}" for n in rule_lines) or "none"
     lines.append(f"config: {config_path or 'none (defaults)'}; matching rules: {rules}")
@@ -194,9 +195,10 @@ def explain_text(image: ImageRef, decision: Decision, tags: TagList, config_path
     lines.append(f"tags searched: {searched}")
     if decision.platforms_from:
         lines.append(f"platforms required from: {decision.platforms_from}")
-    shown = [v for v in decision.verdicts if v.check not in ("shape", "suffix") or _same_family(v.tag, image)]
+    shown = [v for v in decision.verdicts if show_all or v.check not in ("shape", "suffix") or _same_family(v.tag, image)]
     others = len(decision.verdicts) - len(shown)
-    lines.append(f"newer candidates: {len(decision.verdicts)}" + (f" ({others} of other shapes or variants not listed)" if others else ""))
+    hidden = f" ({others} of other shapes or variants not listed; --all lists them)" if others else ""
+    lines.append(f"newer candidates: {len(decision.verdicts)}{hidden}")
     for verdict in shown:
         lines.append(f"  {verdict.tag:<32} {'ok: ' + verdict.detail if verdict.check is None else verdict.check + ': ' + verdict.detail}")
     update = decision.update

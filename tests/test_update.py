@@ -195,6 +195,13 @@ def test_deep_search_reads_every_tag_when_the_newest_100_miss_the_current_one(
     assert updates["node:20.10.0-alpine3.18"] == "22.2.0-alpine3.18"
     assert {r.split("?")[0] for r in hub.requests} == {"/v2/repositories/library/node/tags"}
     assert deep["calls"]["api"] == shallow["calls"]["api"] + len(hub.requests)
+    # Written, the ARG default changes and the FROM line that uses it stays as it was.
+    before = (repo / "Dockerfile").read_text()
+    assert main(["update", "--no-cache"]) == 0
+    after = (repo / "Dockerfile").read_text()
+    assert "ARG NODE_VERSION=22.2.0\n" in after and "FROM node:${NODE_VERSION}-alpine3.18 AS assets\n" in after
+    assert after == before.replace("NODE_VERSION=20.10.0", "NODE_VERSION=22.2.0").replace("tiny:1.1.0", "tiny:1.2.1") \
+        .replace("alpine:3.19", "alpine:3.24").replace(f"nginx:1.31.3-alpine@{OLD}", f"nginx:1.31.4-alpine@{NGINX_1_31_4_ALPINE}")
 
 
 def test_offline_with_an_empty_cache_reports_every_image(repo: Path, tags_api: FakeTagsAPI,
@@ -236,7 +243,7 @@ def test_explain_walks_through_the_decision(repo: Path, capsys: pytest.CaptureFi
     assert out[1] == "config: tagbot.yaml; matching rules: line 4"
     assert out[2] == "tags searched: 4 tags"
     assert out[3] == "platforms required from: the current tag 1.1.0"
-    assert out[4] == "newer candidates: 2"
+    assert out[4] == "newer candidates: 2"  # acme/tiny has no other shapes
     assert out[5].split() == ["1.2.1", "ignore:", "matches", "ignore"]
     assert out[6].split() == ["1.2.0", "ok:", "a", "minor", "update"]
     assert out[7] == "decision: 1.1.0 -> 1.2.0 (minor)"
@@ -277,3 +284,14 @@ def test_max_calls_caps_the_run(repo: Path, tags_api: FakeTagsAPI, capsys: pytes
     assert code == 2
     assert len(tags_api.calls) == 3 and out["calls"]["api"] == 3
     assert sum("max_calls (3) reached" in e["message"] for e in out["errors"]) == UNIQUE_HUB_IMAGES - 3
+
+
+def test_explain_all_lists_every_newer_candidate(repo: Path, capsys: pytest.CaptureFixture[str]):
+    assert main(["explain", "nginx:1.31"]) == 0
+    short = capsys.readouterr().out
+    assert "of other shapes or variants not listed; --all lists them" in short
+    assert "1.31.4-alpine" not in short
+    assert main(["explain", "nginx:1.31", "--all"]) == 0
+    full = capsys.readouterr().out
+    assert "not listed" not in full
+    assert any(line.split()[:2] == ["1.31.4-alpine", "shape:"] for line in full.splitlines())
