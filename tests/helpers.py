@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime, timezone
 from pathlib import Path
 
 from tagbot.sources.model import Tag
@@ -19,6 +20,16 @@ def fixture(*parts: str) -> Path:
 
 def fixture_text(*parts: str) -> str:
     return fixture(*parts).read_bytes().decode("utf-8")
+
+
+# The newest tag of the acme/tiny fixture, as every source must read it.
+TINY_NEWEST = Tag(
+    name="1.2.1",
+    digest="sha256:" + "c" * 64,
+    platforms=frozenset({"linux/amd64", "linux/arm64", "unknown/unknown"}),
+    size=1200,
+    last_updated=datetime(2026, 8, 10, 10, tzinfo=timezone.utc),
+)
 
 
 def load_tags(repository: str) -> list[Tag]:
