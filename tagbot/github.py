@@ -21,7 +21,7 @@ from tagbot.errors import GitHubError
 from tagbot.git import BRANCH_PREFIX, Workspace, redact
 from tagbot.pipeline import HeldBack, PlannedUpdate, file_changes
 from tagbot.platforms import short_platform
-from tagbot.refs import ImageRef
+from tagbot.refs import ImageRef, short_version
 from tagbot.rewrite import write_change
 
 DEFAULT_API_URL = "https://api.github.com"
@@ -108,7 +108,7 @@ def commit_message(group: Group) -> str:
     for planned in group.updates:
         reference, update = planned.reference, planned.update
         lines.append(f"- {reference.file}:{reference.line} {_image(planned).short_name} "
-                     f"{_version(update.from_tag, update.from_digest)} -> {_version(update.to_tag, update.to_digest)}")
+                     f"{short_version(update.from_tag, update.from_digest)} -> {short_version(update.to_tag, update.to_digest)}")
     return "\n".join(lines) + "\n"
 
 
@@ -117,7 +117,7 @@ def pr_body(group: Group, held_back: Sequence[HeldBack]) -> str:
     rows: dict[tuple[str, str, str], list[PlannedUpdate]] = {}
     for planned in group.updates:
         update = planned.update
-        key = (_image(planned).name, _version(update.from_tag, update.from_digest), _version(update.to_tag, update.to_digest))
+        key = (_image(planned).name, short_version(update.from_tag, update.from_digest), short_version(update.to_tag, update.to_digest))
         rows.setdefault(key, []).append(planned)
     lines = [
         "tagbot found newer versions of these container images.",
@@ -161,10 +161,6 @@ def _image_link(image: ImageRef) -> str:
     namespace, _, name = image.repository.partition("/")
     path = f"_/{name}" if namespace == "library" else f"r/{image.repository}"
     return f"[{image.short_name}](https://hub.docker.com/{path})"
-
-
-def _version(tag: str | None, digest: str | None) -> str:
-    return (tag or "") + (f"@{digest[:19]}" if digest else "")
 
 
 def _size(size: int | None, before: int | None) -> str:

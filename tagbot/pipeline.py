@@ -127,12 +127,14 @@ def rule_violations(references: Sequence[Reference], config: Config) -> list[Vio
 def deep_search_images(images: Sequence[ImageRef], lookups: Lookups, config: Config) -> list[ImageRef]:
     """Images to read in full: their answer held only the newest tags, those miss the
     reference's tag or its shape, and the rules ask for `deep_search`."""
-    wanted = []
-    for image in images:
+    wanted: dict[str, ImageRef] = {}
+    for image in _distinct(images):
         tags = lookups.tags.get(image.name)
-        if tags and not tags.complete and config.settings_for(image).deep_search and needs_more_tags(image, tags.tags):
-            wanted.append(image)
-    return wanted
+        if image.name in wanted or tags is None or tags.complete or not config.settings_for(image).deep_search:
+            continue
+        if needs_more_tags(image, tags.tags):
+            wanted[image.name] = image
+    return list(wanted.values())
 
 
 def merge_deep(lookups: Lookups, deep: Lookups) -> Lookups:
@@ -142,15 +144,20 @@ def merge_deep(lookups: Lookups, deep: Lookups) -> Lookups:
 
 def tags_to_describe(images: Sequence[ImageRef], lookups: Lookups, config: Config) -> list[tuple[ImageRef, str]]:
     """For lists of names only: the tags each reference's decision needs details of."""
+    bare = {name for name, tag_list in lookups.tags.items() if not all(tag.described for tag in tag_list.tags)}
     wanted: dict[tuple[str, str], ImageRef] = {}
-    for image in images:
-        tags = lookups.tags.get(image.name)
-        if tags is None or all(tag.described for tag in tags.tags):
+    for image in _distinct(images):
+        if image.name not in bare:
             continue
-        names = [tag.name for tag in tags.tags]
+        names = [tag.name for tag in lookups.tags[image.name].tags]
         for name in names_to_describe(image, names, config.settings_for(image)):
             wanted.setdefault((image.name, name), image)
     return [(image, name) for (_, name), image in wanted.items()]
+
+
+def _distinct(images: Sequence[ImageRef]) -> list[ImageRef]:
+    """One per image and tag: a monorepo names the same one in many files."""
+    return list({(image.name, image.tag): image for image in images}.values())
 
 
 def with_details(lookups: Lookups, described: dict[tuple[str, str], Tag], errors: dict[str, SourceError]) -> Lookups:

@@ -69,6 +69,22 @@ class ImageRef:
         return len(self.text) - len(self.digest), len(self.text)
 
 
+SHORT_DIGEST = 12  # hex digits people are shown, as `docker images` does
+
+
+def short_digest(digest: str | None) -> str:
+    """`sha256:3f06a298e364` for a full digest; empty for none."""
+    if digest is None:
+        return ""
+    algorithm, _, hex_part = digest.partition(":")
+    return f"{algorithm}:{hex_part[:SHORT_DIGEST]}"
+
+
+def short_version(tag: str | None, digest: str | None) -> str:
+    """A tag and digest as reports and pull requests show them: `1.27.3@sha256:3f06a298e364`."""
+    return (tag or "") + (f"@{short_digest(digest)}" if digest else "")
+
+
 def parse_ref(text: str) -> ImageRef:
     """Parse `text` as written; raise `InvalidReference` saying what is wrong."""
     if not text:

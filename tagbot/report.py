@@ -11,7 +11,7 @@ from tagbot.github import Action
 from tagbot.pipeline import Failure, Plan, PlannedUpdate, Violation
 from tagbot.platforms import short_platform
 from tagbot.policy import Decision
-from tagbot.refs import ImageRef
+from tagbot.refs import ImageRef, short_digest, short_version
 from tagbot.rewrite import FileChange
 from tagbot.scan import ScanResult
 from tagbot.scan.model import Reference
@@ -19,7 +19,6 @@ from tagbot.sources.http import Calls
 from tagbot.sources.model import TagList
 from tagbot.versioning import parse_tag
 
-SHORT_DIGEST = 12  # hex digits shown in tables, as `docker images` does
 
 
 def print_scan(result: ScanResult, fmt: str, out: TextIO | None = None) -> None:
@@ -67,15 +66,8 @@ def scan_table(references: Sequence[Reference]) -> str:
             rows.append((where, found.text, "", "", f"skipped ({found.skip_reason}): {found.detail}"))
             continue
         note = f"platform {found.platform}" if found.platform else ""
-        rows.append((where, image.short_name, image.tag or "", _short(image.digest), note))
+        rows.append((where, image.short_name, image.tag or "", short_digest(image.digest), note))
     return _aligned(rows)
-
-
-def _short(digest: str | None) -> str:
-    if digest is None:
-        return ""
-    algorithm, _, hex_part = digest.partition(":")
-    return f"{algorithm}:{hex_part[:SHORT_DIGEST]}"
 
 
 def _aligned(rows: Sequence[tuple[str, ...]]) -> str:
@@ -136,8 +128,8 @@ def plan_table(plan: Plan, calls: Calls, rewrite_errors: Sequence[Failure] = ())
         rows = [("FILE", "IMAGE", "FROM", "TO", "TYPE")]
         for planned in plan.updates:
             reference, update = planned.reference, planned.update
-            rows.append((f"{reference.file}:{reference.line}", _image_name(reference), _version(update.from_tag, update.from_digest),
-                         _version(update.to_tag, update.to_digest), update.update_type))
+            rows.append((f"{reference.file}:{reference.line}", _image_name(reference), short_version(update.from_tag, update.from_digest),
+                         short_version(update.to_tag, update.to_digest), update.update_type))
         parts.append(_aligned(rows))
     else:
         parts.append("everything is up to date\n")
@@ -161,7 +153,7 @@ def check_lines(plan: Plan) -> str:
     """One line per available update: `file:line image from -> to`, for CI logs and pre-commit."""
     return "".join(
         f"{p.reference.file}:{p.reference.line} {_image_name(p.reference)} "
-        f"{_version(p.update.from_tag, p.update.from_digest)} -> {_version(p.update.to_tag, p.update.to_digest)}\n"
+        f"{short_version(p.update.from_tag, p.update.from_digest)} -> {short_version(p.update.to_tag, p.update.to_digest)}\n"
         for p in plan.updates
     )
 
@@ -173,10 +165,6 @@ def calls_summary(calls: Calls) -> str:
 def _image_name(reference: Reference) -> str:
     image = reference.found.image
     return image.short_name if image else reference.found.text
-
-
-def _version(tag: str | None, digest: str | None) -> str:
-    return (tag or "") + (f"@{_short(digest)}" if digest else "")
 
 
 # --- explain ------------------------------------------------------------------------------
@@ -205,8 +193,8 @@ def explain_text(image: ImageRef, decision: Decision, tags: TagList, config_path
     if update is None:
         lines.append(f"decision: no update: {decision.reason}")
     else:
-        lines.append(f"decision: {_version(update.from_tag, update.from_digest) or image.text} -> "
-                     f"{_version(update.to_tag, update.to_digest)} ({update.update_type})")
+        lines.append(f"decision: {short_version(update.from_tag, update.from_digest) or image.text} -> "
+                     f"{short_version(update.to_tag, update.to_digest)} ({update.update_type})")
     lines.extend(f"held back: {note}" for note in decision.held_back)
     return "\n".join(lines) + "\n"
 

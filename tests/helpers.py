@@ -6,8 +6,11 @@ import json
 from datetime import datetime, timezone
 from pathlib import Path
 
+import httpx
+
+from tagbot.sources.http import Calls, Fetcher, RateLimiter
 from tagbot.sources.model import Tag
-from tagbot.sources.tagsapi import tags_from, unwrap
+from tagbot.sources.tagsapi import TagsAPI, tags_from, unwrap
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -38,18 +41,19 @@ def load_tags(repository: str) -> list[Tag]:
     return list(tags_from(unwrap(body)))
 
 
-def tags_source(api_url: str, *, key: str | None = "test-key", rate: float = 1000.0, retries: int = 3,
-                timeout: float = 5.0, budget: int | None = None, sleeps: list[float] | None = None):
-    """A real TagsAPI client on a real httpx client; backoff sleeps are recorded, not slept."""
-    import httpx
-
-    from tagbot.sources.http import Calls, Fetcher, RateLimiter
-    from tagbot.sources.tagsapi import TagsAPI
-
+def loopback_fetcher(*, rate: float = 1000.0, retries: int = 3, timeout: float = 5.0, budget: int | None = None,
+                 sleeps: list[float] | None = None) -> tuple[Fetcher, Calls]:
+    """A real Fetcher on a real httpx client; backoff sleeps are recorded, not slept."""
     recorded = sleeps if sleeps is not None else []
     calls = Calls(budget)
     fetcher = Fetcher(httpx.Client(timeout=timeout), limiter=RateLimiter(rate), calls=calls, retries=retries,
                       sleep=recorded.append, jitter=lambda: 0.0)
+    return fetcher, calls
+
+
+def tags_source(api_url: str, *, key: str | None = "test-key", **options) -> tuple[TagsAPI, Calls]:
+    """A real TagsAPI client, as `loopback_fetcher` builds it."""
+    fetcher, calls = loopback_fetcher(**options)
     return TagsAPI(fetcher, base_url=api_url, key=key), calls
 
 

@@ -22,12 +22,10 @@ class SourceSet:
         # A docker.io `url` names Docker Hub's API or a mirror of it, whether chosen or deep-searched.
         hub_setting = registries.get(DOCKER_HUB)
         hub_url = hub_setting.url if hub_setting and hub_setting.source in ("auto", "hub") else None
-        # One limiter per source: each service has its own allowance; the call budget is the run's.
-        self.tagsapi = TagsAPI(Fetcher(client, limiter=RateLimiter(run.rate_limit), calls=calls), base_url=api_url, key=key)
-        self.hub = DockerHub(Fetcher(client, limiter=RateLimiter(run.rate_limit), calls=calls),
-                             base_url=hub_url or DEFAULT_HUB_URL, max_pages=run.max_tag_pages)
-        self._registries = registries
         self._client, self._run, self._calls = client, run, calls
+        self.tagsapi = TagsAPI(self._fetcher(), base_url=api_url, key=key)
+        self.hub = DockerHub(self._fetcher(), base_url=hub_url or DEFAULT_HUB_URL, max_pages=run.max_tag_pages)
+        self._registries = registries
         self._oci: dict[str, Registry] = {}
         # Offline, `auto` reads what the tags API left in the cache: the hook's no-key path.
         self._prefer_tagsapi = bool(key) or offline
@@ -49,12 +47,15 @@ class SourceSet:
     def _registry(self, host: str, setting: RegistrySettings) -> Registry:
         if host not in self._oci:
             default = "https://registry-1.docker.io" if host == DOCKER_HUB else f"{'http' if setting.insecure else 'https'}://{host}"
-            fetcher = Fetcher(self._client, limiter=RateLimiter(self._run.rate_limit), calls=self._calls)
-            self._oci[host] = Registry(fetcher, host=host, base_url=setting.url or default,
+            self._oci[host] = Registry(self._fetcher(), host=host, base_url=setting.url or default,
                                        credentials=credentials_for(host, setting.auth_env),
                                        max_pages=self._run.max_tag_pages,
                                        credentials_hint=_hint(host, setting))
         return self._oci[host]
+
+    def _fetcher(self) -> Fetcher:
+        """One limiter per source, as each service has its own allowance; the call budget is the run's."""
+        return Fetcher(self._client, limiter=RateLimiter(self._run.rate_limit), calls=self._calls)
 
     def for_deep_search(self, image: ImageRef) -> Source | None:
         """Where to read every tag when the first answer held only the newest ones."""

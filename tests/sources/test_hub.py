@@ -1,20 +1,18 @@
 from __future__ import annotations
 
 
-import httpx
 import pytest
 
 from tagbot.errors import BadResponse, NotFound
 from tagbot.refs import parse_ref
-from tagbot.sources.http import Calls, Fetcher, RateLimiter
+from tagbot.sources.http import Calls
 from tagbot.sources.hub import DockerHub
 from tests.fakehub import FakeHub
-from tests.helpers import TINY_NEWEST
+from tests.helpers import TINY_NEWEST, loopback_fetcher
 
 
 def hub_source(url: str, max_pages: int = 10) -> tuple[DockerHub, Calls]:
-    calls = Calls()
-    fetcher = Fetcher(httpx.Client(timeout=5), limiter=RateLimiter(1000), calls=calls, sleep=lambda _: None)
+    fetcher, calls = loopback_fetcher()
     return DockerHub(fetcher, base_url=url, max_pages=max_pages), calls
 
 

@@ -23,8 +23,9 @@ from cryptography.x509.oid import NameOID
 
 from tagbot.errors import NotFound, Unauthorized
 from tagbot.refs import parse_ref
-from tagbot.sources.http import Calls, Fetcher, RateLimiter
+from tagbot.sources.http import Calls
 from tagbot.sources.registry import Registry, credentials_for
+from tests.helpers import loopback_fetcher
 from tests.loopback import serve
 from tests.registry import Pusher, running_registry
 
@@ -32,8 +33,7 @@ AMD_ARM = ["linux/amd64", "linux/arm64/v8"]
 
 
 def registry_source(url: str, credentials: tuple[str, str] | None = None, max_pages: int = 10) -> tuple[Registry, Calls]:
-    calls = Calls()
-    fetcher = Fetcher(httpx.Client(timeout=5), limiter=RateLimiter(1000), calls=calls, sleep=lambda _: None)
+    fetcher, calls = loopback_fetcher()
     host = httpx.URL(url).netloc.decode()
     return Registry(fetcher, host=host, base_url=url, credentials=credentials, max_pages=max_pages), calls
 
