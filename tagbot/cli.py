@@ -3,50 +3,39 @@
 from __future__ import annotations
 
 import argparse
-import math
+import logging
 import os
 import sys
 import traceback
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
-from dataclasses import dataclass, replace
-from datetime import datetime, timezone
+from contextlib import AbstractContextManager, contextmanager
+from dataclasses import replace
 from pathlib import Path
 
-import httpx
-
 from tagbot import __version__
-from tagbot.config import Config, load_config
 from tagbot.errors import ConfigError, InvalidReference, TagbotError
-from tagbot.git import Workspace
-from tagbot.github import API_URL_ENV, REPOSITORY_ENV, TOKEN_ENV, PullRequests, group_updates, sync_pull_requests, workspace_paths
-from tagbot.github import DEFAULT_API_URL as GITHUB_API
-from tagbot.lookup import Lookups, describe_tags, look_up
-from tagbot.pipeline import (
-    Failure, Plan, deep_search_images, file_changes, merge_deep, plan_updates, rule_violations, tags_to_describe,
-    with_details,
-)
-from tagbot.policy import decide
 from tagbot.progress import ProgressBar
-from tagbot.refs import ImageRef, parse_ref
-from tagbot.report import calls_summary, print_actions, print_check, print_explain, print_plan, print_scan
-from tagbot.rewrite import FileChange, write_change
-from tagbot.scan import ScanResult, scan_paths
-from tagbot.sources.cache import TagCache, default_cache_dir
-from tagbot.sources.http import Calls
-from tagbot.sources.select import SourceSet
+from tagbot.refs import parse_ref
+from tagbot.report import (
+    calls_summary, print_actions, print_check, print_errors, print_explain, print_plan, print_scan,
+)
+from tagbot.run import LookupOptions, Services, apply_updates, explain, open_services, plan, write_changes
+from tagbot.scan import scan_paths
+from tagbot.sources.cache import default_cache_dir
 from tagbot.sources.tagsapi import DEFAULT_API_URL, KEY_ENV, URL_ENV
 
+LOG_ENV = "TAGBOT_LOG"
+TOKEN_ENV, REPOSITORY_ENV, GITHUB_API_ENV = "GITHUB_TOKEN", "GITHUB_REPOSITORY", "GITHUB_API_URL"
 EXIT_UPDATES = 1
 EXIT_ERRORS = 2
 EXIT_BUG = 3
 EXIT_INTERRUPTED = 130
-HTTP_TIMEOUT = 15.0  # seconds per request; retries follow a time-out
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
+    _set_up_logging(getattr(args, "verbose", False))
     try:
         return _dispatch(args)
     except TagbotError as e:
@@ -107,6 +96,21 @@ def _add_paths_options(parser: argparse.ArgumentParser) -> None:
                         help="skip files matching GLOB (repeatable)")
 
 
+def _set_up_logging(verbose: bool) -> None:
+    """Quiet by default; `--verbose` or TAGBOT_LOG=debug tell which source answered, cache hits,
+    pages and retries, on stderr."""
+    level_name = "DEBUG" if verbose else os.environ.get(LOG_ENV, "WARNING").upper()
+    level = logging.getLevelName(level_name)
+    if not isinstance(level, int):
+        level = logging.WARNING
+    logger = logging.getLogger("tagbot")
+    logger.setLevel(level)
+    if not logger.handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("tagbot: %(levelname)s: %(message)s"))
+        logger.addHandler(handler)
+
+
 def _add_lookup_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--config", type=Path, help="the config file (default: tagbot.yaml, .tagbot.yaml, .github/tagbot.yaml)")
     parser.add_argument("--api-url", help=f"the tags API (default: ${URL_ENV}, the config's api_url, or {DEFAULT_API_URL})")
@@ -114,12 +118,14 @@ def _add_lookup_options(parser: argparse.ArgumentParser) -> None:
     cache = parser.add_mutually_exclusive_group()
     cache.add_argument("--no-cache", action="store_true", help="neither read nor write the lookup cache")
     cache.add_argument("--offline", action="store_true", help="use the cache only; make no API call")
+    parser.add_argument("-v", "--verbose", action="store_true",
+                        help=f"say which source answered, cache hits, pages read and retries (or {LOG_ENV}=debug)")
 
 
 def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "scan":
         return _cmd_scan(paths=args.paths, include=args.include, exclude=args.exclude, fmt=args.format)
-    options = _LookupOptions(args.config, args.api_url, args.cache_dir, args.no_cache, args.offline)
+    options = LookupOptions(args.config, args.api_url, args.cache_dir, args.no_cache, args.offline)
     if args.command == "update":
         return _cmd_update(options, paths=args.paths, include=args.include, exclude=args.exclude,
                            dry_run=args.dry_run, fmt=args.format)
@@ -134,75 +140,78 @@ def _dispatch(args: argparse.Namespace) -> int:
 
 
 def _cmd_scan(*, paths: Sequence[Path], include: Sequence[str], exclude: Sequence[str], fmt: str) -> int:
-    result = _scan(paths, include, exclude)
+    _require(paths)
+    result = scan_paths(paths, base=Path.cwd(), include=include, exclude=exclude)
     print_scan(result, fmt)
-    _print_errors(result)
+    print_errors(result.errors)
     return EXIT_ERRORS if result.errors else 0
 
 
-def _cmd_update(options: _LookupOptions, *, paths: Sequence[Path], include: Sequence[str], exclude: Sequence[str],
+def _cmd_update(options: LookupOptions, *, paths: Sequence[Path], include: Sequence[str], exclude: Sequence[str],
                 dry_run: bool, fmt: str) -> int:
-    result = _scan(paths, include, exclude)
-    with _session(options) as session:
-        plan = session.plan(result)
-    changes, failures = file_changes(plan.updates, Path.cwd())
+    _require(paths)
+    with _services(options) as services:
+        result = plan(paths, services=services, base=Path.cwd(), include=include, exclude=exclude)
     if not dry_run:
-        changes, failures = _write(changes, failures)
-    print_plan(plan, session.calls, fmt, changes=changes, rewrite_errors=failures)
+        written, failures = write_changes(result.changes)
+        result = replace(result, changes=tuple(written), rewrite_errors=(*result.rewrite_errors, *failures))
+    print_plan(result, services.calls, fmt)
     if fmt == "diff":
-        print(f"tagbot: {calls_summary(session.calls)}", file=sys.stderr)
-    if not dry_run and changes:
-        print(f"tagbot: wrote {len(changes)} file{'s' if len(changes) != 1 else ''}", file=sys.stderr)
-    _print_errors(result, plan, failures)
-    return EXIT_ERRORS if (result.errors or plan.errors or failures) else 0
+        print(f"tagbot: {calls_summary(services.calls)}", file=sys.stderr)
+    if not dry_run and result.changes:
+        print(f"tagbot: wrote {len(result.changes)} file{'s' if len(result.changes) != 1 else ''}", file=sys.stderr)
+    print_errors(result.scan_errors, result.errors, result.rewrite_errors)
+    return EXIT_ERRORS if result.failed else 0
 
 
-def _cmd_check(options: _LookupOptions, *, paths: Sequence[Path], include: Sequence[str], exclude: Sequence[str],
+def _cmd_check(options: LookupOptions, *, paths: Sequence[Path], include: Sequence[str], exclude: Sequence[str],
                hook: bool = False) -> int:
-    if hook and not os.environ.get(KEY_ENV) and not options.offline:
-        options = replace(options, offline=True)
-        print(f"tagbot: {KEY_ENV} is not set: freshness checked from the cache only", file=sys.stderr)
-    result = _scan(paths, include, exclude)
-    with _session(options) as session:
-        plan = session.plan(result)
-        violations = rule_violations(result.references, session.config)
+    if hook:
+        options = replace(options, hook=True)
+        if not (os.environ.get(KEY_ENV) or "").strip() and not options.offline:
+            options = replace(options, offline=True)
+            print(f"tagbot: {KEY_ENV} is not set: freshness checked from the cache only", file=sys.stderr)
+    _require(paths)
+    with _services(options) as services:
+        result = plan(paths, services=services, base=Path.cwd(), include=include, exclude=exclude)
     # A hook must not fail a commit for a network it does not have: those images are named, not failed.
-    errors = [f for f in plan.errors if not (hook and f.temporary)]
-    unchecked = len(plan.errors) - len(errors)
-    print_check(plan, violations)
-    summary = f"{len(plan.updates)} update(s) available, {len(violations)} rule(s) broken; {calls_summary(session.calls)}"
-    print(f"tagbot: {summary}", file=sys.stderr)
+    errors = tuple(f for f in result.errors if not (hook and f.temporary))
+    unchecked = len(result.errors) - len(errors)
+    print_check(result)
+    print(f"tagbot: {len(result.updates)} update(s) available, {len(result.violations)} rule(s) broken; "
+          f"{calls_summary(services.calls)}", file=sys.stderr)
     if unchecked:
-        print(f"tagbot: freshness NOT checked for {unchecked} image(s): offline or unreachable, and not cached",
-              file=sys.stderr)
-    _print_errors(result, replace(plan, errors=tuple(errors)))
-    if result.errors or errors:
+        print(f"tagbot: freshness not checked for {unchecked} image{'s' if unchecked != 1 else ''}: "
+              "offline or unreachable, and not cached", file=sys.stderr)
+    print_errors(result.scan_errors, errors)
+    if result.scan_errors or errors:
         return EXIT_ERRORS
-    return EXIT_UPDATES if (plan.updates or violations) else 0
+    return EXIT_UPDATES if (result.updates or result.violations) else 0
 
 
-def _cmd_explain(options: _LookupOptions, *, image_text: str, platform: str | None, show_all: bool = False) -> int:
+def _cmd_explain(options: LookupOptions, *, image_text: str, platform: str | None, show_all: bool = False) -> int:
     try:
         image = parse_ref(image_text)
     except InvalidReference as e:
         raise ConfigError(str(e)) from None
-    with _session(options) as session:
-        lookups = session.tag_lists([image])
-    if image.name in lookups.errors:
-        raise lookups.errors[image.name]
-    if image.name in lookups.uncovered:
-        raise ConfigError(f"lookups are off for {image.registry} (registries: in the config)")
-    tags = lookups.tags[image.name]
-    config = session.config
-    decision = decide(image, tags.tags, config.settings_for(image), now=_now(), platform=platform, complete=tags.complete)
-    rule_lines = [rule.line for rule in config.rules if rule.matches(image)]
-    print_explain(image, decision, tags, config.path, rule_lines, show_all=show_all)
-    print(f"tagbot: {calls_summary(session.calls)}", file=sys.stderr)
+    with _services(options) as services:
+        # The repository here says which platforms it builds for, as it would for `update`.
+        explanation = explain(image, platform=platform, services=services, paths=[Path()], base=Path.cwd())
+    print_explain(explanation, show_all=show_all)
+    print(f"tagbot: {calls_summary(services.calls)}", file=sys.stderr)
     return 0
 
 
-def _cmd_pr(options: _LookupOptions, *, paths: Sequence[Path], include: Sequence[str], exclude: Sequence[str],
+def _cmd_pr(options: LookupOptions, *, paths: Sequence[Path], include: Sequence[str], exclude: Sequence[str],
             dry_run: bool, repository: str | None) -> int:
+    # Imported here: PyGithub and GitPython take a tenth of a second to load, which no other
+    # command (the pre-commit hook least of all) should pay.
+    from tagbot.git import Workspace
+    from tagbot.pr.github import DEFAULT_API_URL as GITHUB_API
+    from tagbot.pr.github import PullRequests
+    from tagbot.pr.grouping import group_updates
+    from tagbot.pr.sync import sync_pull_requests, workspace_paths
+
     token = os.environ.get(TOKEN_ENV)
     if not token:
         raise ConfigError(f"set {TOKEN_ENV} to a token that may push branches and open pull requests")
@@ -212,25 +221,25 @@ def _cmd_pr(options: _LookupOptions, *, paths: Sequence[Path], include: Sequence
     _require(paths)
     workspace = Workspace(Path.cwd(), secrets=[token, os.environ.get(KEY_ENV, "")])
     try:
-        with _session(options) as session:
-            pulls = PullRequests(repository, token, os.environ.get(API_URL_ENV) or GITHUB_API)
-            base_branch = session.config.run.base_branch or pulls.default_branch
+        with _services(options) as services:
+            pulls = PullRequests(repository, token, os.environ.get(GITHUB_API_ENV) or GITHUB_API)
+            run = services.config.run
+            base_branch = run.base_branch or pulls.default_branch
             base_commit = workspace.fetch(base_branch)
             tree = workspace.start(base_commit)
-            scan_roots = workspace_paths(paths, tree, workspace.root)
-            result = scan_paths(scan_roots, base=tree, include=include, exclude=exclude)
-            plan = session.plan(result)
+            result = plan(workspace_paths(paths, tree, workspace.root), services=services, base=tree,
+                          include=include, exclude=exclude)
             actions = sync_pull_requests(
-                workspace=workspace, pulls=pulls, settings=session.config.run,
-                groups=group_updates(plan.updates, session.config.run), held_back=plan.held_back,
+                workspace=workspace, pulls=pulls, settings=run,
+                groups=group_updates(result.updates, run), held_back=result.held_back,
                 base_branch=base_branch, base_commit=base_commit,
-                complete=not (result.errors or plan.errors), dry_run=dry_run,
+                complete=not (result.scan_errors or result.errors), dry_run=dry_run, apply_updates=apply_updates,
             )
-        print_actions(actions, session.calls)
+        print_actions(actions, services.calls)
     finally:
         workspace.close()
-    _print_errors(result, plan)
-    return EXIT_ERRORS if (result.errors or plan.errors) else 0
+    print_errors(result.scan_errors, result.errors)
+    return EXIT_ERRORS if (result.scan_errors or result.errors) else 0
 
 
 def _require(paths: Sequence[Path]) -> None:
@@ -239,85 +248,25 @@ def _require(paths: Sequence[Path]) -> None:
             raise TagbotError(f"{path}: no such file or directory")
 
 
-def _scan(paths: Sequence[Path], include: Sequence[str], exclude: Sequence[str]) -> ScanResult:
-    _require(paths)
-    return scan_paths(paths, base=Path.cwd(), include=include, exclude=exclude)
-
-
-def _write(changes: list[FileChange], failures: list[Failure]) -> tuple[list[FileChange], list[Failure]]:
-    written = []
-    for change in changes:
-        try:
-            write_change(change)
-        except TagbotError as e:
-            failures.append(Failure(change.file, str(e)))
-        else:
-            written.append(change)
-    return written, failures
-
-
-def _print_errors(result: ScanResult, plan: Plan | None = None, failures: Sequence[Failure] = ()) -> None:
-    for error in result.errors:
-        print(f"tagbot: error: {error}", file=sys.stderr)
-    for failure in (*(plan.errors if plan else ()), *failures):
-        print(f"tagbot: error: {failure.subject}: {failure.message}", file=sys.stderr)
-
-
-@dataclass(frozen=True)
-class _LookupOptions:
-    config: Path | None
-    api_url: str | None
-    cache_dir: Path | None
-    no_cache: bool
-    offline: bool
-
-
-@dataclass
-class _Session:
-    config: Config
-    sources: SourceSet
-    calls: Calls
-    cache: TagCache | None
-    offline: bool
-
-    def look_up(self, images: Sequence[ImageRef], *, deep: bool = False) -> Lookups:
-        progress = ProgressBar(label="reading all tags" if deep else "looking up images")
-        try:
-            source_for = self.sources.for_deep_search if deep else self.sources.for_image
-            return look_up(images, source_for=source_for, calls=self.calls, cache=self.cache,
-                           offline=self.offline, workers=self._workers, progress=progress)
-        finally:
-            progress.close()
-
-    def tag_lists(self, images: Sequence[ImageRef]) -> Lookups:
-        """One lookup per image; every tag of those that asked for a deep search and need it;
-        then, from registries that list names only, the details of the tags decisions need."""
-        lookups = self.look_up(images)
-        lookups = merge_deep(lookups, self.look_up(deep_search_images(images, lookups, self.config), deep=True))
-        described, errors = describe_tags(tags_to_describe(images, lookups, self.config), source_for=self.sources.for_image,
-                                          calls=self.calls, cache=self.cache, offline=self.offline, workers=self._workers)
-        return with_details(lookups, described, errors)
-
-    @property
-    def _workers(self) -> int:
-        return max(1, min(16, math.ceil(self.config.run.rate_limit)))
-
-    def plan(self, result: ScanResult) -> Plan:
-        images = [r.found.image for r in result.references if r.found.image is not None]
-        return plan_updates(result.references, self.tag_lists(images), self.config, now=_now())
+def _services(options: LookupOptions) -> AbstractContextManager[Services]:
+    """The run's services, with a progress bar on a terminal and notices said once."""
+    return _with_progress(open_services(options, directory=Path()))
 
 
 @contextmanager
-def _session(options: _LookupOptions) -> Iterator[_Session]:
-    config = load_config(options.config, directory=Path())
-    api_url = options.api_url or os.environ.get(URL_ENV) or config.run.api_url or DEFAULT_API_URL
-    calls = Calls(config.run.max_calls)
-    cache = None if options.no_cache else TagCache(options.cache_dir or default_cache_dir(), config.run.cache_ttl)
-    with httpx.Client(timeout=HTTP_TIMEOUT) as client:
-        sources = SourceSet(client, config.run, calls, api_url=api_url, key=os.environ.get(KEY_ENV),
-                            offline=options.offline)
-        yield _Session(config, sources, calls, cache, options.offline)
+def _with_progress(opened: AbstractContextManager[Services]) -> Iterator[Services]:
+    bars: list[ProgressBar] = []
 
+    def progress(label: str) -> ProgressBar:
+        bars.append(ProgressBar(label=label))
+        return bars[-1]
 
-def _now() -> datetime:
-    return datetime.now(timezone.utc)
+    with opened as services:
+        for notice in services.notices:
+            print(f"tagbot: {notice}", file=sys.stderr)
+        services.progress = progress
+        try:
+            yield services
+        finally:
+            for bar in bars:
+                bar.close()

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import fnmatch
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, cast
 
 import yaml
 
@@ -25,12 +25,15 @@ from tagbot.versioning import RangeError, VersionRange, parse_range
 CONFIG_NAMES = ("tagbot.yaml", ".tagbot.yaml", ".github/tagbot.yaml")
 UPDATE_TYPES = ("major", "minor", "patch", "digest", "pin")
 DEFAULT_UPDATE_TYPES = frozenset({"major", "minor", "patch", "digest"})
-GROUP_BY = ("image", "update_type", "all")
-SOURCES = ("auto", "tagsapi", "hub", "registry", "off")
+GROUP_BY: tuple[GroupBy, ...] = ("image", "update_type", "all")
+SOURCES: tuple[SourceKind, ...] = ("auto", "tagsapi", "hub", "registry", "off")
 
 _NULL = "tag:yaml.org,2002:null"
 
 TagFilter = str | re.Pattern[str]  # a glob on the tag, or a compiled `/regex/`
+PlatformRule = Literal["auto", "current"] | frozenset[str]
+SourceKind = Literal["auto", "tagsapi", "hub", "registry", "off"]
+GroupBy = Literal["image", "update_type", "all"]
 
 
 @dataclass(frozen=True)
@@ -41,7 +44,9 @@ class Settings:
     allow: VersionRange | None = None
     ignore: tuple[TagFilter, ...] = ()
     update_types: frozenset[str] = DEFAULT_UPDATE_TYPES
-    platforms: frozenset[str] | None = None  # None: those of the current tag
+    # auto: what the repository builds for (else amd64 and arm64) among the current tag's;
+    # current: every platform of the current tag; or a set the user lists.
+    platforms: PlatformRule = "auto"
     pin_digests: bool = False
     min_age: timedelta = timedelta(0)
     digest_settle: timedelta = timedelta(hours=6)
@@ -65,7 +70,7 @@ class Settings:
 class RegistrySettings:
     """How to look up the images of one registry (`registries:` in the config)."""
 
-    source: str = "auto"  # auto, tagsapi, hub, registry or off
+    source: SourceKind = "auto"
     url: str | None = None  # the source's base URL, e.g. a mirror; http:// only when written so
     auth_env: str | None = None  # an environment variable holding `user:password` or a token
     insecure: bool = False  # plain http to this registry (when no url says otherwise)
@@ -83,7 +88,7 @@ class RunSettings:
     max_tag_pages: int = 10  # pages of 100 tags a source may read per image
     # Pull requests (`tagbot pr`)
     base_branch: str | None = None  # None: the repository's default branch
-    group_by: str = "image"  # image, update_type or all; `groups` come first
+    group_by: GroupBy = "image"  # `groups` come first
     groups: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (name, image globs), in file order
     separate_major: bool = True
     labels: tuple[str, ...] = ()
@@ -101,8 +106,7 @@ class Rule:
     line: int
 
     def matches(self, image: ImageRef) -> bool:
-        names = _names_of(image)
-        return any(fnmatch.fnmatchcase(name, pattern) for pattern in self.patterns for name in names)
+        return matches_any(image, self.patterns)
 
 
 @dataclass(frozen=True)
@@ -121,11 +125,9 @@ class Config:
         return settings
 
 
-def _names_of(image: ImageRef) -> tuple[str, ...]:
-    """Every name a rule may use for an image: nginx, library/nginx, docker.io/library/nginx."""
-    if image.is_docker_hub:
-        return (image.short_name, image.repository, image.name)
-    return (image.name,)
+def matches_any(image: ImageRef, globs: Sequence[str]) -> bool:
+    """Whether any glob names the image by any of its names (`nginx`, `library/nginx`, ...)."""
+    return any(fnmatch.fnmatchcase(name, glob) for glob in globs for name in image.names)
 
 
 def find_config(directory: Path) -> Path | None:
@@ -287,12 +289,14 @@ def _update_types(value: Any) -> frozenset[str]:
     return frozenset(types)
 
 
-def _platforms(value: Any) -> frozenset[str]:
+def _platforms(value: Any) -> PlatformRule:
+    if value in ("auto", "current"):
+        return cast(PlatformRule, value)
     platforms = []
     for text in _strings(value):
         platform = normalize_platform(text)
         if platform is None:
-            raise ValueError(f'"{text}" is not a platform such as linux/amd64 or linux/arm64')
+            raise ValueError(f'"{text}" is not auto, current, or a platform such as linux/amd64 or linux/arm64')
         platforms.append(platform)
     return frozenset(platforms)
 
@@ -314,10 +318,10 @@ def _positive(kind: type) -> Callable[[Any], Any]:
 
 _Check = Callable[[Any], Any]
 
-def _group_by(value: Any) -> str:
+def _group_by(value: Any) -> GroupBy:
     if value not in GROUP_BY:
         raise ValueError(f'unknown value "{value}" (known: {", ".join(GROUP_BY)})')
-    return str(value)
+    return cast(GroupBy, value)
 
 
 def _groups(value: Any) -> tuple[tuple[str, tuple[str, ...]], ...]:

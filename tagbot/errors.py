@@ -49,7 +49,13 @@ class GitHubError(TagbotError):
 
 
 class SourceError(TagbotError):
-    """A lookup that failed; str(e) says why without naming any secret."""
+    """A lookup that failed; str(e) says why without naming any secret. `host` is the server
+    that failed, when one did; `image` the image it was about, when one is."""
+
+    def __init__(self, message: str, *, host: str | None = None, image: str | None = None) -> None:
+        super().__init__(message)
+        self.host = host
+        self.image = image
 
 
 class AuthError(SourceError):
@@ -67,8 +73,8 @@ class NotFound(SourceError):
 class RateLimited(SourceError):
     """Still told to slow down after every retry; `retry_after` is the last wait asked, in seconds."""
 
-    def __init__(self, message: str, retry_after: float | None = None) -> None:
-        super().__init__(message)
+    def __init__(self, message: str, retry_after: float | None = None, *, host: str | None = None) -> None:
+        super().__init__(message, host=host)
         self.retry_after = retry_after
 
 

@@ -1,22 +1,33 @@
 """The lookup stage: one lookup per unique image, from the cache when it can, concurrently but
 never faster than the source's rate limit. One image failing never stops the others; a
 rejected key stops them all. For sources that list names only, `describe_tags` then fetches
-the details of just the tags a decision needs."""
+the details of just the tags a decision needs.
+
+Which images need more than their first answer is planned here too: `deep_search_images`
+(the answer held only the newest tags and misses the reference's) and `tags_to_describe`.
+"""
 
 from __future__ import annotations
 
+import itertools
+import logging
 import threading
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TypeVar
 
+from tagbot.config import Config, Settings
 from tagbot.errors import AuthError, NotFound, SourceError, SourceUnavailable
+from tagbot.policy import judge_name
 from tagbot.refs import ImageRef
 from tagbot.sources import DescribingSource, Source
 from tagbot.sources.cache import TagCache
 from tagbot.sources.http import Calls
 from tagbot.sources.model import Tag, TagList
+from tagbot.versioning import newer_than, parse_tag, shaped_like
+
+log = logging.getLogger(__name__)
 
 Progress = Callable[[int, int], None]  # (done, total)
 Answer = TagList | SourceError
@@ -50,6 +61,7 @@ def look_up(
     for image in covered:
         cached = cache.get(_key(sources[image.name], image), allow_stale=offline) if cache else None
         if cached is not None:
+            log.debug("%s: from the cache", image.name)
             calls.count_cached()
             answers[image.name] = cached
         elif offline:
@@ -65,6 +77,11 @@ def look_up(
             raise
         except SourceError as e:
             answer = e
+        if isinstance(answer, TagList):
+            log.debug("%s: %d tags from %s%s", image.name, len(answer.tags), source.cache_id,
+                      "" if answer.complete else " (not all)")
+        else:
+            log.debug("%s: %s failed: %s", image.name, source.cache_id, answer)
         if cache is not None and isinstance(answer, (TagList, NotFound)):
             cache.put(_key(source, image), answer)
         return answer
@@ -163,3 +180,70 @@ class _Counter:
             self.done += 1
             if self._progress:
                 self._progress(self.done, self.total)
+
+
+# --- what to ask for beyond the first answer --------------------------------------------------
+
+def deep_search_images(images: Sequence[ImageRef], lookups: Lookups, config: Config) -> list[ImageRef]:
+    """Images to read in full: their answer held only the newest tags, those miss the
+    reference's tag or its shape, and the rules ask for `deep_search`."""
+    wanted: dict[str, ImageRef] = {}
+    for image in _distinct(images):
+        tags = lookups.tags.get(image.name)
+        if image.name in wanted or tags is None or tags.complete or not config.settings_for(image).deep_search:
+            continue
+        if needs_more_tags(image, tags.tags):
+            wanted[image.name] = image
+    return list(wanted.values())
+
+
+def needs_more_tags(image: ImageRef, tags: Sequence[Tag]) -> bool:
+    """Whether a partial tag list misses the reference's own tag or every tag of its shape."""
+    tag_name = image.effective_tag
+    if all(tag.name != tag_name for tag in tags):
+        return True
+    current = parse_tag(tag_name)
+    return current is not None and not any(shaped_like(current, tag.name) for tag in tags)
+
+
+def merge_deep(lookups: Lookups, deep: Lookups) -> Lookups:
+    """The first answers, with every full list read by the deep search in their place."""
+    return replace(lookups, tags={**lookups.tags, **deep.tags}, errors={**lookups.errors, **deep.errors})
+
+
+def tags_to_describe(images: Sequence[ImageRef], lookups: Lookups, config: Config) -> list[tuple[ImageRef, str]]:
+    """For lists of names only: the tags each reference's decision needs details of."""
+    bare = {name for name, tag_list in lookups.tags.items() if not all(tag.described for tag in tag_list.tags)}
+    wanted: dict[tuple[str, str], ImageRef] = {}
+    for image in _distinct(images):
+        if image.name not in bare:
+            continue
+        names = [tag.name for tag in lookups.tags[image.name].tags]
+        for name in names_to_describe(image, names, config.settings_for(image)):
+            wanted.setdefault((image.name, name), image)
+    return [(image, name) for (_, name), image in wanted.items()]
+
+
+def names_to_describe(image: ImageRef, names: Sequence[str], settings: Settings, limit: int = 5) -> list[str]:
+    """The current tag and the newest `limit` candidates that pass every check of the name alone."""
+    tag_name = image.effective_tag
+    wanted = [tag_name] if tag_name in names else []
+    current = parse_tag(tag_name)
+    if current is None or not settings.enabled:
+        return wanted
+    passing = (v.tag for v in newer_than(current, names) if judge_name(current, settings, v) is None)
+    return wanted + list(itertools.islice(passing, limit))
+
+
+def with_details(lookups: Lookups, described: dict[tuple[str, str], Tag], errors: dict[str, SourceError]) -> Lookups:
+    """The lists with each described tag in place of its bare name."""
+    tags = {
+        name: replace(tag_list, tags=tuple(described.get((name, tag.name), tag) for tag in tag_list.tags))
+        for name, tag_list in lookups.tags.items()
+    }
+    return replace(lookups, tags=tags, errors={**lookups.errors, **errors})
+
+
+def _distinct(images: Sequence[ImageRef]) -> list[ImageRef]:
+    """One per image and tag: a monorepo names the same one in many files."""
+    return list({(image.name, image.tag): image for image in images}.values())

@@ -11,6 +11,8 @@ ATTESTATION = "unknown/unknown"
 _ARCH_ALIASES = {"aarch64": "arm64", "x86_64": "amd64", "x86-64": "amd64", "i386": "386", "armhf": "arm", "armel": "arm"}
 _VARIANT_FOR_ALIAS = {"armhf": "v7", "armel": "v6"}
 _DEFAULT_VARIANT = {"arm64": "v8", "arm": "v7"}
+# What nearly everyone deploys; `platforms: auto` keeps these when a repository declares nothing.
+DEFAULT_PLATFORMS = frozenset({"linux/amd64", "linux/arm64/v8"})
 
 
 def normalize_platform(platform: str) -> str | None:
@@ -36,3 +38,8 @@ def normalize_platforms(platforms: frozenset[str]) -> frozenset[str]:
 def short_platform(platform: str) -> str:
     """How people write a platform: `linux/arm64/v8` -> `linux/arm64`; others stay."""
     return platform.removesuffix("/v8") if platform.endswith("/arm64/v8") else platform
+
+
+def platform_name(os_name: str, architecture: str, variant: str | None = None) -> str:
+    """`os/arch[/variant]`, as sources spell a platform's parts."""
+    return f"{os_name}/{architecture}" + (f"/{variant}" if variant else "")

@@ -8,50 +8,20 @@ is kept out (another suffix version, the allow range, a missing platform, too yo
 from __future__ import annotations
 
 import fnmatch
-import itertools
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from tagbot.config import Settings
-from tagbot.platforms import normalize_platform, normalize_platforms, short_platform
+from tagbot.model import Decision, Update, UpdateType, Verdict
+from tagbot.platforms import DEFAULT_PLATFORMS, normalize_platform, normalize_platforms, short_platform
 from tagbot.refs import ImageRef
+from tagbot.scan.model import DeclaredPlatform
 from tagbot.sources.model import Tag
-from tagbot.versioning import Version, compatible, parse_tag, same_frame, update_type
+from tagbot.versioning import Version, compatible, newer_than, parse_tag, same_frame, shaped_like, update_type
 
 # Rejections worth telling the user about: something newer of their kind is kept out.
 _HELD_BACK_CHECKS = ("suffix", "allow", "ignore", "update type", "platforms", "age", "digest")
-
-
-@dataclass(frozen=True)
-class Update:
-    from_tag: str | None
-    from_digest: str | None
-    to_tag: str | None
-    to_digest: str | None
-    update_type: str  # major, minor, patch, digest or pin
-    platforms: frozenset[str]
-    size: int | None
-    last_updated: datetime | None
-    from_size: int | None = None  # the current tag's size, for "+2.1 MB" in pull requests
-
-
-@dataclass(frozen=True)
-class Verdict:
-    """A candidate newer than the current tag, and the first check that rejected it (or None)."""
-
-    tag: str
-    check: str | None
-    detail: str
-
-
-@dataclass(frozen=True)
-class Decision:
-    update: Update | None
-    reason: str
-    held_back: tuple[str, ...] = ()
-    verdicts: tuple[Verdict, ...] = ()  # newest first
-    platforms_from: str = ""  # where the required platforms came from, for explain
 
 
 @dataclass(frozen=True)
@@ -61,6 +31,7 @@ class _Context:
     settings: Settings
     required: frozenset[str]
     now: datetime
+    current_platforms: frozenset[str] | None  # the current tag's, when it is listed
 
 
 def decide(
@@ -71,79 +42,86 @@ def decide(
     now: datetime,
     platform: str | None = None,
     complete: bool = True,
+    declared: Sequence[DeclaredPlatform] = (),
 ) -> Decision:
     """The update to propose for `ref`, whose image has `tags` (all of them unless `complete`
     is False, as when a source answers only the newest 100). `platform` is the reference's own
-    (`FROM --platform=`), which every candidate must offer too."""
+    (`FROM --platform=`, compose `platform:`); `declared` is what the repository says it builds
+    for; which of them every candidate must offer is `settings.platforms`' call."""
     if not settings.enabled:
         return Decision(None, "disabled by config")
-    tag_name = ref.tag or "latest"
+    tag_name = ref.effective_tag
     current_tag = next((t for t in tags if t.name == tag_name), None)
-    required, platforms_from = _required_platforms(settings, current_tag, platform)
+    required, platforms_from = required_platforms(settings, current_tag, platform, declared)
+    current_platforms = normalize_platforms(current_tag.platforms) if current_tag else None
+
+    version = parse_tag(tag_name)
+    if version is None:  # a floating tag has no newer one to miss, listed or not
+        decision = _digest_only(ref, current_tag, settings, required, now, f"{tag_name} is a floating tag")
+        return replace(decision, platforms_required=required, platforms_from=platforms_from)
+
     notes: list[str] = []
     if current_tag is None and not complete:
         notes.append(f"{tag_name} is not among the newest {len(tags)} tags; only those were searched")
-
-    version = parse_tag(tag_name)
-    if version is None:
-        decision = _digest_only(ref, current_tag, settings, required, now, f"{tag_name} is a floating tag")
-        return replace(decision, held_back=(*notes, *decision.held_back), platforms_from=platforms_from)
-
-    context = _Context(ref, version, settings, required, now)
-    verdicts = tuple(_judge_candidates(context, tags))
+    context = _Context(ref, version, settings, required, now, current_platforms)
+    verdicts = tuple(_judge(context, candidate, tag) for candidate, tag in _newer_tags(version, tags))
     accepted = [v for v in verdicts if v.check is None]
-    held_back = _held_back(verdicts, accepted[0] if accepted else None, version)
+    chosen_verdict = accepted[0] if accepted else None
+    held_back = _held_back(verdicts, chosen_verdict, version)
     notes.extend(held_back)
-    if not complete and not any(_shaped_like(version, t.name) for t in tags):
+    if not complete and not any(shaped_like(version, t.name) for t in tags):
         notes.append(f"no tag shaped like {tag_name} among the newest {len(tags)} tags; only those were searched")
 
-    if accepted:
-        chosen = next(t for t in tags if t.name == accepted[0].tag)
+    if chosen_verdict is not None:
+        chosen = next(t for t in tags if t.name == chosen_verdict.tag)
         update = replace(_tag_update(context, chosen), from_size=current_tag.size if current_tag else None)
         reason = f"{tag_name} -> {chosen.name} ({update.update_type})"
-        return Decision(update, reason, tuple(notes), verdicts, platforms_from)
+        return Decision(update, reason, tuple(notes), verdicts, required, platforms_from)
 
     nothing_newer = "already newest" if complete else f"nothing newer among the newest {len(tags)} tags searched"
     decision = _digest_only(ref, current_tag, settings, required, now, held_back[0] if held_back else nothing_newer)
-    return replace(
-        decision, held_back=(*notes, *decision.held_back), verdicts=verdicts, platforms_from=platforms_from
-    )
+    return replace(decision, held_back=(*notes, *decision.held_back), verdicts=verdicts,
+                   platforms_required=required, platforms_from=platforms_from)
 
 
-def _shaped_like(current: Version, tag: str) -> bool:
-    version = parse_tag(tag)
-    return version is not None and version.tag != current.tag and compatible(current, version)
-
-
-def _required_platforms(settings: Settings, current: Tag | None, platform: str | None) -> tuple[frozenset[str], str]:
-    """What every candidate must run on, and where that requirement came from."""
+def required_platforms(
+    settings: Settings, current: Tag | None, platform: str | None, declared: Sequence[DeclaredPlatform] = ()
+) -> tuple[frozenset[str], str]:
+    """What every candidate must run on, and where that requirement came from (for explain)."""
     own = normalize_platform(platform) if platform else None
-    extra = frozenset({own}) if own else frozenset()
-    if settings.platforms is not None:
-        return settings.platforms | extra, "config"
-    if current is not None:
-        return normalize_platforms(current.platforms) | extra, f"the current tag {current.name}"
-    source = f"the reference's --platform {platform}" if own else "none (the current tag is not listed)"
-    return extra, source
+    if isinstance(settings.platforms, frozenset):
+        return settings.platforms | ({own} if own else set()), "config: platforms"
+    if current is None:
+        if own:
+            return frozenset({own}), f"the reference's own platform {platform}"
+        return frozenset(), "none: the current tag is not listed, so its platforms are unknown"
+    has = normalize_platforms(current.platforms)
+    if settings.platforms == "current":
+        return has | ({own} if own else set()), f"every platform of the current tag {current.name} (platforms: current)"
+    if own:
+        return frozenset({own}), f"the reference's own platform {platform}"
+    wanted = {normal: d for d in declared if (normal := normalize_platform(d.platform)) is not None}
+    if wanted:
+        where = ", ".join(sorted({d.where for d in wanted.values()}))
+        return frozenset(wanted) & has, f"the repository builds for {_platform_list(wanted)} ({where})"
+    return DEFAULT_PLATFORMS & has, f"default: amd64 and arm64 of the current tag {current.name}"
 
 
-def _judge_candidates(context: _Context, tags: Sequence[Tag]) -> list[Verdict]:
-    """Every tag newer than the current one, newest first, with the first check it fails."""
-    current = context.current
-    newer: list[tuple[Version, Tag]] = []
-    for tag in tags:
-        version = parse_tag(tag.name)
-        if version is not None and (version.key, version.suffix_version) > (current.key, current.suffix_version):
-            newer.append((version, tag))
-    newer.sort(key=lambda pair: (pair[0].key, pair[0].suffix_version, pair[0].tag), reverse=True)
-    return [_judge(context, version, tag) for version, tag in newer]
+def _platform_list(platforms: Iterable[str]) -> str:
+    return ", ".join(sorted(map(short_platform, platforms)))
+
+
+def _newer_tags(current: Version, tags: Sequence[Tag]) -> list[tuple[Version, Tag]]:
+    """Every tag newer than the current one, newest first."""
+    by_name = {tag.name: tag for tag in tags}
+    return [(version, by_name[version.tag]) for version in newer_than(current, by_name)]
 
 
 def _judge(context: _Context, candidate: Version, tag: Tag) -> Verdict:
-    return _judge_name(context.current, context.settings, candidate) or _judge_details(context, candidate, tag)
+    return judge_name(context.current, context.settings, candidate) or _judge_details(context, candidate, tag)
 
 
-def _judge_name(current: Version, settings: Settings, candidate: Version) -> Verdict | None:
+def judge_name(current: Version, settings: Settings, candidate: Version) -> Verdict | None:
     """The checks that need the tag's name only; None when it passes them all."""
     name = candidate.tag
     if not same_frame(current, candidate):
@@ -171,7 +149,7 @@ def _judge_details(context: _Context, candidate: Version, tag: Tag) -> Verdict:
         return Verdict(tag.name, "not described", "not looked at: only the newest candidates are")
     missing = context.required - normalize_platforms(tag.platforms)
     if missing:
-        return Verdict(tag.name, "platforms", f"lacks {', '.join(sorted(map(short_platform, missing)))}")
+        return Verdict(tag.name, "platforms", f"lacks {_platform_list(missing)}")
     if settings.min_age and not _old_enough(tag.last_updated, settings.min_age, context.now):
         return Verdict(tag.name, "age", f"younger than min_age {_human(settings.min_age)}")
     if (context.ref.digest or settings.wants_pins) and tag.digest is None:
@@ -198,6 +176,7 @@ def _held_back(verdicts: Sequence[Verdict], chosen: Verdict | None, current: Ver
     """For each check, the newest candidate it kept out that is newer than the chosen one."""
     notes = []
     seen: set[str] = set()
+    chosen_version = parse_tag(chosen.tag) if chosen else None
     for verdict in verdicts:  # newest first
         if verdict is chosen:
             break
@@ -207,6 +186,8 @@ def _held_back(verdicts: Sequence[Verdict], chosen: Verdict | None, current: Ver
             version = parse_tag(verdict.tag)
             if version is None or version.suffix_family != current.suffix_family:
                 continue  # another variant altogether (-slim vs -alpine): not held back
+            if chosen_version is not None and chosen_version.version_text == version.version_text:
+                continue  # the version is chosen, in the current suffix: nothing is held back
             seen.add("suffix")
             notes.append(f"{version.version_text} exists only as -{version.suffix}")
             continue
@@ -229,6 +210,7 @@ def _tag_update(context: _Context, chosen: Tag) -> Update:
         platforms=normalize_platforms(chosen.platforms),
         size=chosen.size,
         last_updated=chosen.last_updated,
+        platforms_dropped=(context.current_platforms or frozenset()) - normalize_platforms(chosen.platforms),
     )
 
 
@@ -236,7 +218,7 @@ def _digest_only(
     ref: ImageRef, current: Tag | None, settings: Settings, required: frozenset[str], now: datetime, why: str
 ) -> Decision:
     """No newer tag: follow the current tag's digest (when pinned), or pin it (when asked)."""
-    tag_name = ref.tag or "latest"
+    tag_name = ref.effective_tag
     if ref.digest is None and not settings.wants_pins:
         return Decision(None, why)  # no digest to follow, none to add
     if current is None:
@@ -245,13 +227,12 @@ def _digest_only(
         return Decision(None, f"{why}; no digest is listed for {tag_name}")
     if ref.digest == current.digest:
         return Decision(None, why)
-    kind = "digest" if ref.digest else "pin"
+    kind: UpdateType = "digest" if ref.digest else "pin"
     if kind == "digest" and "digest" not in settings.update_types:
         return Decision(None, f"{why}; the digest of {tag_name} changed, but digest is not in update_types")
     missing = required - normalize_platforms(current.platforms)
     if missing:
-        lacking = ", ".join(sorted(map(short_platform, missing)))
-        return Decision(None, why, (f"the new digest of {tag_name} lacks {lacking}",))
+        return Decision(None, why, (f"the new digest of {tag_name} lacks {_platform_list(missing)}",))
     # An unknown push time (a registry's index says none) cannot be waited on: follow the digest.
     settling = current.last_updated is not None and not _old_enough(current.last_updated, settings.digest_settle, now)
     if kind == "digest" and settling:
@@ -285,30 +266,7 @@ def offline_violations(ref: ImageRef, settings: Settings) -> list[str]:
     problems = []
     if settings.require_digest and ref.digest is None:
         problems.append("no @sha256 digest (require_digest)")
-    tag = ref.tag or "latest"
+    tag = ref.effective_tag
     if any(fnmatch.fnmatchcase(tag, pattern) for pattern in settings.forbid_tags):
         problems.append(f"tag {tag} is forbidden (forbid_tags)")
     return problems
-
-
-def needs_more_tags(ref: ImageRef, tags: Sequence[Tag]) -> bool:
-    """Whether a partial tag list misses the reference's own tag or every tag of its shape."""
-    tag_name = ref.tag or "latest"
-    if all(tag.name != tag_name for tag in tags):
-        return True
-    version = parse_tag(tag_name)
-    return version is not None and not any(_shaped_like(version, tag.name) for tag in tags)
-
-
-def names_to_describe(ref: ImageRef, names: Sequence[str], settings: Settings, limit: int = 5) -> list[str]:
-    """For a source that lists names only: the tags whose details a decision needs, the
-    current one and the newest `limit` candidates that pass every check of the name alone."""
-    tag_name = ref.tag or "latest"
-    wanted = [tag_name] if tag_name in names else []
-    current = parse_tag(tag_name)
-    if current is None or not settings.enabled:
-        return wanted
-    newer = [v for v in map(parse_tag, names) if v is not None and (v.key, v.suffix_version) > (current.key, current.suffix_version)]
-    newer.sort(key=lambda v: (v.key, v.suffix_version, v.tag), reverse=True)
-    passing = (v.tag for v in newer if _judge_name(current, settings, v) is None)
-    return wanted + list(itertools.islice(passing, limit))

@@ -18,12 +18,14 @@ HUB_ALIASES = frozenset({"docker.io", "index.docker.io", "registry-1.docker.io"}
 NAME_MAX = 255
 
 _DOMAIN_COMPONENT = r"(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])"
-_HOST = rf"(?:{_DOMAIN_COMPONENT}(?:\.{_DOMAIN_COMPONENT})*|\[[0-9a-fA-F:.]+\])"
+# IPv6 as distribution writes it: hex and colons only, no dotted IPv4 tail.
+_HOST = rf"(?:{_DOMAIN_COMPONENT}(?:\.{_DOMAIN_COMPONENT})*|\[[0-9a-fA-F:]+\])"
 _REGISTRY = re.compile(rf"{_HOST}(?::[0-9]+)?")
 _PATH_COMPONENT = re.compile(r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*")
 _TAG = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}")
 _DIGEST = re.compile(r"([A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*):([0-9a-fA-F]{32,})")
 _SPACE = re.compile(r"\s")
+_IMAGE_ID = re.compile(r"[a-f0-9]{64}")
 _DIGEST_HEX_LENGTH = {"sha256": 64, "sha512": 128}
 
 
@@ -45,6 +47,19 @@ class ImageRef:
     @property
     def is_docker_hub(self) -> bool:
         return self.registry == DOCKER_HUB
+
+    @property
+    def effective_tag(self) -> str:
+        """The tag docker pulls: the one written, or `latest` when none is."""
+        return self.tag or "latest"
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """Every name people use for the image, for globs in rules and groups: `nginx`,
+        `library/nginx` and `docker.io/library/nginx` are all Docker Hub's nginx."""
+        if self.is_docker_hub:
+            return (self.short_name, self.repository, self.name)
+        return (self.name,)
 
     @property
     def short_name(self) -> str:
@@ -91,6 +106,8 @@ def parse_ref(text: str) -> ImageRef:
         raise InvalidReference(text, "empty")
     if _SPACE.search(text):
         raise InvalidReference(text, "contains white space")
+    if _IMAGE_ID.fullmatch(text):
+        raise InvalidReference(text, "64 hexadecimal digits are an image ID, not a name")
 
     remainder, digest = _split_digest(text)
     name, tag = _split_tag(text, remainder)

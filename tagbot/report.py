@@ -7,18 +7,15 @@ import sys
 from collections.abc import Sequence
 from typing import Any, TextIO
 
-from tagbot.github import Action
-from tagbot.pipeline import Failure, Plan, PlannedUpdate, Violation
+from tagbot.errors import ScanError
+from tagbot.model import Action, Failure, Plan, PlannedUpdate
 from tagbot.platforms import short_platform
-from tagbot.policy import Decision
 from tagbot.refs import ImageRef, short_digest, short_version
-from tagbot.rewrite import FileChange
+from tagbot.run import Explanation
 from tagbot.scan import ScanResult
 from tagbot.scan.model import Reference
 from tagbot.sources.http import Calls
-from tagbot.sources.model import TagList
 from tagbot.versioning import parse_tag
-
 
 
 def print_scan(result: ScanResult, fmt: str, out: TextIO | None = None) -> None:
@@ -78,7 +75,7 @@ def _aligned(rows: Sequence[tuple[str, ...]]) -> str:
 
 # --- update and check ---------------------------------------------------------------------
 
-def plan_json(plan: Plan, calls: Calls, rewrite_errors: Sequence[Failure] = ()) -> dict[str, Any]:
+def plan_json(plan: Plan, calls: Calls) -> dict[str, Any]:
     """The `tagbot update --format json` contract."""
     return {
         "updates": [_update_json(p) for p in plan.updates],
@@ -86,9 +83,18 @@ def plan_json(plan: Plan, calls: Calls, rewrite_errors: Sequence[Failure] = ()) 
             {"file": h.reference.file, "line": h.reference.line, "image": h.reference.found.text, "reason": h.reason}
             for h in plan.held_back
         ],
-        "errors": [{"image": f.subject, "message": f.message} for f in (*plan.errors, *rewrite_errors)],
+        "errors": [*map(_scan_error_json, plan.scan_errors), *map(_failure_json, (*plan.errors, *plan.rewrite_errors))],
         "calls": {"api": calls.network, "cached": calls.cached},
     }
+
+
+def _failure_json(failure: Failure) -> dict[str, Any]:
+    # "image" names the subject for lookups and files alike: the key tools already read.
+    return {"image": failure.subject, "kind": failure.kind, "message": failure.message, "host": failure.host}
+
+
+def _scan_error_json(error: ScanError) -> dict[str, Any]:
+    return {"image": None, "kind": "scan", "message": str(error), "host": None}
 
 
 def _update_json(planned: PlannedUpdate) -> dict[str, Any]:
@@ -103,48 +109,56 @@ def _update_json(planned: PlannedUpdate) -> dict[str, Any]:
         "from": {"tag": update.from_tag, "digest": update.from_digest},
         "to": {"tag": update.to_tag, "digest": update.to_digest},
         "update_type": update.update_type,
-        "platforms": sorted(map(short_platform, update.platforms)),
+        "platforms": _platforms(update.platforms),
+        "platforms_dropped": _platforms(update.platforms_dropped),
         "size": update.size,
         "last_updated": update.last_updated.isoformat() if update.last_updated else None,
         "reason": planned.reason,
     }
 
 
-def print_plan(plan: Plan, calls: Calls, fmt: str, *, changes: Sequence[FileChange] = (),
-               rewrite_errors: Sequence[Failure] = (), out: TextIO | None = None) -> None:
+def _platforms(platforms: frozenset[str]) -> list[str]:
+    return sorted(map(short_platform, platforms))
+
+
+def print_plan(plan: Plan, calls: Calls, fmt: str, out: TextIO | None = None) -> None:
     out = out or sys.stdout
     if fmt == "json":
-        json.dump(plan_json(plan, calls, rewrite_errors), out, indent=2)
+        json.dump(plan_json(plan, calls), out, indent=2)
         out.write("\n")
     elif fmt == "diff":
-        out.write("".join(change.diff() for change in changes))
+        out.write("".join(change.diff() for change in plan.changes))
     else:
-        out.write(plan_table(plan, calls, rewrite_errors))
+        out.write(plan_table(plan, calls))
 
 
-def plan_table(plan: Plan, calls: Calls, rewrite_errors: Sequence[Failure] = ()) -> str:
+def plan_table(plan: Plan, calls: Calls) -> str:
+    """Updates and held-back notes; errors go to stderr alone (`print_errors`), said once."""
     parts = []
     if plan.updates:
-        rows = [("FILE", "IMAGE", "FROM", "TO", "TYPE")]
+        rows = [("FILE", "IMAGE", "FROM", "TO", "TYPE", "NOTE")]
         for planned in plan.updates:
             reference, update = planned.reference, planned.update
-            rows.append((f"{reference.file}:{reference.line}", _image_name(reference), short_version(update.from_tag, update.from_digest),
-                         short_version(update.to_tag, update.to_digest), update.update_type))
+            note = f"drops {', '.join(_platforms(update.platforms_dropped))}" if update.platforms_dropped else ""
+            rows.append((f"{reference.file}:{reference.line}", _image_name(reference),
+                         short_version(update.from_tag, update.from_digest),
+                         short_version(update.to_tag, update.to_digest), update.update_type, note))
         parts.append(_aligned(rows))
+    elif plan.errors:  # "up to date" would claim what was not checked
+        count = len(plan.errors)
+        parts.append(f"no updates among the images looked up; {count} image{'s' if count != 1 else ''} could not be\n")
     else:
         parts.append("everything is up to date\n")
     for held in plan.held_back:
         parts.append(f"held back: {held.reference.file}:{held.reference.line} {_image_name(held.reference)}: {held.reason}\n")
-    for failure in (*plan.errors, *rewrite_errors):
-        parts.append(f"error: {failure.subject}: {failure.message}\n")
     parts.append(calls_summary(calls) + "\n")
     return "".join(parts)
 
 
-def print_check(plan: Plan, violations: Sequence[Violation] = (), out: TextIO | None = None) -> None:
+def print_check(plan: Plan, out: TextIO | None = None) -> None:
     out = out or sys.stdout
     out.write(check_lines(plan))
-    for violation in violations:
+    for violation in plan.violations:
         reference = violation.reference
         out.write(f"{reference.file}:{reference.line} {_image_name(reference)}: {violation.problem}\n")
 
@@ -158,6 +172,14 @@ def check_lines(plan: Plan) -> str:
     )
 
 
+def print_errors(*groups: Sequence[ScanError | Failure]) -> None:
+    """Every error, one line each, on stderr: the one place people read them."""
+    for group in groups:
+        for error in group:
+            text = str(error) if isinstance(error, ScanError) else error.text
+            print(f"tagbot: error: {text}", file=sys.stderr)
+
+
 def calls_summary(calls: Calls) -> str:
     return f"{calls.network} API call{'s' if calls.network != 1 else ''}, {calls.cached} from cache"
 
@@ -169,20 +191,21 @@ def _image_name(reference: Reference) -> str:
 
 # --- explain ------------------------------------------------------------------------------
 
-def print_explain(image: ImageRef, decision: Decision, tags: TagList, config_path: str | None,
-                  rule_lines: Sequence[int], *, show_all: bool = False, out: TextIO | None = None) -> None:
-    (out or sys.stdout).write(explain_text(image, decision, tags, config_path, rule_lines, show_all=show_all))
+def print_explain(explanation: Explanation, *, show_all: bool = False, out: TextIO | None = None) -> None:
+    (out or sys.stdout).write(explain_text(explanation, show_all=show_all))
 
 
-def explain_text(image: ImageRef, decision: Decision, tags: TagList, config_path: str | None, rule_lines: Sequence[int],
-                 *, show_all: bool = False) -> str:
+def explain_text(explanation: Explanation, *, show_all: bool = False) -> str:
+    image, decision, tags = explanation.image, explanation.decision, explanation.tags
     lines = [f"{image.text} ({image.name})"]
-    rules = ", ".join(f"line {n}" for n in rule_lines) or "none"
-    lines.append(f"config: {config_path or 'none (defaults)'}; matching rules: {rules}")
+    rules = ", ".join(f"line {n}" for n in explanation.rule_lines) or "none"
+    lines.append(f"config: {explanation.config_path or 'none (defaults)'}; matching rules: {rules}")
     searched = f"{len(tags.tags)} tags" + ("" if tags.complete else f" (only the newest {len(tags.tags)} were searched)")
     lines.append(f"tags searched: {searched}")
+    required = ", ".join(_platforms(decision.platforms_required)) or "none"
+    lines.append(f"platforms required: {required}")
     if decision.platforms_from:
-        lines.append(f"platforms required from: {decision.platforms_from}")
+        lines.append(f"  from: {decision.platforms_from}")
     shown = [v for v in decision.verdicts if show_all or v.check not in ("shape", "suffix") or _same_family(v.tag, image)]
     others = len(decision.verdicts) - len(shown)
     hidden = f" ({others} of other shapes or variants not listed; --all lists them)" if others else ""
@@ -195,12 +218,14 @@ def explain_text(image: ImageRef, decision: Decision, tags: TagList, config_path
     else:
         lines.append(f"decision: {short_version(update.from_tag, update.from_digest) or image.text} -> "
                      f"{short_version(update.to_tag, update.to_digest)} ({update.update_type})")
+        if update.platforms_dropped:
+            lines.append(f"drops: {', '.join(_platforms(update.platforms_dropped))} (not required)")
     lines.extend(f"held back: {note}" for note in decision.held_back)
     return "\n".join(lines) + "\n"
 
 
 def _same_family(tag: str, image: ImageRef) -> bool:
-    current, candidate = parse_tag(image.tag or "latest"), parse_tag(tag)
+    current, candidate = parse_tag(image.effective_tag), parse_tag(tag)
     return current is not None and candidate is not None and candidate.suffix_family == current.suffix_family
 
 

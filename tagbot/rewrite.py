@@ -4,7 +4,6 @@ whose edits disagree, is refused whole and left untouched."""
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -12,7 +11,7 @@ from pathlib import Path
 
 from tagbot.atomic import write_atomic
 from tagbot.errors import RewriteError
-from tagbot.policy import Update
+from tagbot.model import FileChange, Update
 from tagbot.scan.model import Pieces, Reference, joined, sliced
 
 
@@ -28,23 +27,6 @@ class Edit:
     expected: str
     replacement: str
     where: str  # file:line, for messages
-
-
-@dataclass(frozen=True)
-class FileChange:
-    file: str
-    path: Path
-    before: str
-    after: str
-
-    def diff(self) -> str:
-        lines = difflib.unified_diff(
-            self.before.splitlines(keepends=True),
-            self.after.splitlines(keepends=True),
-            fromfile=f"a/{self.file}",
-            tofile=f"b/{self.file}",
-        )
-        return "".join(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n" for line in lines)
 
 
 def edits_for(reference: Reference, update: Update) -> list[Edit]:
@@ -115,7 +97,11 @@ def plan_file(file: str, path: Path, edits: Sequence[Edit]) -> FileChange:
 
 
 def write_change(change: FileChange) -> None:
+    """Write the new text, unless the file is no longer the text the edits were planned on: a
+    person (or another run) edited it meanwhile, and their edit wins."""
     try:
+        if change.path.read_bytes() != change.before.encode("utf-8"):
+            raise RewriteError(f"{change.file}: the file changed since the scan; left as it is")
         write_atomic(change.path, change.after.encode("utf-8"))
     except OSError as e:
         raise RewriteError(f"{change.file}: cannot write: {e.strerror}") from e

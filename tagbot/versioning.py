@@ -5,13 +5,14 @@ A tag is `[prefix]numbers[build][prerelease][-suffix]`: `v3.7.11`, `21.0.12_8-jd
 `8u502-b07-jre` (Java 8 update 502, build 7), `noble-20260810` (a date under a codename).
 Tags with no version (`latest`, `bookworm`, `sha-1a2b3c`) are floating: `parse_tag` gives None.
 
-Two tags are comparable only when they have the same `Shape`: same prefix, same count of
+Two tags are comparable only when they have the same shape: same prefix, same count of
 numbers, same suffix, build number present in both or neither. Pure functions, no config.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from typing import Literal
@@ -44,17 +45,6 @@ _SUFFIX_NUMBERS = re.compile(r"\d+(?:\.\d+)*")
 
 
 @dataclass(frozen=True)
-class Shape:
-    """What two tags must share to be compared: `1.27` never moves to `1.28.0`."""
-
-    prefix: str
-    parts: int
-    is_date: bool
-    has_build: bool
-    suffix: str
-
-
-@dataclass(frozen=True)
 class Version:
     tag: str
     prefix: str
@@ -63,10 +53,6 @@ class Version:
     build: int | None  # build or revision number: `_8`, `-b07`, `-r3`, a date's `.1`
     pre: tuple[int, int] | None  # (rank, number) of a pre-release, None for a release
     suffix: str
-
-    @property
-    def shape(self) -> Shape:
-        return Shape(self.prefix, len(self.numbers), self.is_date, self.build is not None, self.suffix)
 
     @property
     def is_prerelease(self) -> bool:
@@ -185,6 +171,19 @@ def order_key(version: Version) -> tuple[object, ...]:
     """A total order over all versions: by version, then suffix version, then the tag itself,
     so that two spellings of one version (`3.15.0rc1`, `3.15.0-rc.1`) still have an order."""
     return version.key, version.suffix_version, version.tag
+
+
+def shaped_like(current: Version, tag: str) -> bool:
+    """Whether `tag` is another tag of exactly the current one's shape and suffix."""
+    version = parse_tag(tag)
+    return version is not None and version.tag != current.tag and compatible(current, version)
+
+
+def newer_than(current: Version, tags: Iterable[str]) -> list[Version]:
+    """The versions of `tags` newer than `current` (by version, then suffix version), newest first."""
+    floor = (current.key, current.suffix_version)
+    newer = [v for v in map(parse_tag, tags) if v is not None and (v.key, v.suffix_version) > floor]
+    return sorted(newer, key=order_key, reverse=True)
 
 
 class RangeError(ValueError):

@@ -22,6 +22,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from tests.loopback import serve
@@ -45,6 +46,7 @@ class FakeTagsAPI:
     times: list[float] = field(default_factory=list)
     url: str = ""
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    _files: dict[tuple[Path, int, int], dict[str, Any]] = field(default_factory=dict)
 
     @property
     def calls(self) -> list[str]:
@@ -81,9 +83,9 @@ class FakeTagsAPI:
             file = self.fixtures / f"{stem}.tags.json"
             if not file.is_file():
                 return 404, {}, envelope(None, "Image not found", success=False)
-            body = json.loads(file.read_text())
+            body = dict(self._parsed(file))
             limit = int(query.get("limit", DEFAULT_LIMIT))
-            body["data"]["tags"] = body["data"]["tags"][:limit]
+            body["data"] = {**body["data"], "tags": body["data"]["tags"][:limit]}
             return 200, {}, json.dumps(body).encode()
         if path == "/v1/image":
             file = self.fixtures / f"{stem}.image.json"
@@ -94,6 +96,16 @@ class FakeTagsAPI:
         if path == "/v1/meta":
             return 200, {}, envelope({"version": "fake"})
         return 404, {}, envelope(None, "No such endpoint", success=False)
+
+    def _parsed(self, file: Path) -> dict[str, Any]:
+        """A fixture parsed once (until a test rewrites it): some are megabytes, and a test may
+        ask for them hundreds of times."""
+        stat = file.stat()
+        key = (file, stat.st_mtime_ns, stat.st_size)
+        with self._lock:
+            if key not in self._files:
+                self._files[key] = json.loads(file.read_text())
+            return self._files[key]
 
     def handler(self, *args: object) -> BaseHTTPRequestHandler:
         api = self

@@ -20,6 +20,7 @@ class FakeHub:
     fixtures: Path
     requests: list[str] = field(default_factory=list)
     url: str = ""
+    _tags: dict[tuple[Path, int, int], list[dict[str, Any]]] = field(default_factory=dict)
 
     def answer(self, path: str, query: dict[str, str]) -> tuple[int, Any]:
         self.requests.append(path + ("?" + "&".join(f"{k}={v}" for k, v in sorted(query.items())) if query else ""))
@@ -29,7 +30,11 @@ class FakeHub:
         file = self.fixtures / f"{parts[2]}__{parts[3]}.tags.json"
         if not file.is_file():
             return 404, {"message": "object not found"}
-        tags = json.loads(file.read_text())["data"]["tags"]
+        stat = file.stat()
+        key = (file, stat.st_mtime_ns, stat.st_size)
+        if key not in self._tags:  # parsed once (until a test rewrites it): some fixtures are megabytes
+            self._tags[key] = json.loads(file.read_text())["data"]["tags"]
+        tags = self._tags[key]
         size, page = int(query.get("page_size", 10)), int(query.get("page", 1))
         chunk = tags[(page - 1) * size : page * size]
         more = page * size < len(tags)

@@ -68,6 +68,9 @@ def make_world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     git(tmp_path, "clone", "-q", str(remote), str(checkout))
     with serving(FakeGitHub(remote)) as github, serving_tags(FakeTagsAPI(fixtures)) as tags:
         monkeypatch.chdir(checkout)
+        # The fake GitHub has no secondary rate limit to respect: no second between writes.
+        monkeypatch.setattr("tagbot.pr.github.SECONDS_BETWEEN_WRITES", 0.0)
+        monkeypatch.setattr("tagbot.pr.github.SECONDS_BETWEEN_REQUESTS", 0.0)
         monkeypatch.setenv("GITHUB_TOKEN", github.token)
         monkeypatch.setenv("GITHUB_REPOSITORY", github.repository)
         monkeypatch.setenv("GITHUB_API_URL", github.url)

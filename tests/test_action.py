@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import re
 import subprocess
+import sys
 from pathlib import Path
 
 import yaml
@@ -56,8 +57,10 @@ def run_step(world: World, inputs: dict[str, str], runner_temp: Path) -> subproc
     values.update({f"inputs.{k}": v for k, v in inputs.items()})
     values.update({"github.token": world.github.token, "runner.temp": str(runner_temp)})
     env = {name: _expand(value, values) for name, value in step["env"].items()}
+    # The install step puts its venv's bin on PATH; this interpreter's bin stands in for it.
+    path = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
     return subprocess.run(["bash", "-c", step["run"]], cwd=world.checkout, capture_output=True, text=True,
-                          env={**os.environ, **env})
+                          env={**os.environ, **env, "PATH": path})
 
 
 def test_the_run_script_opens_pull_requests(world: World, tmp_path: Path):

@@ -82,7 +82,9 @@ def test_missing_path_is_one_clear_line(repo: Path, capsys: pytest.CaptureFixtur
 
 
 def test_installed_entry_points(repo: Path):
-    for command in (["tagbot"], [sys.executable, "-m", "tagbot"]):
+    # The console script lies beside this interpreter, whether or not its venv is activated.
+    script = Path(sys.executable).parent / "tagbot"
+    for command in ([str(script)], [sys.executable, "-m", "tagbot"]):
         result = subprocess.run([*command, "scan", "--format", "json"], capture_output=True, text=True)
         assert result.returncode == 0, result.stderr
         assert len(json.loads(result.stdout)["references"]) == 15

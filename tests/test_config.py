@@ -104,7 +104,7 @@ def test_any_spelling_of_a_hub_image_matches(written, pattern):
         ("allow: '^1.x.2'\n", "t.yaml:1: allow: cannot read '^1.x.2'"),
         ("allow: [1]\n", "t.yaml:1: allow: expected a version range"),
         ("ignore: ['/(/']\n", "t.yaml:1: ignore: bad regular expression '/(/'"),
-        ("platforms: [linux]\n", 't.yaml:1: platforms: "linux" is not a platform'),
+        ("platforms: [linux]\n", 't.yaml:1: platforms: "linux" is not auto, current, or a platform'),
         ("platforms: []\n", "t.yaml:1: platforms: expected a string or a list of strings"),
         ("- a\n", "t.yaml:1: the config: expected a mapping of settings"),
         ("rules: {match: x}\n", "t.yaml:1: rules: expected a list of rules"),

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
+from dataclasses import replace
 from functools import cache
 
 import pytest
@@ -10,6 +11,7 @@ from hypothesis import strategies as st
 from tagbot.config import Settings, parse_config
 from tagbot.policy import decide
 from tagbot.refs import parse_ref
+from tagbot.scan.model import DeclaredPlatform
 from tagbot.sources.model import Tag
 from tagbot.versioning import compatible, order_key, parse_tag
 from tests.helpers import load_tags
@@ -40,12 +42,15 @@ def run(text: str, config: str = "", **options):
         ("nginx:1.27.3-alpine", "", "1.31.4-alpine", "minor", "1.27.3-alpine -> 1.31.4-alpine (minor)", ()),
         # Two numbers stay two: 1.27 moves to 1.31, never to 1.31.4.
         ("nginx:1.27", "platforms: [linux/amd64, linux/arm64]", "1.31", "minor", "1.27 -> 1.31 (minor)", ()),
-        # Never lose an architecture: nginx 1.27 ran on mips64le, later ones do not.
-        ("nginx:1.27", "", None, None, "newer 1.31 lacks linux/mips64le", ("newer 1.31 lacks linux/mips64le",)),
+        # Never lose an architecture that is required: nginx 1.27 ran on mips64le, later ones do not.
+        ("nginx:1.27", "platforms: current", None, None, "newer 1.31 lacks linux/mips64le",
+         ("newer 1.31 lacks linux/mips64le",)),
+        # By default (auto) only amd64 and arm64 are required when the repository declares nothing.
+        ("nginx:1.27", "", "1.31", "minor", "1.27 -> 1.31 (minor)", ()),
         # The suffix version stays, and the user is told what exists only under a newer one.
         ("node:20.10.0-alpine3.18", "", "22.2.0-alpine3.18", "major", "20.10.0-alpine3.18 -> 22.2.0-alpine3.18 (major)",
          ("26.7.0 exists only as -alpine3.24",)),
-        ("node:20.10.0-alpine3.18", "follow_suffix: true", "22.5.1-alpine3.20", "major",
+        ("node:20.10.0-alpine3.18", "follow_suffix: true\nplatforms: current", "22.5.1-alpine3.20", "major",
          "20.10.0-alpine3.18 -> 22.5.1-alpine3.20 (major)",
          ("newer 26.7.0-alpine3.24 lacks linux/arm/v6, linux/arm/v7, linux/ppc64le, linux/s390x",)),
         ("node:20.10.0-alpine3.18", "follow_suffix: true\nplatforms: [linux/amd64, linux/arm64]", "26.7.0-alpine3.24",
@@ -69,16 +74,16 @@ def run(text: str, config: str = "", **options):
         ("python:3.14.0rc1", "allow_prerelease: true", "3.15.0rc1", "minor", "3.14.0rc1 -> 3.15.0rc1 (minor)", ()),
         ("nginx:1.31.3-alpine", "min_age: 1w", None, None, "newer 1.31.4-alpine younger than min_age 1w",
          ("newer 1.31.4-alpine younger than min_age 1w",)),
-        ("eclipse-temurin:21.0.4_7-jdk", "allow: '^21'", "21.0.10_7-jdk", "patch", "21.0.4_7-jdk -> 21.0.10_7-jdk (patch)",
+        ("eclipse-temurin:21.0.4_7-jdk", "allow: '^21'\nplatforms: current", "21.0.10_7-jdk", "patch", "21.0.4_7-jdk -> 21.0.10_7-jdk (patch)",
          ("newer 26.0.2_10-jdk outside allow ^21", "newer 21.0.12_8-jdk lacks linux/riscv64")),
-        ("eclipse-temurin:8u412-b08-jre", "", "8u492-b09-jre", "minor", "8u412-b08-jre -> 8u492-b09-jre (minor)",
+        ("eclipse-temurin:8u412-b08-jre", "platforms: current", "8u492-b09-jre", "minor", "8u412-b08-jre -> 8u492-b09-jre (minor)",
          ("newer 8u502-b07-jre lacks linux/arm/v7",)),
         ("traefik:v3.1.2", "", "v3.7.11", "minor", "v3.1.2 -> v3.7.11 (minor)", ()),
         ("traefik:3.1.2", "", "3.7.11", "minor", "3.1.2 -> 3.7.11 (minor)", ()),
         ("ubuntu:jammy-20240227", "", "jammy-20260810", "patch", "jammy-20240227 -> jammy-20260810 (patch)", ()),
         ("alpine:3.19", "", "3.24", "minor", "3.19 -> 3.24 (minor)", ()),
         ("alpine:3.24.1", "", None, None, "already newest", ()),
-        ("redis:7.2.5", "allow: ~7.2", "7.2.14", "patch", "7.2.5 -> 7.2.14 (patch)",
+        ("redis:7.2.5", "allow: ~7.2\nplatforms: current", "7.2.14", "patch", "7.2.5 -> 7.2.14 (patch)",
          ("newer 8.10.1 outside allow ~7.2", "newer 7.2.16 lacks linux/arm/v5, linux/mips64le, linux/s390x")),
         ("prom/prometheus:v3.5.0", "update_types: [patch]", "v3.5.5", "patch", "v3.5.0 -> v3.5.5 (patch)",
          ("newer v3.14.0 a minor update, not in update_types",)),
@@ -153,12 +158,66 @@ def test_the_references_own_platform_is_required():
     assert decision.held_back == ("newer 26.7.0-alpine lacks linux/s390x",)
 
 
-def test_platforms_come_from_the_current_tag_and_say_so():
-    assert run("nginx:1.27.3-alpine").platforms_from == "the current tag 1.27.3-alpine"
-    assert run("nginx:1.27", "platforms: linux/amd64").platforms_from == "config"
+def test_auto_requires_amd64_and_arm64_of_the_current_tag_and_shows_what_is_dropped():
+    decision = run("node:20.10.0-alpine3.18", "follow_suffix: true")
+    assert decision.platforms_required == {"linux/amd64", "linux/arm64/v8"}
+    assert decision.platforms_from == "default: amd64 and arm64 of the current tag 20.10.0-alpine3.18"
+    assert decision.update.to_tag == "26.7.0-alpine3.24"
+    assert decision.update.platforms_dropped == {"linux/arm/v6", "linux/arm/v7", "linux/ppc64le", "linux/s390x"}
+    assert decision.held_back == ()
+
+
+def test_auto_never_drops_amd64_or_arm64():
+    # 21.0.12_8 lacks riscv64 only, and is taken; the newest 21 of all lacks nothing required.
+    decision = run("eclipse-temurin:21.0.4_7-jdk", "allow: '^21'")
+    assert decision.update.to_tag == "21.0.12_8-jdk"
+    assert decision.update.platforms_dropped == {"linux/riscv64"}
+    lacking_arm = tuple(replace(t, platforms=t.platforms - {"linux/arm64/v8", "linux/arm64"})
+                        if t.name == "21.0.12_8-jdk" else t for t in tags_of("library/eclipse-temurin"))
+    held = decide(parse_ref("eclipse-temurin:21.0.4_7-jdk"), lacking_arm,
+                  parse_config("allow: '^21'", name="t.yaml").defaults, now=NOW)
+    assert held.update.to_tag == "21.0.11_10-jdk"
+    assert held.held_back == ("newer 26.0.2_10-jdk outside allow ^21", "newer 21.0.12_8-jdk lacks linux/arm64")
+
+
+def test_auto_requires_what_the_repository_declares_among_the_current_tags_platforms():
+    declared = (DeclaredPlatform(".github/workflows/release.yml", 18, "linux/amd64"),
+                DeclaredPlatform(".github/workflows/release.yml", 18, "linux/s390x"),
+                DeclaredPlatform("docker-bake.hcl", 3, "linux/riscv64"))  # node 20 has no riscv64: not required
+    decision = run("node:20.10.0-alpine3.18", "follow_suffix: true", declared=declared)
+    assert decision.platforms_required == {"linux/amd64", "linux/s390x"}
+    assert decision.platforms_from == (
+        "the repository builds for linux/amd64, linux/riscv64, linux/s390x "
+        "(.github/workflows/release.yml:18, docker-bake.hcl:3)"
+    )
+    assert decision.update.to_tag == "25.9.0-alpine3.23"  # 26 dropped s390x
+    assert decision.held_back[-1] == "newer 26.7.0-alpine3.24 lacks linux/s390x"
+
+
+def test_a_references_own_platform_wins_over_the_repositorys():
+    declared = (DeclaredPlatform("Dockerfile", 1, "linux/s390x"),)
+    decision = run("node:20.10.0-alpine3.18", "follow_suffix: true", declared=declared, platform="linux/arm64")
+    assert decision.platforms_required == {"linux/arm64/v8"}
+    assert decision.platforms_from == "the reference's own platform linux/arm64"
+    assert decision.update.to_tag == "26.7.0-alpine3.24"
+
+
+def test_current_requires_every_platform_of_the_current_tag():
+    decision = run("nginx:1.27.3-alpine", "platforms: current")
+    assert decision.platforms_from == "every platform of the current tag 1.27.3-alpine (platforms: current)"
+    assert "linux/s390x" in decision.platforms_required
+    assert decision.update.platforms_dropped == frozenset()
+
+
+def test_an_explicit_list_is_required_as_written():
+    decision = run("nginx:1.27", "platforms: [linux/amd64]")
+    assert (decision.platforms_required, decision.platforms_from) == ({"linux/amd64"}, "config: platforms")
+    assert decision.update.platforms_dropped == {"linux/mips64le"}  # shown, though not required
+
+
+def test_an_unlisted_current_tag_requires_nothing_and_says_so():
     decision = run("nginx:1.27.99")
-    assert decision.platforms_from == "none (the current tag is not listed)"
-    assert decision.update.to_tag == "1.31.4"
+    assert decision.platforms_from == "none: the current tag is not listed, so its platforms are unknown"
 
 
 def test_only_the_newest_100_tags_searched_is_said():

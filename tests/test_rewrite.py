@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from tagbot.errors import RewriteError
-from tagbot.policy import Update
+from tagbot.model import Update
 from tagbot.rewrite import apply_edits, edits_for, plan_file
 from tagbot.scan import scan_file
 

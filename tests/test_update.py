@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from tagbot.cli import main
+from tests.loopback import closed_port_url
 from tests.fakeapi import FakeTagsAPI
 from tests.fakehub import FakeHub
 from tests.helpers import FIXTURES, load_tags, most_in_window
@@ -62,6 +63,7 @@ def test_dry_run_json(repo: Path, tags_api: FakeTagsAPI, capsys: pytest.CaptureF
         "to": {"tag": "1.2.1", "digest": None},
         "update_type": "minor",
         "platforms": ["linux/amd64", "linux/arm64"],
+        "platforms_dropped": [],
         "size": 1200,
         "last_updated": "2026-08-10T10:00:00+00:00",
         "reason": "1.1.0 -> 1.2.1 (minor)",
@@ -143,7 +145,7 @@ def test_a_failing_image_is_listed_and_the_rest_still_reported(repo: Path, tags_
     tags_api.script["redis"] = ["500"] * 4
     code, out = run_json(capsys, "--no-cache")
     assert code == 2
-    assert out["errors"] == [{"image": "docker.io/library/redis",
+    assert out["errors"] == [{"image": "docker.io/library/redis", "kind": "unavailable", "host": "127.0.0.1",
                               "message": "127.0.0.1: server error 500 after 4 attempts"}]
     assert len(out["updates"]) == 5
     tags_api.script["redis"] = ["500"] * 4
@@ -212,27 +214,22 @@ def test_offline_with_an_empty_cache_reports_every_image(repo: Path, tags_api: F
     assert tags_api.calls == []
 
 
-def test_a_file_changed_during_the_run_is_left_untouched(repo: Path, capsys: pytest.CaptureFixture[str]):
-    from tagbot import pipeline
-
-    real = pipeline.plan_updates
+def test_a_file_changed_during_the_run_is_left_untouched(repo: Path, capsys: pytest.CaptureFixture[str],
+                                                         monkeypatch: pytest.MonkeyPatch):
+    import tagbot.cli
+    from tagbot import run
 
     def edit_then_plan(*args, **kwargs):
-        plan = real(*args, **kwargs)
+        planned = run.plan(*args, **kwargs)
         (repo / "compose.yaml").write_text((repo / "compose.yaml").read_text().replace("redis:7.2.5", "redis:7.2.6"))
-        return plan
+        return planned
 
     changed = (repo / "compose.yaml").read_text().replace("redis:7.2.5", "redis:7.2.6")
-    import tagbot.cli
-
-    tagbot.cli.plan_updates = edit_then_plan  # type: ignore[attr-defined]
-    try:
-        assert main(["update"]) == 2
-    finally:
-        tagbot.cli.plan_updates = real  # type: ignore[attr-defined]
+    monkeypatch.setattr(tagbot.cli, "plan", edit_then_plan)
+    assert main(["update"]) == 2
     assert (repo / "compose.yaml").read_text() == changed  # untouched after the hand edit
     assert "acme/tiny:1.2.1" in (repo / "Dockerfile").read_text()  # the other file was written
-    assert "compose.yaml:11: expected '7.2.5-alpine', found '7.2.6-alpine'" in capsys.readouterr().err
+    assert "tagbot: error: compose.yaml: the file changed since the scan; left as it is\n" in capsys.readouterr().err
 
 
 def test_explain_walks_through_the_decision(repo: Path, capsys: pytest.CaptureFixture[str]):
@@ -242,12 +239,13 @@ def test_explain_walks_through_the_decision(repo: Path, capsys: pytest.CaptureFi
     assert out[0] == "acme/tiny:1.1.0 (docker.io/acme/tiny)"
     assert out[1] == "config: tagbot.yaml; matching rules: line 4"
     assert out[2] == "tags searched: 4 tags"
-    assert out[3] == "platforms required from: the current tag 1.1.0"
-    assert out[4] == "newer candidates: 2"  # acme/tiny has no other shapes
-    assert out[5].split() == ["1.2.1", "ignore:", "matches", "ignore"]
-    assert out[6].split() == ["1.2.0", "ok:", "a", "minor", "update"]
-    assert out[7] == "decision: 1.1.0 -> 1.2.0 (minor)"
-    assert out[8] == "held back: newer 1.2.1 matches ignore"
+    assert out[3] == "platforms required: linux/amd64, linux/arm64"
+    assert out[4] == "  from: default: amd64 and arm64 of the current tag 1.1.0"
+    assert out[5] == "newer candidates: 2"  # acme/tiny has no other shapes
+    assert out[6].split() == ["1.2.1", "ignore:", "matches", "ignore"]
+    assert out[7].split() == ["1.2.0", "ok:", "a", "minor", "update"]
+    assert out[8] == "decision: 1.1.0 -> 1.2.0 (minor)"
+    assert out[9] == "held back: newer 1.2.1 matches ignore"
 
 
 def test_explain_a_bad_reference(repo: Path, capsys: pytest.CaptureFixture[str]):
@@ -266,7 +264,7 @@ def test_the_default_rate_limit_holds(repo: Path, tags_api: FakeTagsAPI, capsys:
 def test_the_api_url_comes_from_the_flag_then_the_environment_then_the_config(
     repo: Path, tags_api: FakeTagsAPI, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ):
-    dead = "http://127.0.0.1:9"  # the discard port: nothing answers there
+    dead = closed_port_url()
     (repo / "tagbot.yaml").write_text(FAST + f"api_url: {dead}\n")
     monkeypatch.delenv("TAGBOT_API_URL")
     monkeypatch.setattr("tagbot.sources.http.BACKOFF", 0.0)

@@ -1,7 +1,8 @@
 """Finding image references in files: one module per file kind, listed in `SCANNERS`.
 
-A scanner is a name pattern (`matches`) and `extract(text) -> list[Found]`; it knows nothing of
-paths, lookups or rewrites. This module reads files and places what scanners find.
+A scanner is a path pattern (`matches`), `extract(text) -> list[Found]` and
+`declared_platforms(text, found)`: what the file says the repository builds for. It knows
+nothing of lookups or rewrites. This module reads files and places what scanners find.
 """
 
 from __future__ import annotations
@@ -14,22 +15,27 @@ from pathlib import Path
 from typing import Protocol
 
 from tagbot.errors import ScanError
-from tagbot.scan import compose, dockerfile
+from tagbot.scan import bake, compose, dockerfile, workflows
 from tagbot.scan.files import find_files
-from tagbot.scan.model import Found, Reference
+from tagbot.scan.model import DeclaredPlatform, Found, Reference
 
 
 class Scanner(Protocol):
     KIND: str
 
-    def matches(self, filename: str) -> bool: ...
+    def matches(self, path: str) -> bool: ...
 
     def extract(self, text: str) -> list[Found]: ...
+
+    def declared_platforms(self, text: str, found: list[Found]) -> list[tuple[int, str]]:
+        """(offset, platform as written) of each platform the file says the repository builds for."""
 
 
 SCANNERS: dict[str, Scanner] = {
     dockerfile.KIND: dockerfile,
     compose.KIND: compose,
+    workflows.KIND: workflows,
+    bake.KIND: bake,
 }
 
 
@@ -38,10 +44,18 @@ class ScanResult:
     references: tuple[Reference, ...]
     errors: tuple[ScanError, ...]
     files: int
+    platforms: tuple[DeclaredPlatform, ...] = ()
 
 
-def kind_of(filename: str) -> str | None:
-    return next((kind for kind, scanner in SCANNERS.items() if scanner.matches(filename)), None)
+@dataclass(frozen=True)
+class ScannedFile:
+    references: list[Reference]
+    platforms: list[DeclaredPlatform]
+
+
+def kind_of(path: str) -> str | None:
+    """The kind of file at `path` (relative, `/`-separated), or None for one no scanner reads."""
+    return next((kind for kind, scanner in SCANNERS.items() if scanner.matches(path)), None)
 
 
 def scan_paths(
@@ -53,15 +67,19 @@ def scan_paths(
 ) -> ScanResult:
     """Every reference in the files below `paths`, with file names relative to `base`."""
     references: list[Reference] = []
+    platforms: list[DeclaredPlatform] = []
     errors: list[ScanError] = []
     files = find_files(paths, base=base, kind_of=kind_of, include=include, exclude=exclude)
     with _fewer_collections():
         for file in files:
             try:
-                references.extend(scan_file(file.path, name=file.name, kind=file.kind))
+                scanned = read_file(file.path, name=file.name, kind=file.kind)
             except ScanError as e:
                 errors.append(e)
-    return ScanResult(tuple(references), tuple(errors), len(files))
+                continue
+            references.extend(scanned.references)
+            platforms.extend(scanned.platforms)
+    return ScanResult(tuple(references), tuple(errors), len(files), tuple(platforms))
 
 
 @contextmanager
@@ -78,12 +96,22 @@ def _fewer_collections() -> Iterator[None]:
 
 def scan_file(path: Path, *, name: str, kind: str) -> list[Reference]:
     """The references in one file; `name` is how reports show it. Raise `ScanError` naming it."""
+    return read_file(path, name=name, kind=kind).references
+
+
+def read_file(path: Path, *, name: str, kind: str) -> ScannedFile:
+    """The references and declared platforms of one file; raise `ScanError` naming it."""
     text = read_text(path, name)
+    scanner = SCANNERS[kind]
     try:
-        found = SCANNERS[kind].extract(text)
+        found = scanner.extract(text)
+        declared = scanner.declared_platforms(text, found)
     except ScanError as e:
         raise ScanError(name, e.line, e.problem) from e
-    return [Reference(name, kind, *_line_column(text, f.anchor), f) for f in found]
+    return ScannedFile(
+        [Reference(name, kind, *_line_column(text, f.anchor), f) for f in found],
+        [DeclaredPlatform(name, _line_column(text, offset)[0], platform) for offset, platform in declared],
+    )
 
 
 def read_text(path: Path, name: str) -> str:

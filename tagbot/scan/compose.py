@@ -27,9 +27,14 @@ _MAX_DEPTH = 500
 _TOO_DEEP = f"YAML nested more than {_MAX_DEPTH} levels deep"
 
 
-def matches(filename: str) -> bool:
+def matches(path: str) -> bool:
     """compose.yaml, compose.yml, docker-compose*.yml/yaml and override files such as compose.prod.yaml."""
-    return bool(_NAME.fullmatch(filename))
+    return bool(_NAME.fullmatch(path.rsplit("/", 1)[-1]))
+
+
+def declared_platforms(text: str, found: list[Found]) -> list[tuple[int, str]]:
+    """None: a service's `platform:` is that reference's own, not what the repository builds for."""
+    return []
 
 
 def extract(text: str) -> list[Found]:

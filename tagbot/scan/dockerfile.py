@@ -25,11 +25,19 @@ _TOKEN = re.compile(r"\S+")
 _HEREDOC_INSTRUCTIONS = frozenset({"RUN", "COPY", "ADD"})
 _INSTRUCTIONS = _HEREDOC_INSTRUCTIONS | {"ARG", "FROM"}
 _KEYWORD = re.compile(r"\s*([A-Za-z]+)")
+_DIRECTIVES = frozenset({"syntax", "escape", "check"})
 
 
-def matches(filename: str) -> bool:
+def matches(path: str) -> bool:
     """Dockerfile, Containerfile, Dockerfile.*, *.Dockerfile (any case), but not *.dockerignore."""
+    filename = path.rsplit("/", 1)[-1]
     return bool(_NAME.fullmatch(filename)) and not filename.lower().endswith(".dockerignore")
+
+
+def declared_platforms(text: str, found: list[Found]) -> list[tuple[int, str]]:
+    """`FROM --platform=linux/arm64` with a value known in the file says what the build targets;
+    `$BUILDPLATFORM` and kin are known only at build time and say nothing."""
+    return [(f.anchor, f.platform) for f in found if f.platform is not None]
 
 
 @dataclass
@@ -82,6 +90,8 @@ def _read_directives(lines: list[_Line]) -> tuple[str, list[Found]]:
         if match is None:
             break
         key, value = match.group(1).lower(), match.group(2)
+        if key not in _DIRECTIVES:
+            break  # BuildKit reads a comment such as `# maintainer=me` as the end of the directives
         if key == "escape" and value in ("\\", "`"):
             escape = value
         elif key == "syntax":

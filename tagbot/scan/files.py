@@ -36,10 +36,12 @@ def find_files(
         root_path = os.path.abspath(root)
         toplevel = _git_toplevel(root_path if os.path.isdir(root_path) else os.path.dirname(root_path))
         for path in _walk(root_path):
-            kind = kind_of(os.path.basename(path))
-            if kind is None or path in chosen:
+            if path in chosen:
                 continue
             name = path.removeprefix(base_prefix).replace(os.sep, "/")
+            kind = kind_of(name)
+            if kind is None:
+                continue
             if not _selected(name, include, exclude):
                 continue
             chosen[path] = FileToScan(Path(path), name, kind)

@@ -8,7 +8,7 @@ place the value really lives, and touches nothing else.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import Literal, NamedTuple
 
 from tagbot.errors import InvalidReference
 from tagbot.refs import ImageRef, parse_ref
@@ -29,6 +29,7 @@ class Piece(NamedTuple):
 
 
 Pieces = tuple[Piece, ...]
+SkipReason = Literal["variable", "stage", "scratch", "build", "invalid", "unsupported"]
 
 
 def joined(pieces: Pieces) -> str:
@@ -84,7 +85,7 @@ class Found:
     anchor: int
     end: int  # where the reference ends as written (after `${TAG}`, say): a pin goes there
     platform: str | None = None
-    skip_reason: str | None = None
+    skip_reason: SkipReason | None = None
     detail: str | None = None
 
 
@@ -103,7 +104,20 @@ class Reference:
         return self.found.skip_reason is not None
 
 
-def skipped(pieces: Pieces, reason: str, detail: str) -> Found:
+@dataclass(frozen=True)
+class DeclaredPlatform:
+    """A platform the repository says it builds for, and where it says so."""
+
+    file: str
+    line: int
+    platform: str  # as written: `linux/arm64`
+
+    @property
+    def where(self) -> str:
+        return f"{self.file}:{self.line}"
+
+
+def skipped(pieces: Pieces, reason: SkipReason, detail: str) -> Found:
     start, end = pieces[0].start, pieces[-1].end
     return Found(joined(pieces), pieces, None, anchor=start, end=end, skip_reason=reason, detail=detail)
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import sys
 import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
+
+import platformdirs
 
 from tagbot.atomic import write_atomic
 from tagbot.errors import NotFound
@@ -21,12 +21,9 @@ FORMAT = 2  # bump when the file layout changes: old files then read as misses
 
 
 def default_cache_dir() -> Path:
-    """The user cache dir: $XDG_CACHE_HOME/tagbot, ~/Library/Caches/tagbot, %LOCALAPPDATA%\\tagbot."""
-    if sys.platform == "darwin":
-        return Path.home() / "Library" / "Caches" / "tagbot"
-    if sys.platform == "win32" and os.environ.get("LOCALAPPDATA"):
-        return Path(os.environ["LOCALAPPDATA"]) / "tagbot" / "Cache"
-    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "tagbot"
+    """The user cache folder as each OS places it: $XDG_CACHE_HOME/tagbot, ~/Library/Caches/tagbot,
+    %LOCALAPPDATA%\\tagbot\\Cache."""
+    return Path(platformdirs.user_cache_dir("tagbot", appauthor=False))
 
 
 class TagCache:

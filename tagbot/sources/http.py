@@ -3,6 +3,7 @@ mapping of transport failures and status codes onto tagbot's errors."""
 
 from __future__ import annotations
 
+import logging
 import random
 import threading
 import time
@@ -12,7 +13,9 @@ from typing import Any
 
 import httpx
 
-from tagbot.errors import AuthError, BadResponse, NotFound, RateLimited, SourceUnavailable
+from tagbot.errors import AuthError, BadResponse, NotFound, RateLimited, SourceError, SourceUnavailable
+
+log = logging.getLogger(__name__)
 
 USER_AGENT = "tagbot (+https://github.com/tagbot/tagbot)"
 # Longer than this and a 429 is reported instead of waited out: a run must end.
@@ -71,7 +74,10 @@ class Calls:
 
 class Fetcher:
     """GETs JSON through the limiter, retrying 429, 5xx and time-outs a bounded number of times
-    with exponential backoff and jitter. `auth_hint` ends the message of a 401/403."""
+    with exponential backoff and jitter. `auth_hint` ends the message of a 401/403.
+
+    With `fail_fast` (a pre-commit hook), a server that cannot be reached is tried once: every
+    later request to it fails at once, so a commit without network waits seconds, not minutes."""
 
     def __init__(
         self,
@@ -83,18 +89,25 @@ class Fetcher:
         backoff: float | None = None,
         sleep: Callable[[float], None] = time.sleep,
         jitter: Callable[[], float] = random.random,
+        fail_fast: bool = False,
     ) -> None:
         self.client, self.limiter, self.calls = client, limiter, calls
-        self.retries, self.backoff = retries, BACKOFF if backoff is None else backoff
+        self.retries, self.backoff = (0 if fail_fast else retries), BACKOFF if backoff is None else backoff
         self._sleep, self._jitter = sleep, jitter
+        self._fail_fast = fail_fast
+        self._unreachable: dict[str, str] = {}  # host -> why, under fail_fast
 
     def get(self, url: str, *, params: Mapping[str, str | int] | None = None,
             headers: Mapping[str, str] | None = None) -> httpx.Response:
         """A GET through the limiter and the budget, retried on 429, 5xx and time-outs; any
         other answer is returned for the source to read (a registry's 401 is a challenge)."""
+        host = _host(url)
+        if host in self._unreachable:
+            raise SourceUnavailable(f"{host}: {self._unreachable[host]}; not tried again this run", host=host)
         problem = ""
         for attempt in range(self.retries + 1):
             if attempt:
+                log.debug("%s: %s; retry %d of %d", host, problem, attempt, self.retries)
                 self._sleep(self.backoff * 2 ** (attempt - 1) * (1 + self._jitter()))
             self.calls.take()
             self.limiter.wait()
@@ -107,10 +120,11 @@ class Fetcher:
                 problem = f"cannot connect ({type(e).__name__})"
                 continue
             status = response.status_code
+            log.debug("GET %s%s: %d", host, httpx.URL(url).path, status)
             if status == 429:
                 wait = _retry_after(response.headers.get("retry-after"))
                 if wait > MAX_RETRY_AFTER or attempt == self.retries:
-                    raise RateLimited(f"rate limited by {_host(url)} (asked to wait {wait:g} s)", wait)
+                    raise RateLimited(f"rate limited by {host} (asked to wait {wait:g} s)", wait, host=host)
                 self.limiter.pause(wait)
                 problem = "rate limited"
                 continue
@@ -118,7 +132,10 @@ class Fetcher:
                 problem = f"server error {status}"
                 continue
             return response
-        raise SourceUnavailable(f"{_host(url)}: {problem} after {self.retries + 1} attempts")
+        if self._fail_fast and problem.startswith(("cannot connect", "timed out")):
+            self._unreachable[host] = problem
+        raise SourceUnavailable(f"{host}: {problem} after {self.retries + 1} attempt{'s' if self.retries else ''}",
+                                host=host)
 
     def get_json(self, url: str, *, params: Mapping[str, str | int] | None = None,
                  headers: Mapping[str, str] | None = None, auth_hint: str) -> Any:
@@ -128,23 +145,27 @@ class Fetcher:
         return read_json(response)
 
 
-def check_status(response: httpx.Response, auth_hint: str) -> None:
-    """Map a final answer that is not a 200 onto tagbot's errors."""
+def check_status(response: httpx.Response, auth_hint: str, *,
+                 refused: type[SourceError] = AuthError) -> None:
+    """Map a final answer that is not a 200 onto tagbot's errors; a 401 or 403 raises `refused`
+    (the run's key was rejected, or, for a registry, this one image was)."""
     status, url = response.status_code, str(response.url)
+    host = _host(url)
     if status == 200:
         return
     if status in (401, 403):
-        raise AuthError(f"{_host(url)} rejected the request ({status}): {auth_hint}")
+        raise refused(f"{host} rejected the request ({status}): {auth_hint}", host=host)
     if status == 404:
-        raise NotFound(f"not found at {_host(url)}")
-    raise BadResponse(f"unexpected HTTP {status} from {_host(url)}")
+        raise NotFound(f"not found at {host}", host=host)
+    raise BadResponse(f"unexpected HTTP {status} from {host}", host=host)
 
 
 def read_json(response: httpx.Response) -> Any:
     try:
         return response.json()
     except ValueError:
-        raise BadResponse(f"{_host(str(response.url))} answered with malformed JSON") from None
+        host = _host(str(response.url))
+        raise BadResponse(f"{host} answered with malformed JSON", host=host) from None
 
 
 def _host(url: str) -> str:

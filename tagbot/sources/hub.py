@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 
 from tagbot.errors import BadResponse
+from tagbot.platforms import platform_name
 from tagbot.refs import ImageRef
 from tagbot.sources.http import Fetcher
 from tagbot.sources.model import Tag, TagList, parse_timestamp
@@ -64,12 +65,8 @@ def _tag(entry: Any, where: str) -> Tag:
     return Tag(
         name=entry["name"],
         digest=digest if isinstance(digest, str) else None,
-        platforms=frozenset(_platform(i) for i in images if i.get("os") and i.get("architecture")),
+        platforms=frozenset(platform_name(str(i["os"]), str(i["architecture"]), i.get("variant") or None)
+                            for i in images if i.get("os") and i.get("architecture")),
         size=size if isinstance(size, int) and not isinstance(size, bool) else None,
         last_updated=parse_timestamp(pushed, f"Docker Hub answered: {where}.last_updated") if isinstance(pushed, str) else None,
     )
-
-
-def _platform(image: dict[str, Any]) -> str:
-    variant = image.get("variant")
-    return f"{image['os']}/{image['architecture']}" + (f"/{variant}" if variant else "")

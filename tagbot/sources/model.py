@@ -30,17 +30,6 @@ class TagList:
     complete: bool = True
 
 
-@dataclass(frozen=True)
-class ImageInfo:
-    """What a source says about an image, for reports and pull request text."""
-
-    name: str
-    description: str | None = None
-    official: bool = False
-    pull_count: int | None = None
-    url: str | None = None
-
-
 def parse_timestamp(text: str, where: str) -> datetime:
     """An ISO 8601 time with its zone (`2026-08-19T19:45:31.717Z`); `where` names it in errors."""
     try:

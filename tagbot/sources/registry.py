@@ -14,6 +14,7 @@ import base64
 import json
 import os
 import re
+import subprocess
 import threading
 from collections.abc import Mapping
 from pathlib import Path
@@ -21,12 +22,14 @@ from typing import Any
 
 import httpx
 
-from tagbot.errors import BadResponse, NotFound, Unauthorized
+from tagbot.errors import BadResponse, Unauthorized
+from tagbot.platforms import platform_name
 from tagbot.refs import ImageRef
-from tagbot.sources.http import Fetcher, read_json
+from tagbot.sources.http import Fetcher, check_status, read_json
 from tagbot.sources.model import Tag, TagList, parse_timestamp
 
 PAGE_SIZE = 100
+HELPER_TIMEOUT = 10.0  # seconds a docker credential helper may take
 INDEX_TYPES = ("application/vnd.oci.image.index.v1+json", "application/vnd.docker.distribution.manifest.list.v2+json")
 MANIFEST_TYPES = ("application/vnd.oci.image.manifest.v1+json", "application/vnd.docker.distribution.manifest.v2+json")
 _ACCEPT = ", ".join(INDEX_TYPES + MANIFEST_TYPES)
@@ -64,7 +67,7 @@ class Registry:
             if tags is None:
                 tags = []  # distribution answers null for a repository whose tags were all deleted
             if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
-                raise BadResponse(f"{self.host} answered a tag list that is not a list of names")
+                raise BadResponse(f"{self.host} answered a tag list that is not a list of names", host=self.host)
             names.extend(tags)
             url, params = self._next(response), None
             if url is None:
@@ -89,7 +92,7 @@ class Registry:
                 size=sum(size for size in layers if isinstance(size, int)) or None,
                 last_updated=parse_timestamp(created, f"{self.host}: {tag}'s config created") if isinstance(created, str) else None,
             )
-        raise BadResponse(f"{self.host} answered {tag} with an unknown manifest type {media_type!r}")
+        raise BadResponse(f"{self.host} answered {tag} with an unknown manifest type {media_type!r}", host=self.host)
 
     # --- auth -------------------------------------------------------------------------------
 
@@ -101,13 +104,8 @@ class Registry:
             self._answer_challenge(response.headers.get("www-authenticate", ""), scope, image)
             response = self.fetcher.get(url, params=params, headers={**(headers or {}), **self._auth_header(scope)})
             if response.status_code == 401:
-                raise Unauthorized(f"{self.host} refused {image.repository} (401): {self._hint}")
-        if response.status_code == 404:
-            raise NotFound(f"not found at {self.host}")
-        if response.status_code in (401, 403):
-            raise Unauthorized(f"{self.host} refused {image.repository} ({response.status_code}): {self._hint}")
-        if response.status_code != 200:
-            raise BadResponse(f"unexpected HTTP {response.status_code} from {self.host}")
+                raise Unauthorized(f"{self.host} refused {image.repository} (401): {self._hint}", host=self.host)
+        check_status(response, f"{image.repository}: {self._hint}", refused=Unauthorized)
         return response
 
     def _auth_header(self, scope: str) -> dict[str, str]:
@@ -121,27 +119,27 @@ class Registry:
         scheme, _, rest = challenge.partition(" ")
         if scheme.lower() == "basic":
             if self._credentials is None:
-                raise Unauthorized(f"{self.host} needs credentials for {image.repository}: {self._hint}")
+                raise Unauthorized(f"{self.host} needs credentials for {image.repository}: {self._hint}", host=self.host)
             with self._lock:
                 self._tokens["basic"] = "Basic " + _basic(self._credentials)
             return
         if scheme.lower() != "bearer":
-            raise Unauthorized(f"{self.host} asks for an unknown kind of auth ({scheme or 'none'})")
+            raise Unauthorized(f"{self.host} asks for an unknown kind of auth ({scheme or 'none'})", host=self.host)
         fields = dict(_CHALLENGE_PART.findall(rest))
         realm = fields.get("realm")
         if not realm:
-            raise BadResponse(f"{self.host} sent a bearer challenge without a realm")
+            raise BadResponse(f"{self.host} sent a bearer challenge without a realm", host=self.host)
         params = {"service": fields.get("service", ""), "scope": fields.get("scope", scope)}
         headers = {"authorization": "Basic " + _basic(self._credentials)} if self._credentials else {}
         response = self.fetcher.get(realm, params=params, headers=headers)
         if response.status_code in (401, 403):
-            raise Unauthorized(f"{self.host}'s token service refused the credentials ({response.status_code}): {self._hint}")
+            raise Unauthorized(f"{self.host}'s token service refused the credentials ({response.status_code}): {self._hint}", host=self.host)
         if response.status_code != 200:
-            raise BadResponse(f"{self.host}'s token service answered HTTP {response.status_code}")
+            raise BadResponse(f"{self.host}'s token service answered HTTP {response.status_code}", host=self.host)
         body = read_json(response)
         token = (body.get("token") or body.get("access_token")) if isinstance(body, dict) else None
         if not isinstance(token, str) or not token:
-            raise BadResponse(f"{self.host}'s token service answered without a token")
+            raise BadResponse(f"{self.host}'s token service answered without a token", host=self.host)
         with self._lock:
             self._tokens[scope] = f"Bearer {token}"
 
@@ -151,7 +149,7 @@ class Registry:
             return None
         link = str(response.url.join(match.group(1)))
         if httpx.URL(link).host != httpx.URL(self.base_url).host:
-            raise BadResponse(f"{self.host}'s next page points to another host")
+            raise BadResponse(f"{self.host}'s next page points to another host", host=self.host)
         return link
 
 
@@ -162,8 +160,7 @@ def _index_platforms(body: Any) -> frozenset[str]:
 
 
 def _platform(spec: dict[str, Any]) -> str:
-    variant = spec.get("variant")
-    return f"{spec['os']}/{spec.get('architecture', 'unknown')}" + (f"/{variant}" if variant else "")
+    return platform_name(str(spec["os"]), str(spec.get("architecture", "unknown")), spec.get("variant") or None)
 
 
 def _field(body: Any, key: str, kind: type) -> Any:
@@ -178,8 +175,9 @@ def _basic(credentials: Credentials) -> str:
 
 
 def credentials_for(host: str, auth_env: str | None) -> Credentials | None:
-    """`auth_env`'s value (`user:password`, or a token used as the password), else the
-    `auths` entry for `host` in $DOCKER_CONFIG/config.json (~/.docker/config.json)."""
+    """`auth_env`'s value (`user:password`, or a token used as the password), else what
+    $DOCKER_CONFIG/config.json (~/.docker/config.json) holds for `host`: its credential helper
+    (`credHelpers`, then `credsStore`, where Docker Desktop keeps them), or its `auths` entry."""
     if auth_env:
         value = os.environ.get(auth_env)
         if value:
@@ -187,9 +185,45 @@ def credentials_for(host: str, auth_env: str | None) -> Credentials | None:
             return (user, secret) if colon else ("tagbot", value)
     folder = Path(os.environ.get("DOCKER_CONFIG") or Path.home() / ".docker")
     try:
-        auths = json.loads((folder / "config.json").read_text()).get("auths", {})
-        encoded = auths.get(host, {}).get("auth")
-        user, colon, secret = base64.b64decode(encoded).decode().partition(":") if encoded else ("", "", "")
-    except (OSError, ValueError, AttributeError):
+        config = json.loads((folder / "config.json").read_text())
+    except (OSError, ValueError):
+        return None
+    if not isinstance(config, dict):
+        return None
+    helpers = config.get("credHelpers")
+    helper = (helpers.get(host) if isinstance(helpers, dict) else None) or config.get("credsStore")
+    if isinstance(helper, str) and helper:
+        from_helper = _from_helper(helper, host)
+        if from_helper is not None:
+            return from_helper
+    return _from_auths(config.get("auths"), host)
+
+
+def _from_helper(helper: str, host: str) -> Credentials | None:
+    """`docker-credential-<helper> get`, as docker runs it: the host on stdin, JSON back."""
+    if not re.fullmatch(r"[A-Za-z0-9_.-]+", helper):
+        return None  # a helper's name is a suffix of a program's name, never a path
+    try:
+        result = subprocess.run([f"docker-credential-{helper}", "get"], input=host, capture_output=True,
+                                text=True, timeout=HELPER_TIMEOUT, check=False)
+        answer = json.loads(result.stdout) if result.returncode == 0 else None
+    except (OSError, ValueError, subprocess.TimeoutExpired):
+        return None
+    if not isinstance(answer, dict):
+        return None
+    user, secret = answer.get("Username"), answer.get("Secret")
+    if not isinstance(user, str) or not isinstance(secret, str) or not secret:
+        return None
+    return (user, secret)
+
+
+def _from_auths(auths: Any, host: str) -> Credentials | None:
+    entry = auths.get(host) if isinstance(auths, dict) else None
+    encoded = entry.get("auth") if isinstance(entry, dict) else None
+    if not isinstance(encoded, str):
+        return None
+    try:
+        user, colon, secret = base64.b64decode(encoded).decode().partition(":")
+    except ValueError:
         return None
     return (user, secret) if colon else None

@@ -4,6 +4,9 @@ own distribution API for every other registry."""
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
+
 import httpx
 
 from tagbot.config import RegistrySettings, RunSettings
@@ -17,12 +20,14 @@ from tagbot.sources.tagsapi import TagsAPI
 
 class SourceSet:
     def __init__(self, client: httpx.Client, run: RunSettings, calls: Calls, *, api_url: str, key: str | None,
-                 offline: bool = False) -> None:
+                 offline: bool = False, fail_fast: bool = False, monotonic: Callable[[], float] = time.monotonic,
+                 sleep: Callable[[float], None] = time.sleep) -> None:
         registries = dict(run.registries)
         # A docker.io `url` names Docker Hub's API or a mirror of it, whether chosen or deep-searched.
         hub_setting = registries.get(DOCKER_HUB)
         hub_url = hub_setting.url if hub_setting and hub_setting.source in ("auto", "hub") else None
         self._client, self._run, self._calls = client, run, calls
+        self._fail_fast, self._monotonic, self._sleep = fail_fast, monotonic, sleep
         self.tagsapi = TagsAPI(self._fetcher(), base_url=api_url, key=key)
         self.hub = DockerHub(self._fetcher(), base_url=hub_url or DEFAULT_HUB_URL, max_pages=run.max_tag_pages)
         self._registries = registries
@@ -55,7 +60,8 @@ class SourceSet:
 
     def _fetcher(self) -> Fetcher:
         """One limiter per source, as each service has its own allowance; the call budget is the run's."""
-        return Fetcher(self._client, limiter=RateLimiter(self._run.rate_limit), calls=self._calls)
+        limiter = RateLimiter(self._run.rate_limit, clock=self._monotonic, sleep=self._sleep)
+        return Fetcher(self._client, limiter=limiter, calls=self._calls, sleep=self._sleep, fail_fast=self._fail_fast)
 
     def for_deep_search(self, image: ImageRef) -> Source | None:
         """Where to read every tag when the first answer held only the newest ones."""

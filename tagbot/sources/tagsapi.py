@@ -11,7 +11,7 @@ from typing import Any
 from tagbot.errors import AuthError, BadResponse
 from tagbot.refs import ImageRef
 from tagbot.sources.http import Fetcher
-from tagbot.sources.model import ImageInfo, Tag, TagList, parse_timestamp
+from tagbot.sources.model import Tag, TagList, parse_timestamp
 
 DEFAULT_API_URL = "https://api.oanor.com/docker-api"
 KEY_ENV = "OANOR_API_KEY"
@@ -34,17 +34,6 @@ class TagsAPI:
     def list_tags(self, image: ImageRef) -> TagList:
         tags = tags_from(self._get("/v1/tags", {"name": api_name(image), "limit": PAGE_LIMIT}))
         return TagList(tags, complete=len(tags) < PAGE_LIMIT)
-
-    def image_info(self, image: ImageRef) -> ImageInfo:
-        data = self._get("/v1/image", {"name": api_name(image)})
-        info = _field(data, "image", dict, "data")
-        return ImageInfo(
-            name=image.short_name,
-            description=_optional(info, "description", str, "data.image"),
-            official=bool(_optional(info, "is_official", bool, "data.image")),
-            pull_count=_optional(info, "pull_count", int, "data.image"),
-            url=_optional(info, "docker_url", str, "data.image"),
-        )
 
     def _get(self, path: str, params: dict[str, str | int]) -> dict[str, Any]:
         if not self._key:

@@ -284,7 +284,7 @@ def test_a_refused_image_is_reported_and_the_others_go_on(secured, tmp_path, mon
     result = run_update(tmp_path, monkeypatch, url, "FROM HOST/private/app:1.0.0\nFROM HOST/public/app:1.0.0\n")
     host = httpx.URL(url).netloc.decode()
     assert [u["to"]["tag"] for u in result["updates"]] == ["1.1.0"]
-    assert result["errors"] == [{"image": f"{host}/private/app",
+    assert result["errors"] == [{"image": f"{host}/private/app", "kind": "unauthorized", "host": host,
                                  "message": f"{host} refused private/app (401): set credentials: docker login {host}, "
                                             f"or auth_env for {host} in registries:"}]
     assert result["exit"] == 2

@@ -34,13 +34,6 @@ def test_tags_are_read_exactly(tags_api: FakeTagsAPI):
     assert tags.tags[0] == TINY_NEWEST
 
 
-def test_image_info(tags_api: FakeTagsAPI):
-    source, _ = tags_source(tags_api.url)
-    info = source.image_info(parse_ref("nginx"))
-    assert (info.description, info.official, info.pull_count) == ("Official build of Nginx.", True, 13047598322)
-    assert tags_api.calls == ["/v1/image?name=nginx"]
-
-
 def test_rejected_key_is_auth_error_naming_the_variable_not_the_key(tags_api: FakeTagsAPI):
     source, _ = tags_source(tags_api.url, key="wrong-secret-key")
     with pytest.raises(AuthError, match=r"rejected the request \(401\): check the API key in OANOR_API_KEY") as raised:

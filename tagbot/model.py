@@ -1,0 +1,148 @@
+"""The plain data the stages of a run hand each other: decisions, planned updates, failures,
+file changes and pull request actions. Report, rewrite and pull requests read these; none of
+them needs another's code.
+
+Scanned references (`Reference`, `Found`) are the scanners' own data, in `scan/model.py`.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Literal
+
+from tagbot.errors import ScanError
+from tagbot.scan.model import DeclaredPlatform, Reference
+
+UpdateType = Literal["major", "minor", "patch", "digest", "pin"]
+# What a candidate was turned down for, in the order the policy checks.
+Check = Literal[
+    "shape", "suffix", "pre-release", "ignore", "allow", "update type",
+    "not described", "platforms", "age", "digest",
+]
+ActionKind = Literal["open", "update", "close", "unchanged", "skip"]
+OutputFormat = Literal["table", "json", "diff"]
+# What went wrong, for tools reading JSON: one word per kind of failure.
+FailureKind = Literal[
+    "auth", "unauthorized", "not_found", "rate_limited", "unavailable", "bad_response", "rewrite", "scan",
+]
+
+
+@dataclass(frozen=True)
+class Update:
+    from_tag: str | None
+    from_digest: str | None
+    to_tag: str | None
+    to_digest: str | None
+    update_type: UpdateType
+    platforms: frozenset[str]
+    size: int | None
+    last_updated: datetime | None
+    from_size: int | None = None  # the current tag's size, for "+2.1 MB" in pull requests
+    # Platforms the current tag has and the new one lacks (none required): always shown.
+    platforms_dropped: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """A candidate newer than the current tag, and the first check that rejected it (or None)."""
+
+    tag: str
+    check: Check | None
+    detail: str
+
+
+@dataclass(frozen=True)
+class Decision:
+    update: Update | None
+    reason: str
+    held_back: tuple[str, ...] = ()
+    verdicts: tuple[Verdict, ...] = ()  # newest first
+    platforms_required: frozenset[str] = frozenset()
+    platforms_from: str = ""  # where the required platforms came from, for explain
+
+
+@dataclass(frozen=True)
+class PlannedUpdate:
+    reference: Reference
+    update: Update
+    reason: str
+
+
+@dataclass(frozen=True)
+class HeldBack:
+    reference: Reference
+    reason: str
+
+
+@dataclass(frozen=True)
+class Failure:
+    """An image that could not be looked up, or a file that cannot be rewritten."""
+
+    subject: str  # the image or file it is about
+    message: str
+    kind: FailureKind
+    temporary: bool = False  # offline, unreachable or rate limited: the next run may succeed
+    host: str | None = None  # the server that failed, when one did
+
+    @property
+    def text(self) -> str:
+        """The line people read: the subject, then the message, unless that names it already."""
+        return self.message if self.message.startswith(f"{self.subject}:") else f"{self.subject}: {self.message}"
+
+
+@dataclass(frozen=True)
+class Violation:
+    """A rule broken without any lookup: `require_digest`, `forbid_tags`."""
+
+    reference: Reference
+    problem: str
+
+
+@dataclass(frozen=True)
+class FileChange:
+    file: str
+    path: Path
+    before: str
+    after: str
+
+    def diff(self) -> str:
+        lines = difflib.unified_diff(
+            self.before.splitlines(keepends=True),
+            self.after.splitlines(keepends=True),
+            fromfile=f"a/{self.file}",
+            tofile=f"b/{self.file}",
+        )
+        return "".join(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n" for line in lines)
+
+
+@dataclass(frozen=True)
+class Plan:
+    """One run's outcome before anything is written: what was found, what to change, and why not."""
+
+    references: tuple[Reference, ...]
+    scan_errors: tuple[ScanError, ...]
+    platforms: tuple[DeclaredPlatform, ...]  # what the repository says it builds for
+    updates: tuple[PlannedUpdate, ...]
+    held_back: tuple[HeldBack, ...]
+    errors: tuple[Failure, ...]  # images that could not be looked up
+    violations: tuple[Violation, ...]
+    changes: tuple[FileChange, ...] = ()  # every touched file as it would be written
+    rewrite_errors: tuple[Failure, ...] = ()  # files left alone whole, with the reason
+
+    @property
+    def failed(self) -> bool:
+        return bool(self.scan_errors or self.errors or self.rewrite_errors)
+
+
+@dataclass(frozen=True)
+class Action:
+    """What a run did (or, in a dry run, would do) to one pull request."""
+
+    kind: ActionKind
+    branch: str
+    title: str
+    detail: str = ""
+    url: str = ""

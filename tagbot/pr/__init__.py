@@ -1,0 +1,2 @@
+"""Pull requests: `grouping` (updates -> branches), `body` (titles and text), `github` (the
+only PyGithub importer) and `sync` (open, update, close)."""

@@ -1,0 +1,105 @@
+"""What people read: pull request titles, bodies and commit messages; stable for a stable plan,
+so a re-run edits nothing."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from tagbot.model import HeldBack, PlannedUpdate
+from tagbot.platforms import short_platform
+from tagbot.pr.grouping import Group
+from tagbot.refs import ImageRef, short_version
+
+
+def pr_title(group: Group) -> str:
+    images = sorted({_image(p).short_name for p in group.updates})
+    targets = {(p.update.to_tag, p.update.update_type) for p in group.updates}
+    if len(images) == 1 and len(targets) == 1:
+        (tag, kind), = targets
+        if kind == "pin":
+            return f"Pin {images[0]} to its digest"
+        if kind == "digest":
+            return f"Update {images[0]}:{tag or 'latest'} digest"
+        return f"Update {images[0]} to {tag}"
+    if len(images) == 1:
+        return f"Update {images[0]}"
+    shown = ", ".join(images[:3]) + (f" and {len(images) - 3} more" if len(images) > 3 else "")
+    return f"Update {shown}"
+
+
+def commit_message(group: Group) -> str:
+    lines = [pr_title(group), ""]
+    for planned in group.updates:
+        reference, update = planned.reference, planned.update
+        lines.append(f"- {reference.file}:{reference.line} {_image(planned).short_name} "
+                     f"{short_version(update.from_tag, update.from_digest)} -> {short_version(update.to_tag, update.to_digest)}")
+    return "\n".join(lines) + "\n"
+
+
+def pr_body(group: Group, held_back: Sequence[HeldBack]) -> str:
+    """The PR description; stable for a stable plan, so a re-run edits nothing."""
+    rows: dict[tuple[str, str, str], list[PlannedUpdate]] = {}
+    for planned in group.updates:
+        update = planned.update
+        key = (_image(planned).name, short_version(update.from_tag, update.from_digest), short_version(update.to_tag, update.to_digest))
+        rows.setdefault(key, []).append(planned)
+    lines = [
+        "tagbot found newer versions of these container images.",
+        "",
+        "| Image | Where | Update | Type | Platforms | Size | Published |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for (_, old, new), members in rows.items():
+        first = members[0]
+        update = first.update
+        where = ", ".join(f"`{p.reference.file}:{p.reference.line}`" for p in members)
+        platforms = _platform_list(update.platforms) or "unknown"
+        published = update.last_updated.date().isoformat() if update.last_updated else "unknown"
+        lines.append(f"| {_image_link(_image(first))} | {where} | `{old}` → `{new}` | {update.update_type} "
+                     f"| {platforms} | {_size(update.size, update.from_size)} | {published} |")
+    dropped = {(_image(members[0]).short_name, new, _platform_list(members[0].update.platforms_dropped))
+               for (_, _, new), members in rows.items() if members[0].update.platforms_dropped}
+    if dropped:
+        lines += ["", "**Platforms dropped**: the new version no longer runs on these; none is required here.", ""]
+        lines += [f"- {image} `{new}` drops {platforms}" for image, new, platforms in sorted(dropped)]
+    files = {p.reference.file for p in group.updates}
+    notes = [h for h in held_back if h.reference.file in files and h.reference.found.image is not None
+             and h.reference.found.image.name in {_image(p).name for p in group.updates}]
+    if notes:
+        lines += ["", "**Held back**", ""]
+        lines += [f"- `{h.reference.file}:{h.reference.line}` {h.reference.found.text}: {h.reason}" for h in notes]
+    first_image = _image(group.updates[0]).short_name
+    first_tag = group.updates[0].update.to_tag or "latest"
+    lines += [
+        "", "---", "",
+        "To skip an update, tell tagbot in `tagbot.yaml` (then close this pull request):",
+        "", "```yaml", "rules:", f"  - match: {first_image}", f'    ignore: ["{first_tag}"]', "```",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def _image(planned: PlannedUpdate) -> ImageRef:
+    image = planned.reference.found.image
+    assert image is not None
+    return image
+
+
+def _image_link(image: ImageRef) -> str:
+    if not image.is_docker_hub:
+        return f"`{image.name}`"
+    namespace, _, name = image.repository.partition("/")
+    path = f"_/{name}" if namespace == "library" else f"r/{image.repository}"
+    return f"[{image.short_name}](https://hub.docker.com/{path})"
+
+
+def _size(size: int | None, before: int | None) -> str:
+    if size is None:
+        return "unknown"
+    text = f"{size / 1e6:.1f} MB"
+    if before is not None and before != size:
+        text += f" ({(size - before) / 1e6:+.1f} MB)"
+    return text
+
+
+def _platform_list(platforms: frozenset[str]) -> str:
+    return ", ".join(sorted(map(short_platform, platforms)))

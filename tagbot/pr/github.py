@@ -1,0 +1,71 @@
+"""The one seam to the GitHub REST API, and the only module that imports PyGithub: loading it
+costs a tenth of a second that `scan`, `check` and the pre-commit hook should not pay."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from github import Auth, Github, GithubException
+
+from tagbot.config import RunSettings
+from tagbot.errors import GitHubError
+from tagbot.git import BRANCH_PREFIX, redact
+
+DEFAULT_API_URL = "https://api.github.com"
+# GitHub asks integrations to leave a second between writes (its secondary rate limits);
+# PyGithub waits so by itself. The test suite's fake GitHub sets these to zero.
+SECONDS_BETWEEN_REQUESTS = 0.25
+SECONDS_BETWEEN_WRITES = 1.0
+
+
+class PullRequests:
+    """The one seam to the GitHub REST API (PyGithub), pointed at `api_url` (GitHub Enterprise
+    and the test suite's fake work the same)."""
+
+    def __init__(self, repository: str, token: str, api_url: str = DEFAULT_API_URL) -> None:
+        self._token = token
+        self._client = Github(auth=Auth.Token(token), base_url=api_url, retry=None,
+                              seconds_between_requests=SECONDS_BETWEEN_REQUESTS,
+                              seconds_between_writes=SECONDS_BETWEEN_WRITES)
+        self.repo = self._call(lambda: self._client.get_repo(repository))
+
+    @property
+    def default_branch(self) -> str:
+        return str(self.repo.default_branch)
+
+    def open_tagbot_pulls(self, base: str) -> dict[str, Any]:
+        pulls = self._call(lambda: list(self.repo.get_pulls(state="open", base=base)))
+        return {pull.head.ref: pull for pull in pulls if pull.head.ref.startswith(BRANCH_PREFIX)}
+
+    def closed_with_title(self, branch: str, base: str, title: str) -> bool:
+        """Whether a pull request from `branch` with this very title was closed before."""
+        head = f"{self.repo.owner.login}:{branch}"
+        pulls = self._call(lambda: list(self.repo.get_pulls(state="closed", base=base, head=head)))
+        return any(pull.title == title for pull in pulls)
+
+    def create(self, *, branch: str, base: str, title: str, body: str, settings: RunSettings) -> Any:
+        pull = self._call(lambda: self.repo.create_pull(title=title, body=body, base=base, head=branch, draft=settings.draft))
+        if settings.labels:
+            self._call(lambda: pull.add_to_labels(*settings.labels))
+        if settings.reviewers:
+            self._call(lambda: pull.create_review_request(reviewers=list(settings.reviewers)))
+        if settings.assignees:
+            self._call(lambda: pull.add_to_assignees(*settings.assignees))
+        return pull
+
+    def edit(self, pull: Any, *, title: str, body: str) -> None:
+        self._call(lambda: pull.edit(title=title, body=body))
+
+    def close(self, pull: Any, comment: str) -> None:
+        self._call(lambda: pull.create_issue_comment(comment))
+        self._call(lambda: pull.edit(state="closed"))
+        self._call(lambda: self.repo.get_git_ref(f"heads/{pull.head.ref}").delete())
+
+    def _call(self, request: Callable[[], Any]) -> Any:
+        try:
+            return request()
+        except GithubException as e:
+            message = e.data.get("message") if isinstance(e.data, dict) else None
+            # `from None`: PyGithub's error may carry request headers, the token among them.
+            raise GitHubError(redact(f"GitHub API: {e.status} {message or ''}".strip(), [self._token])) from None

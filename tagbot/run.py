@@ -1,0 +1,287 @@
+"""The job, top to bottom: scan -> look up each image once -> fill what the first answers lack
+-> decide per reference -> edits. `plan` returns everything as data (`tagbot.model.Plan`);
+nothing here prints, and nothing is written until `write_changes`.
+
+Per reference and per image, failures are collected, not raised (one bad image or file never
+stops the rest); only a rejected key (AuthError) ends the run. The stateful things a run
+uses (sources, cache, call counter, clock) come in as `Services`, so tests hand in fakes.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+import httpx
+
+from tagbot.config import Config, load_config
+from tagbot.errors import (
+    AuthError, BadResponse, ConfigError, NotFound, RateLimited, RewriteError, SourceError, SourceUnavailable,
+    TagbotError, Unauthorized,
+)
+from tagbot.lookup import (
+    Lookups, Progress, deep_search_images, describe_tags, look_up, merge_deep, tags_to_describe, with_details,
+)
+from tagbot.model import (
+    Decision, FailureKind, Failure, FileChange, HeldBack, Plan, PlannedUpdate, Violation,
+)
+from tagbot.policy import decide, offline_violations
+from tagbot.refs import ImageRef
+from tagbot.rewrite import Edit, edits_for, plan_file, write_change
+from tagbot.scan import scan_paths
+from tagbot.scan.model import DeclaredPlatform, Reference
+from tagbot.sources.cache import TagCache, default_cache_dir
+from tagbot.sources.http import Calls
+from tagbot.sources.model import TagList
+from tagbot.sources.select import SourceSet
+from tagbot.sources.tagsapi import DEFAULT_API_URL, KEY_ENV, URL_ENV
+
+HTTP_TIMEOUT = 15.0  # seconds per request; retries follow a time-out
+HOOK_CONNECT_TIMEOUT = 2.0  # a pre-commit hook with no network gives up this fast, once
+
+
+@dataclass(frozen=True)
+class LookupOptions:
+    """How a run may look things up: the command line's and the environment's say."""
+
+    config: Path | None = None
+    api_url: str | None = None
+    cache_dir: Path | None = None
+    no_cache: bool = False
+    offline: bool = False
+    hook: bool = False  # a pre-commit hook: one short try at the network, then the cache only
+
+
+@dataclass
+class Services:
+    """What a run is handed: its settings, sources, cache and clocks."""
+
+    config: Config
+    sources: SourceSet
+    calls: Calls
+    cache: TagCache | None
+    offline: bool
+    now: Callable[[], datetime] = lambda: datetime.now(timezone.utc)
+    progress: Callable[[str], Progress | None] = lambda label: None  # one per lookup pass
+    notices: list[str] = field(default_factory=list)  # said once to the user, by the CLI
+
+    @property
+    def workers(self) -> int:
+        return max(1, min(16, math.ceil(self.config.run.rate_limit)))
+
+
+@contextmanager
+def open_services(
+    options: LookupOptions,
+    *,
+    directory: Path,
+    monotonic: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
+) -> Iterator[Services]:
+    """Services from the config in `directory` (or `options.config`) and the environment."""
+    config = load_config(options.config, directory=directory)
+    api_url = _api_url(options, config)
+    key = os.environ.get(KEY_ENV)
+    notices = []
+    if key is not None and not key.strip():
+        notices.append(f"{KEY_ENV} is set but empty (an unset secret?): Docker Hub's own API is used instead")
+        key = None
+    calls = Calls(config.run.max_calls)
+    cache = None if options.no_cache else TagCache(options.cache_dir or default_cache_dir(), config.run.cache_ttl)
+    timeout = httpx.Timeout(HTTP_TIMEOUT, connect=HOOK_CONNECT_TIMEOUT if options.hook else HTTP_TIMEOUT)
+    with httpx.Client(timeout=timeout) as client:
+        sources = SourceSet(client, config.run, calls, api_url=api_url, key=key, offline=options.offline,
+                            fail_fast=options.hook, monotonic=monotonic, sleep=sleep)
+        yield Services(config, sources, calls, cache, options.offline, notices=notices)
+
+
+def _api_url(options: LookupOptions, config: Config) -> str:
+    url = options.api_url or os.environ.get(URL_ENV) or config.run.api_url or DEFAULT_API_URL
+    if not url.startswith(("http://", "https://")):
+        setting = "--api-url" if options.api_url else URL_ENV if os.environ.get(URL_ENV) else "api_url"
+        raise ConfigError(f"{setting}: expected an http:// or https:// URL")
+    return url
+
+
+# --- the job --------------------------------------------------------------------------------
+
+def plan(
+    paths: Sequence[Path],
+    *,
+    services: Services,
+    base: Path,
+    include: Sequence[str] = (),
+    exclude: Sequence[str] = (),
+) -> Plan:
+    """Everything one run would do to the files below `paths` (names relative to `base`)."""
+    scanned = scan_paths(paths, base=base, include=include, exclude=exclude)
+    images = [r.found.image for r in scanned.references if r.found.image is not None]
+    lookups = look_up_tags(images, services)
+    updates, held_back = decide_all(scanned.references, lookups, services.config, scanned.platforms, now=services.now())
+    changes, rewrite_errors = file_changes(updates, base)
+    return Plan(
+        references=scanned.references,
+        scan_errors=scanned.errors,
+        platforms=scanned.platforms,
+        updates=tuple(updates),
+        held_back=tuple(held_back),
+        errors=tuple(failure(name, error) for name, error in sorted(lookups.errors.items())),
+        violations=tuple(rule_violations(scanned.references, services.config)),
+        changes=tuple(changes),
+        rewrite_errors=tuple(rewrite_errors),
+    )
+
+
+def look_up_tags(images: Sequence[ImageRef], services: Services) -> Lookups:
+    """One lookup per image; every tag of those that ask for a deep search and need it; then,
+    from registries that list names only, the details of the tags decisions need."""
+    sources, config, calls, cache = services.sources, services.config, services.calls, services.cache
+    offline, workers = services.offline, services.workers
+    lookups = look_up(images, source_for=sources.for_image, calls=calls, cache=cache, offline=offline,
+                      workers=workers, progress=services.progress("looking up images"))
+    deep = deep_search_images(images, lookups, config)
+    if deep:
+        found = look_up(deep, source_for=sources.for_deep_search, calls=calls, cache=cache, offline=offline,
+                        workers=workers, progress=services.progress("reading all tags"))
+        lookups = merge_deep(lookups, found)
+    described, errors = describe_tags(tags_to_describe(images, lookups, config), source_for=sources.for_image,
+                                      calls=calls, cache=cache, offline=offline, workers=workers)
+    return with_details(lookups, described, errors)
+
+
+def decide_all(
+    references: Sequence[Reference],
+    lookups: Lookups,
+    config: Config,
+    declared: Sequence[DeclaredPlatform],
+    *,
+    now: datetime,
+) -> tuple[list[PlannedUpdate], list[HeldBack]]:
+    updates: list[PlannedUpdate] = []
+    held_back: list[HeldBack] = []
+    # A monorepo names the same image:tag in many files; each is decided once.
+    decisions: dict[tuple[str, str | None, str | None, str | None], Decision] = {}
+    for reference in references:
+        image = reference.found.image
+        if image is None:
+            continue
+        if image.name in lookups.uncovered:
+            held_back.append(HeldBack(reference, f"lookups are off for {image.registry} (registries: in the config)"))
+            continue
+        tags = lookups.tags.get(image.name)
+        if tags is None:
+            continue  # its lookup failed: reported once, in errors
+        key = (image.name, image.tag, image.digest, reference.found.platform)
+        if key not in decisions:
+            decisions[key] = decide_one(image, tags, config, platform=reference.found.platform, declared=declared, now=now)
+        decision = decisions[key]
+        held_back.extend(HeldBack(reference, note) for note in decision.held_back)
+        if decision.update is not None:
+            updates.append(PlannedUpdate(reference, decision.update, decision.reason))
+    return updates, held_back
+
+
+def decide_one(image: ImageRef, tags: TagList, config: Config, *, platform: str | None,
+               declared: Sequence[DeclaredPlatform], now: datetime) -> Decision:
+    return decide(image, tags.tags, config.settings_for(image), now=now, platform=platform,
+                  complete=tags.complete, declared=declared)
+
+
+def rule_violations(references: Sequence[Reference], config: Config) -> list[Violation]:
+    """Every reference that breaks a rule needing no lookup; these hold even offline."""
+    return [
+        Violation(reference, problem)
+        for reference in references
+        if reference.found.image is not None
+        for problem in offline_violations(reference.found.image, config.settings_for(reference.found.image))
+    ]
+
+
+# --- explain --------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Explanation:
+    image: ImageRef
+    decision: Decision
+    tags: TagList
+    config_path: str | None
+    rule_lines: tuple[int, ...]
+
+
+def explain(image: ImageRef, *, platform: str | None, services: Services, paths: Sequence[Path] = (),
+            base: Path = Path()) -> Explanation:
+    """One image's decision, step by step; the repository at `paths` says what it builds for."""
+    declared = scan_paths(paths, base=base).platforms if paths else ()
+    lookups = look_up_tags([image], services)
+    if image.name in lookups.errors:
+        raise lookups.errors[image.name]
+    if image.name in lookups.uncovered:
+        raise ConfigError(f"lookups are off for {image.registry} (registries: in the config)")
+    tags, config = lookups.tags[image.name], services.config
+    decision = decide_one(image, tags, config, platform=platform, declared=declared, now=services.now())
+    rule_lines = tuple(rule.line for rule in config.rules if rule.matches(image))
+    return Explanation(image, decision, tags, config.path, rule_lines)
+
+
+# --- edits ----------------------------------------------------------------------------------
+
+def file_changes(updates: Sequence[PlannedUpdate], base: Path) -> tuple[list[FileChange], list[Failure]]:
+    """Each touched file as it would be written; a file with any edit that cannot be made is
+    left out whole, with the reason."""
+    by_file: dict[str, list[PlannedUpdate]] = {}
+    for planned in updates:
+        by_file.setdefault(planned.reference.file, []).append(planned)
+    changes: list[FileChange] = []
+    failures: list[Failure] = []
+    for file, planned_updates in sorted(by_file.items()):
+        try:
+            edits: list[Edit] = [e for p in planned_updates for e in edits_for(p.reference, p.update)]
+            change = plan_file(file, base / file, edits)
+        except RewriteError as e:
+            failures.append(Failure(file, str(e), "rewrite"))
+            continue
+        if change.after != change.before:
+            changes.append(change)
+    return changes, failures
+
+
+def write_changes(changes: Sequence[FileChange]) -> tuple[list[FileChange], list[Failure]]:
+    """Write each file atomically; one that cannot be written never stops the others."""
+    written, failures = [], []
+    for change in changes:
+        try:
+            write_change(change)
+        except TagbotError as e:
+            failures.append(Failure(change.file, str(e), "rewrite"))
+        else:
+            written.append(change)
+    return written, failures
+
+
+def apply_updates(updates: Sequence[PlannedUpdate], base: Path) -> list[Failure]:
+    """Make `updates` in the files below `base` (a pull request's worktree); nothing is written
+    when any file cannot be changed."""
+    changes, failures = file_changes(updates, base)
+    if failures:
+        return failures
+    return write_changes(changes)[1]
+
+
+# --- failures -------------------------------------------------------------------------------
+
+_KINDS: tuple[tuple[type[SourceError], FailureKind], ...] = (
+    (AuthError, "auth"), (Unauthorized, "unauthorized"), (NotFound, "not_found"), (RateLimited, "rate_limited"),
+    (SourceUnavailable, "unavailable"), (BadResponse, "bad_response"),
+)
+
+
+def failure(image: str, error: SourceError) -> Failure:
+    kind: FailureKind = next((name for cls, name in _KINDS if isinstance(error, cls)), "unavailable")
+    return Failure(image, str(error), kind, temporary=isinstance(error, (SourceUnavailable, RateLimited)),
+                   host=error.host)
