@@ -19,8 +19,11 @@ KIND = "workflow"
 _PATH = re.compile(r"(^|.*/)\.github/workflows/[^/]+\.ya?ml")
 _LOADER: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _BUILD_PUSH = re.compile(r"docker/build-push-action@")
-# `docker buildx build ... --platform linux/amd64,linux/arm64` and `--platform=...`, on one line.
-_BUILD_COMMAND = re.compile(r"\bdocker\s+(?:buildx\s+)?build\b[^\n]*?--platform(?:=|\s+)(['\"]?)([^\s'\"]+)\1")
+# `docker buildx build ... --platform linux/amd64,linux/arm64` and `--platform=...`, the
+# command's lines joined by `\` continuations.
+_BUILD_COMMAND = re.compile(
+    r"\bdocker\s+(?:buildx\s+)?build\b(?:[^\n\\]|\\\n|\\)*?--platform(?:=|\s+)(['\"]?)([^\s'\"]+)\1"
+)
 _PLATFORM = re.compile(r"[a-z0-9]+/[a-z0-9_]+(?:/[a-z0-9]+)?")
 
 
@@ -81,7 +84,7 @@ def _from_script(text: str, script: yaml.ScalarNode) -> Iterator[tuple[int, str]
     first_line = script.start_mark.line + (1 if script.style in ("|", ">") else 0)
     line_starts = _line_starts(text)
     for match in _BUILD_COMMAND.finditer(script.value):
-        line = first_line + script.value.count("\n", 0, match.start())
+        line = first_line + script.value.count("\n", 0, match.start(2))
         offset = line_starts[min(line, len(line_starts) - 1)]
         yield from ((offset, p) for p in _split(match.group(2)))
 

@@ -114,3 +114,10 @@ def test_deep_nesting_is_an_error_not_a_crash():
 )
 def test_file_names(filename, matches):
     assert compose.matches(filename) is matches
+
+
+def test_a_services_platform_is_its_own_and_declares_nothing_for_the_repository():
+    text = "services:\n  a:\n    image: redis:7\n    platform: linux/arm64\n"
+    found = compose.extract(text)
+    assert [f.platform for f in found] == ["linux/arm64"]
+    assert compose.declared_platforms(text, found) == []

@@ -108,6 +108,8 @@ def test_arg_chain_pieces_point_into_each_arg_line():
         ("# syntax=docker/dockerfile:1\n# escape=\\\nFROM a:1\n", ["docker/dockerfile:1", "a:1"]),
         ("# check=skip=all\n# syntax=docker/dockerfile:1\nFROM a:1\n", ["docker/dockerfile:1", "a:1"]),
         ("# hello\n# syntax=docker/dockerfile:1\nFROM a:1\n", ["a:1"]),
+        # An unknown directive is a comment, and BuildKit looks for no directive after it.
+        ("# maintainer=me\n# escape=`\nRUN echo `\nFROM b:2\n", ["b:2"]),
         ("FROM a:1\n# syntax=docker/dockerfile:1\n", ["a:1"]),
         ("RUN <<EOF\nFROM x:1\nEOF\nFROM a:1\n", ["a:1"]),
         ("RUN <<-EOF\nFROM x:1\n\t\tEOF\nFROM a:1\n", ["a:1"]),
@@ -135,6 +137,13 @@ def test_bom_and_crlf_keep_exact_offsets():
 def test_platform_flag_resolves_global_args_and_leaves_build_args_unknown():
     text = "ARG P=linux/arm64\nFROM --platform=$P a:1\nFROM --platform=$BUILDPLATFORM b:1\nFROM c:1\n"
     assert [f.platform for f in dockerfile.extract(text)] == ["linux/arm64", None, None]
+
+
+def test_literal_platform_flags_declare_what_the_repository_builds_for():
+    text = "ARG P=linux/arm64\nFROM --platform=$P a:1\nFROM --platform=$BUILDPLATFORM b:1\nFROM --platform=linux/amd64 c:1\n"
+    found = dockerfile.extract(text)
+    declared = [(text.count("\n", 0, offset) + 1, p) for offset, p in dockerfile.declared_platforms(text, found)]
+    assert declared == [(2, "linux/arm64"), (4, "linux/amd64")]
 
 
 @pytest.mark.parametrize(

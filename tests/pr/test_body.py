@@ -1,0 +1,30 @@
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from tagbot.model import PlannedUpdate, Update
+from tagbot.pr.body import pr_body
+from tagbot.pr.grouping import Group
+from tagbot.scan.model import Found, Piece, Reference
+from tagbot.refs import parse_ref
+
+
+def planned(text: str, to_tag: str, platforms: set[str], dropped: set[str]) -> PlannedUpdate:
+    image = parse_ref(text)
+    found = Found(text, (Piece(5, text),), image, anchor=5, end=5 + len(text))
+    update = Update(image.tag, None, to_tag, None, "minor", frozenset(platforms), 1000,
+                    datetime(2026, 8, 1, tzinfo=timezone.utc), platforms_dropped=frozenset(dropped))
+    return PlannedUpdate(Reference("Dockerfile", "dockerfile", 1, 6, found), update, "")
+
+
+def test_a_dropped_platform_is_named_in_the_body():
+    group = Group("node", (planned("node:20.10.0", "26.7.0", {"linux/amd64", "linux/arm64/v8"},
+                                   {"linux/s390x", "linux/arm/v7"}),))
+    body = pr_body(group, ())
+    assert "| linux/amd64, linux/arm64 |" in body
+    assert "- node `26.7.0` drops linux/arm/v7, linux/s390x" in body
+
+
+def test_nothing_dropped_says_nothing():
+    group = Group("node", (planned("node:20.10.0", "20.11.0", {"linux/amd64"}, set()),))
+    assert "drops" not in pr_body(group, ())

@@ -1,0 +1,64 @@
+from __future__ import annotations
+
+import pytest
+
+from tagbot.errors import ScanError
+from tagbot.scan import kind_of, read_file, workflows
+from tests.helpers import fixture
+
+
+def declared(text: str) -> list[tuple[int, str]]:
+    """(line, platform) pairs, as people would point at them."""
+    return [(text.count("\n", 0, offset) + 1, platform) for offset, platform in workflows.declared_platforms(text, [])]
+
+
+def test_build_push_action_inputs_and_build_commands_declare_platforms():
+    scanned = read_file(fixture("workflows", "release.yml"), name=".github/workflows/release.yml", kind="workflow")
+    assert [(d.where, d.platform) for d in scanned.platforms] == [
+        (".github/workflows/release.yml:16", "linux/amd64"),
+        (".github/workflows/release.yml:16", "linux/arm64"),
+        # `${{ matrix.platform }}` is known when the workflow runs, not here: nothing from line 26.
+        (".github/workflows/release.yml:31", "linux/arm/v7"),  # a `run: |` block's continued command
+        (".github/workflows/release.yml:32", "linux/s390x"),
+    ]
+    assert scanned.references == []
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # one a line, as the action's docs also allow
+        ("jobs:\n  b:\n    steps:\n      - uses: docker/build-push-action@v5\n        with:\n"
+         "          platforms: |\n            linux/amd64\n            linux/arm64\n",
+         [(6, "linux/amd64"), (6, "linux/arm64")]),
+        # another action's `platforms:` says nothing about images
+        ("jobs:\n  b:\n    steps:\n      - uses: docker/setup-qemu-action@v3\n        with:\n          platforms: arm64\n", []),
+        # a composite action's steps
+        ("runs:\n  using: composite\n  steps:\n    - run: docker buildx build --platform linux/arm64 .\n", [(4, "linux/arm64")]),
+        ("on: push\n", []),
+        ("", []),
+    ],
+)
+def test_what_declares_a_platform(text, expected):
+    assert declared(text) == expected
+
+
+def test_invalid_yaml_is_an_error_naming_the_line():
+    with pytest.raises(ScanError, match="invalid YAML") as raised:
+        workflows.declared_platforms("jobs:\n  b: [\n", [])
+    assert raised.value.line == 3
+
+
+@pytest.mark.parametrize(
+    ("path", "kind"),
+    [
+        (".github/workflows/ci.yml", "workflow"),
+        (".github/workflows/release.yaml", "workflow"),
+        ("sub/.github/workflows/ci.yml", "workflow"),
+        (".github/workflows/nested/ci.yml", None),
+        ("workflows/ci.yml", None),
+        (".github/dependabot.yml", None),
+    ],
+)
+def test_file_names(path, kind):
+    assert kind_of(path) == kind
