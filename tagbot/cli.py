@@ -99,16 +99,25 @@ def _add_paths_options(parser: argparse.ArgumentParser) -> None:
 def _set_up_logging(verbose: bool) -> None:
     """Quiet by default; `--verbose` or TAGBOT_LOG=debug tell which source answered, cache hits,
     pages and retries, on stderr."""
-    level_name = "DEBUG" if verbose else os.environ.get(LOG_ENV, "WARNING").upper()
-    level = logging.getLevelName(level_name)
-    if not isinstance(level, int):
-        level = logging.WARNING
+    level = logging.getLevelName("DEBUG" if verbose else os.environ.get(LOG_ENV, "WARNING").upper())
     logger = logging.getLogger("tagbot")
-    logger.setLevel(level)
+    logger.setLevel(level if isinstance(level, int) else logging.WARNING)
+    logger.propagate = False
     if not logger.handlers:
-        handler = logging.StreamHandler()
+        handler = _StderrHandler()
         handler.setFormatter(logging.Formatter("tagbot: %(levelname)s: %(message)s"))
         logger.addHandler(handler)
+
+
+class _StderrHandler(logging.Handler):
+    """Writes to whatever sys.stderr is when a record comes: main() may run many times in one
+    process (tests, or a tool embedding tagbot), each with its own stderr."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            print(self.format(record), file=sys.stderr)
+        except Exception:
+            self.handleError(record)
 
 
 def _add_lookup_options(parser: argparse.ArgumentParser) -> None:
@@ -196,7 +205,7 @@ def _cmd_explain(options: LookupOptions, *, image_text: str, platform: str | Non
         raise ConfigError(str(e)) from None
     with _services(options) as services:
         # The repository here says which platforms it builds for, as it would for `update`.
-        explanation = explain(image, platform=platform, services=services, paths=[Path()], base=Path.cwd())
+        explanation = explain(image, platform=platform, services=services, repository=Path.cwd())
     print_explain(explanation, show_all=show_all)
     print(f"tagbot: {calls_summary(services.calls)}", file=sys.stderr)
     return 0

@@ -146,7 +146,7 @@ def plan_table(plan: Plan, calls: Calls) -> str:
         parts.append(_aligned(rows))
     elif plan.errors:  # "up to date" would claim what was not checked
         count = len(plan.errors)
-        parts.append(f"no updates among the images looked up; {count} image{'s' if count != 1 else ''} could not be\n")
+        parts.append(f"no updates among the images looked up; {count} image{'s' if count != 1 else ''} could not be looked up\n")
     else:
         parts.append("everything is up to date\n")
     for held in plan.held_back:

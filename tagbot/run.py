@@ -34,7 +34,7 @@ from tagbot.model import (
 from tagbot.policy import decide, offline_violations
 from tagbot.refs import ImageRef
 from tagbot.rewrite import Edit, edits_for, plan_file, write_change
-from tagbot.scan import scan_paths
+from tagbot.scan import declared_at_root, scan_paths
 from tagbot.scan.model import DeclaredPlatform, Reference
 from tagbot.sources.cache import TagCache, default_cache_dir
 from tagbot.sources.http import Calls
@@ -121,14 +121,15 @@ def plan(
 ) -> Plan:
     """Everything one run would do to the files below `paths` (names relative to `base`)."""
     scanned = scan_paths(paths, base=base, include=include, exclude=exclude)
+    declared = _unique((*scanned.platforms, *declared_at_root(base, base=base)))
     images = [r.found.image for r in scanned.references if r.found.image is not None]
     lookups = look_up_tags(images, services)
-    updates, held_back = decide_all(scanned.references, lookups, services.config, scanned.platforms, now=services.now())
+    updates, held_back = decide_all(scanned.references, lookups, services.config, declared, now=services.now())
     changes, rewrite_errors = file_changes(updates, base)
     return Plan(
         references=scanned.references,
         scan_errors=scanned.errors,
-        platforms=scanned.platforms,
+        platforms=declared,
         updates=tuple(updates),
         held_back=tuple(held_back),
         errors=tuple(failure(name, error) for name, error in sorted(lookups.errors.items())),
@@ -136,6 +137,10 @@ def plan(
         changes=tuple(changes),
         rewrite_errors=tuple(rewrite_errors),
     )
+
+
+def _unique(declared: Sequence[DeclaredPlatform]) -> tuple[DeclaredPlatform, ...]:
+    return tuple(dict.fromkeys(declared))
 
 
 def look_up_tags(images: Sequence[ImageRef], services: Services) -> Lookups:
@@ -214,10 +219,10 @@ class Explanation:
     rule_lines: tuple[int, ...]
 
 
-def explain(image: ImageRef, *, platform: str | None, services: Services, paths: Sequence[Path] = (),
-            base: Path = Path()) -> Explanation:
-    """One image's decision, step by step; the repository at `paths` says what it builds for."""
-    declared = scan_paths(paths, base=base).platforms if paths else ()
+def explain(image: ImageRef, *, platform: str | None, services: Services, repository: Path | None = None) -> Explanation:
+    """One image's decision, step by step; the `repository`, when given, says what it builds for
+    in its workflows and bake files."""
+    declared = declared_at_root(repository, base=repository) if repository else ()
     lookups = look_up_tags([image], services)
     if image.name in lookups.errors:
         raise lookups.errors[image.name]

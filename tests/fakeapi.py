@@ -43,7 +43,8 @@ class FakeTagsAPI:
     latency: float = 0.0
     script: dict[str, list[str]] = field(default_factory=dict)
     requests: list[str] = field(default_factory=list)
-    times: list[float] = field(default_factory=list)
+    in_flight: int = 0
+    most_in_flight: int = 0  # requests answered at once: how concurrent the client was
     url: str = ""
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _files: dict[tuple[Path, int, int], dict[str, Any]] = field(default_factory=dict)
@@ -55,10 +56,18 @@ class FakeTagsAPI:
     def answer(self, path: str, query: dict[str, str], key: str | None) -> tuple[int, dict[str, str], bytes]:
         with self._lock:
             self.requests.append(path + ("?" + "&".join(f"{k}={v}" for k, v in query.items()) if query else ""))
-            self.times.append(time.monotonic())
+            self.in_flight += 1
+            self.most_in_flight = max(self.most_in_flight, self.in_flight)
             name = query.get("name") or query.get("q") or ""
             queued = self.script.get(name, [])
             behaviour = queued.pop(0) if queued else "ok"
+        try:
+            return self._answer(path, query, key, behaviour)
+        finally:
+            with self._lock:
+                self.in_flight -= 1
+
+    def _answer(self, path: str, query: dict[str, str], key: str | None, behaviour: str) -> tuple[int, dict[str, str], bytes]:
         if self.latency:
             time.sleep(self.latency)
         if key != self.key:

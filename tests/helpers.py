@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -41,12 +42,36 @@ def load_tags(repository: str) -> list[Tag]:
     return list(tags_from(unwrap(body)))
 
 
+class FakeClock:
+    """Time that moves only when told: every wait the rate limiter asks for is recorded, not
+    slept, so pacing is checked as exact numbers whatever else the machine is doing."""
+
+    def __init__(self) -> None:
+        self.now = 100.0
+        self.slept: list[float] = []
+        self._lock = threading.Lock()
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        with self._lock:
+            self.slept.append(round(seconds, 6))
+
+
+def paced(count: int, rate: float) -> list[float]:
+    """The waits a limiter at `rate` asks of `count` requests sent at one instant."""
+    return [round(i / rate, 6) for i in range(1, count)]
+
+
 def loopback_fetcher(*, rate: float = 1000.0, retries: int = 3, timeout: float = 5.0, budget: int | None = None,
-                 sleeps: list[float] | None = None) -> tuple[Fetcher, Calls]:
-    """A real Fetcher on a real httpx client; backoff sleeps are recorded, not slept."""
+                     sleeps: list[float] | None = None, clock: FakeClock | None = None) -> tuple[Fetcher, Calls]:
+    """A real Fetcher on a real httpx client; backoff sleeps are recorded, not slept, and so are
+    the limiter's waits when a `clock` is given."""
     recorded = sleeps if sleeps is not None else []
     calls = Calls(budget)
-    fetcher = Fetcher(httpx.Client(timeout=timeout), limiter=RateLimiter(rate), calls=calls, retries=retries,
+    limiter = RateLimiter(rate, clock=clock, sleep=clock.sleep) if clock else RateLimiter(rate)
+    fetcher = Fetcher(httpx.Client(timeout=timeout), limiter=limiter, calls=calls, retries=retries,
                       sleep=recorded.append, jitter=lambda: 0.0)
     return fetcher, calls
 
@@ -55,10 +80,3 @@ def tags_source(api_url: str, *, key: str | None = "test-key", **options) -> tup
     """A real TagsAPI client, as `loopback_fetcher` builds it."""
     fetcher, calls = loopback_fetcher(**options)
     return TagsAPI(fetcher, base_url=api_url, key=key), calls
-
-
-def most_in_window(times: list[float], window: float) -> int:
-    """The most requests seen within any `window` seconds. A rate check by windows, not by
-    gaps: a scheduling stall on a busy machine can bunch two sends, never many."""
-    ordered = sorted(times)
-    return max((sum(1 for t in ordered[i:] if t < start + window) for i, start in enumerate(ordered)), default=0)

@@ -133,3 +133,11 @@ def test_current_and_an_explicit_list(repo: Path, capsys, config, to_tag, held_b
     out = dry_run(capsys)
     assert [u["to"]["tag"] for u in out["updates"]] == ([to_tag] if to_tag else [])
     assert [h["reason"] for h in out["held_back"]] == held_back
+
+
+def test_a_run_over_one_file_still_reads_what_the_repository_builds_for(repo: Path, capsys):
+    """A pre-commit hook passes only the files that changed; the workflow still counts."""
+    (repo / ".github" / "workflows").mkdir(parents=True)
+    (repo / ".github" / "workflows" / "release.yml").write_text(WORKFLOW)
+    assert main(["check", "--no-cache", "Dockerfile"]) == 1
+    assert capsys.readouterr().out == "Dockerfile:1 acme/multi 1.0.0 -> 1.2.0\n"

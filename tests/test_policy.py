@@ -317,3 +317,16 @@ def test_never_an_incompatible_or_older_tag(data, pinned, tags, rules):
     assert update.update_type in rules.update_types
     if pinned:
         assert update.to_digest is not None
+
+
+def test_no_held_back_note_contradicts_the_decision():
+    def tag(name: str) -> Tag:
+        return Tag(name, "sha256:" + "1" * 64, ARM, 1, NOW - timedelta(days=30))
+
+    # 1.1 exists as -alpine3.21, and also in the current suffix: it is proposed, not held back.
+    tags = [tag("1.1-alpine3.21"), tag("1.1-alpine3.20"), tag("1.0-alpine3.20")]
+    decision = decide(parse_ref("x:1.0-alpine3.20"), tags, Settings(), now=NOW)
+    assert (decision.update.to_tag, decision.held_back) == ("1.1-alpine3.20", ())
+    # A floating tag has no newer version to miss, whether or not the window lists it.
+    decision = decide(parse_ref("x:latest"), tags, Settings(), now=NOW, complete=False)
+    assert (decision.update, decision.reason, decision.held_back) == (None, "latest is a floating tag", ())

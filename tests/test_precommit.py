@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 from tagbot.cli import main
+from tagbot.scan import kind_of
 from tests.loopback import closed_port_url
 from tests.fakeapi import FakeTagsAPI
 
@@ -53,9 +56,25 @@ def test_an_unreachable_api_does_not_fail_the_hook(repo: Path, monkeypatch: pyte
     monkeypatch.setenv("OANOR_API_KEY", "k")
     monkeypatch.setenv("TAGBOT_API_URL", closed_port_url())
     monkeypatch.setattr("tagbot.sources.http.BACKOFF", 0.0)
+    (repo / "tagbot.yaml").write_text("rate_limit: 100\n")
     assert main(["check", "--hook"]) == 0
-    assert "freshness not checked for 3 images" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    # One try per image at most (they run side by side), no retries, no more knocks on a closed door.
+    assert re.search(r"; [123] API calls?, 0 from cache", err)
+    assert "freshness not checked for 3 images" in err
     assert main(["check"]) == 2  # outside a hook, an unreachable API is an error
+    assert "13 API calls" not in capsys.readouterr().err
+
+
+def test_an_empty_key_is_said_once_and_docker_hub_asked_instead(repo: Path, hub, monkeypatch: pytest.MonkeyPatch,
+                                                                capsys: pytest.CaptureFixture[str]):
+    monkeypatch.setenv("OANOR_API_KEY", "  ")  # a secret that is not set in this repository's settings
+    (repo / "tagbot.yaml").write_text(f"registries: {{docker.io: {{url: '{hub.url}'}}}}\nrate_limit: 100\n")
+    (repo / "Dockerfile").write_text("FROM acme/tiny:1.1.0\n")
+    assert main(["check"]) == 1
+    err = capsys.readouterr().err
+    assert err.count("OANOR_API_KEY is set but empty") == 1
+    assert hub.requests and all(r.startswith("/v2/repositories/acme/tiny/tags") for r in hub.requests)
 
 
 def test_cached_answers_still_count_without_a_key(repo: Path, tags_api: FakeTagsAPI, monkeypatch: pytest.MonkeyPatch,
@@ -85,3 +104,17 @@ def test_the_real_pre_commit_runs_the_hook_offline(repo: Path):
     assert result.returncode == 1, output
     assert "Dockerfile:1 nginx: tag latest is forbidden (forbid_tags)" in output
     assert "freshness checked from the cache only" in output
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["Dockerfile", "app/Dockerfile", "Dockerfile.dev", "dockerfile", "DOCKERFILE", "Containerfile", "api.Dockerfile",
+     "Dockerfile-dev", "Dockerfile.dockerignore", "compose.yaml", "compose.prod.yml", "docker-compose.yml",
+     "docker-compose-dev.yaml", "deploy/compose.yaml", "composer.yaml", "my-compose.yml", "Compose.yaml",
+     "compose.json", "README.md", ".github/workflows/ci.yml"],
+)
+def test_the_hook_runs_on_the_files_tagbot_reads_images_from(path: str):
+    """pre-commit decides by `files:` which commits run the hook; tagbot by kind_of which files
+    it reads. They must agree, or a commit skips the check (or runs it for nothing)."""
+    hook = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())[0]
+    assert bool(re.search(hook["files"], path)) == (kind_of(path) in ("dockerfile", "compose")), path

@@ -21,11 +21,16 @@ def test_quiet_when_stderr_is_not_a_terminal(monkeypatch):
 
 
 def test_quiet_for_runs_shorter_than_a_second():
+    now = [10.0]
     stream = Terminal()
-    bar = ProgressBar(stream)
+    bar = ProgressBar(stream, clock=lambda: now[0])
+    now[0] += 0.99
     bar(1, 2)
-    bar.close()
     assert stream.getvalue() == ""
+    now[0] += 0.01
+    bar(2, 2)
+    bar.close()
+    assert stream.getvalue().startswith("\rlooking up images [")
 
 
 def test_drawn_and_cleared_on_a_terminal(monkeypatch):

@@ -88,6 +88,9 @@ def test_spans_cut_tag_and_digest_out_of_the_text(text, tag_span, digest_span):
         ("a/-b", "bad name component '-b'"),
         ("bad_host.io:x/app", "bad registry"),
         ("a" * 256, "longer than 255"),
+        ("example.com/" + "a" * 244, "longer than 255"),  # the registry counts too
+        ("[2001:db8:3:4::192.0.2.33]:5000/debian", "bad registry"),  # no dotted IPv4 tail in IPv6
+        ("1a3f" * 16, "an image ID, not a name"),  # FROM <64 hex digits> names an image ID
         ("${BASE}", "bad name component"),
     ],
 )

@@ -4,6 +4,7 @@ tags API on loopback, through `main()` as a user runs them."""
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -13,7 +14,8 @@ from tagbot.cli import main
 from tests.loopback import closed_port_url
 from tests.fakeapi import FakeTagsAPI
 from tests.fakehub import FakeHub
-from tests.helpers import FIXTURES, load_tags, most_in_window
+from tagbot.run import LookupOptions, open_services, plan
+from tests.helpers import FIXTURES, FakeClock, load_tags, paced
 
 OLD = "sha256:" + "0" * 64
 NGINX_1_31_4_ALPINE = next(t.digest for t in load_tags("library/nginx") if t.name == "1.31.4-alpine")
@@ -253,12 +255,15 @@ def test_explain_a_bad_reference(repo: Path, capsys: pytest.CaptureFixture[str])
     assert capsys.readouterr().err == "tagbot: error: invalid image reference 'Nginx:1': repository name 'Nginx' must be lowercase\n"
 
 
-def test_the_default_rate_limit_holds(repo: Path, tags_api: FakeTagsAPI, capsys: pytest.CaptureFixture[str]):
+def test_the_default_rate_limit_holds(repo: Path, tags_api: FakeTagsAPI):
     (repo / "tagbot.yaml").write_text(OFF)  # the free plan's 2 requests/s
-    assert main(["check", "--no-cache"]) == 1
-    assert len(tags_api.times) == UNIQUE_HUB_IMAGES
-    assert most_in_window(tags_api.times, 1.0) <= 2 + 1  # one may bunch after a scheduling stall
-    assert max(tags_api.times) - min(tags_api.times) >= 0.5 * (UNIQUE_HUB_IMAGES - 1) * 0.8
+    clock = FakeClock()
+    options = LookupOptions(no_cache=True)
+    with open_services(options, directory=repo, monotonic=clock, sleep=clock.sleep) as services:
+        planned = plan([repo], services=services, base=repo)
+    assert len(planned.updates) == 6
+    assert len(tags_api.calls) == UNIQUE_HUB_IMAGES
+    assert sorted(clock.slept) == paced(UNIQUE_HUB_IMAGES, rate=2)
 
 
 def test_the_api_url_comes_from_the_flag_then_the_environment_then_the_config(
@@ -293,3 +298,34 @@ def test_explain_all_lists_every_newer_candidate(repo: Path, capsys: pytest.Capt
     full = capsys.readouterr().out
     assert "not listed" not in full
     assert any(line.split()[:2] == ["1.31.4-alpine", "shape:"] for line in full.splitlines())
+
+
+def test_verbose_says_where_answers_came_from_and_no_secret(repo: Path, capsys: pytest.CaptureFixture[str],
+                                                           monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv("OANOR_API_KEY", "test-key")
+    assert main(["update", "--dry-run", "--verbose"]) == 0
+    err = capsys.readouterr().err
+    assert re.search(r"tagbot: DEBUG: docker.io/library/redis: \d+ tags from tagsapi http://127\.0\.0\.1:\d+", err)
+    assert re.search(r"tagbot: DEBUG: GET 127\.0\.0\.1/v1/tags: 200", err)
+    assert "test-key" not in err
+    assert main(["update", "--dry-run"]) == 0
+    assert "DEBUG" not in capsys.readouterr().err  # quiet by default; the second run reads the cache
+    monkeypatch.setenv("TAGBOT_LOG", "debug")
+    assert main(["update", "--dry-run"]) == 0
+    assert "tagbot: DEBUG: docker.io/library/redis: from the cache" in capsys.readouterr().err
+
+
+def test_each_error_is_said_once_and_up_to_date_is_not_claimed(repo: Path, tags_api: FakeTagsAPI,
+                                                               capsys: pytest.CaptureFixture[str], monkeypatch):
+    monkeypatch.setattr("tagbot.sources.http.BACKOFF", 0.0)
+    tags_api.script["redis"] = ["500"] * 4
+    assert main(["update", "--dry-run", "--no-cache"]) == 2
+    captured = capsys.readouterr()
+    assert "error" not in captured.out  # the table is for updates; errors go to stderr, once
+    assert captured.err.count("docker.io/library/redis") == 1
+    (repo / "tagbot.yaml").write_text(FAST + "api_url: " + closed_port_url() + "\n")
+    monkeypatch.delenv("TAGBOT_API_URL")
+    assert main(["update", "--dry-run", "--no-cache"]) == 2
+    out = capsys.readouterr().out
+    assert "everything is up to date" not in out
+    assert out.startswith(f"no updates among the images looked up; {UNIQUE_HUB_IMAGES} images could not be looked up\n")

@@ -8,6 +8,7 @@ nothing of lookups or rewrites. This module reads files and places what scanners
 from __future__ import annotations
 
 import gc
+import os
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -80,6 +81,24 @@ def scan_paths(
             references.extend(scanned.references)
             platforms.extend(scanned.platforms)
     return ScanResult(tuple(references), tuple(errors), len(files), tuple(platforms))
+
+
+def declared_at_root(root: Path, *, base: Path) -> tuple[DeclaredPlatform, ...]:
+    """What the repository at `root` says it builds for in the usual places, its workflows and
+    bake files at the top, so a run over a few files (a pre-commit hook's) decides as a run over
+    the whole repository would."""
+    candidates = [*root.glob(".github/workflows/*.y*ml"), *root.glob("docker-bake*.hcl"), *root.glob("docker-bake*.json")]
+    declared: list[DeclaredPlatform] = []
+    for path in sorted(candidates):
+        name = os.path.relpath(path, base).replace(os.sep, "/")
+        kind = kind_of(name)
+        if kind is None or not path.is_file():
+            continue
+        try:
+            declared.extend(read_file(path, name=name, kind=kind).platforms)
+        except ScanError:
+            continue  # a full scan reports it; here it only declares nothing
+    return tuple(declared)
 
 
 @contextmanager

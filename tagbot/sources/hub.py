@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import httpx
@@ -19,6 +20,7 @@ from tagbot.sources.model import Tag, TagList, parse_timestamp
 DEFAULT_HUB_URL = "https://hub.docker.com"
 PAGE_SIZE = 100
 _AUTH_HINT = "Docker Hub refused an anonymous request"
+log = logging.getLogger(__name__)
 
 
 class DockerHub:
@@ -35,13 +37,14 @@ class DockerHub:
         url: str | None = f"{self.base_url}/v2/repositories/{image.repository}/tags"
         params: dict[str, str | int] | None = {"page_size": PAGE_SIZE, "ordering": "last_updated"}
         tags: list[Tag] = []
-        for _ in range(self.max_pages):
+        for number in range(1, self.max_pages + 1):
             assert url is not None
             page = self.fetcher.get_json(url, params=params, auth_hint=_AUTH_HINT)
             if not isinstance(page, dict) or not isinstance(page.get("results"), list):
                 raise BadResponse("Docker Hub answered without a results list")
             tags.extend(_tag(entry, f"results[{i}]") for i, entry in enumerate(page["results"]))
             url, params = self._next(page.get("next")), None
+            log.debug("%s: Docker Hub page %d, %d tags so far", image.name, number, len(tags))
             if url is None:
                 return TagList(tuple(tags), complete=True)
         return TagList(tuple(tags), complete=False)

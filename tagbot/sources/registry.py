@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import json
+import logging
 import os
 import re
 import subprocess
@@ -37,6 +38,7 @@ _CHALLENGE_PART = re.compile(r'(\w+)="([^"]*)"')
 _NEXT_LINK = re.compile(r'<([^>]+)>\s*;\s*rel="?next"?')
 
 Credentials = tuple[str, str]  # (user, password or token)
+log = logging.getLogger(__name__)
 
 
 class Registry:
@@ -70,6 +72,7 @@ class Registry:
                 raise BadResponse(f"{self.host} answered a tag list that is not a list of names", host=self.host)
             names.extend(tags)
             url, params = self._next(response), None
+            log.debug("%s: %d tag names from %s so far", image.name, len(names), self.host)
             if url is None:
                 return TagList(tuple(Tag(name, described=False) for name in names), complete=True)
         return TagList(tuple(Tag(name, described=False) for name in names), complete=False)

@@ -6,20 +6,7 @@ import pytest
 
 from tagbot.errors import SourceUnavailable
 from tagbot.sources.http import Calls, RateLimiter, _retry_after
-
-
-class FakeClock:
-    """Time that moves only when slept: waits become exact numbers."""
-
-    def __init__(self) -> None:
-        self.now = 100.0
-        self.slept: list[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.slept.append(round(seconds, 6))
+from tests.helpers import FakeClock
 
 
 def test_requests_are_spaced_by_the_rate():

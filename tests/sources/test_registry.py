@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import secrets
 import time
 from collections.abc import Iterator
@@ -126,6 +127,29 @@ def test_credentials_from_the_environment_and_docker_config(tmp_path: Path, monk
     (tmp_path / "config.json").write_text(json.dumps({"auths": {"quay.io": {"auth": base64.b64encode(b"bob:s3").decode()}}}))
     assert credentials_for("quay.io", None) == ("bob", "s3")
     assert credentials_for("ghcr.io", None) is None
+
+
+def test_credentials_from_docker_credential_helpers(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """Docker Desktop keeps logins in a helper (`credsStore`), some registries in their own
+    (`credHelpers`); docker asks `docker-credential-<name> get` with the host on stdin."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    for name, user in (("desktop", "desk"), ("ecr-login", "AWS")):
+        helper = bin_dir / f"docker-credential-{name}"
+        helper.write_text(f"#!/bin/sh\nread host\n[ \"$host\" = nowhere.io ] && exit 1\n"
+                          f"printf '{{\"ServerURL\":\"%s\",\"Username\":\"{user}\",\"Secret\":\"s-%s\"}}' \"$host\" \"$host\"\n")
+        helper.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+    monkeypatch.setenv("DOCKER_CONFIG", str(tmp_path))
+    (tmp_path / "config.json").write_text(json.dumps({
+        "credsStore": "desktop",
+        "credHelpers": {"123.dkr.ecr.eu-west-1.amazonaws.com": "ecr-login", "odd.io": "../evil"},
+        "auths": {"nowhere.io": {"auth": base64.b64encode(b"old:pw").decode()}},
+    }))
+    assert credentials_for("ghcr.io", None) == ("desk", "s-ghcr.io")
+    assert credentials_for("123.dkr.ecr.eu-west-1.amazonaws.com", None) == ("AWS", "s-123.dkr.ecr.eu-west-1.amazonaws.com")
+    assert credentials_for("nowhere.io", None) == ("old", "pw")  # the helper knows nothing: auths still count
+    assert credentials_for("odd.io", None) is None  # a helper name is never a path
 
 
 # --- token auth -------------------------------------------------------------------------------
