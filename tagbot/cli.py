@@ -14,6 +14,7 @@ from pathlib import Path
 
 from tagbot import __version__
 from tagbot.errors import ConfigError, InvalidReference, TagbotError
+from tagbot.model import OutputFormat
 from tagbot.progress import ProgressBar
 from tagbot.refs import parse_ref
 from tagbot.report import (
@@ -148,7 +149,7 @@ def _dispatch(args: argparse.Namespace) -> int:
     raise AssertionError(f"unhandled command {args.command}")
 
 
-def _cmd_scan(*, paths: Sequence[Path], include: Sequence[str], exclude: Sequence[str], fmt: str) -> int:
+def _cmd_scan(*, paths: Sequence[Path], include: Sequence[str], exclude: Sequence[str], fmt: OutputFormat) -> int:
     _require(paths)
     result = scan_paths(paths, base=Path.cwd(), include=include, exclude=exclude)
     print_scan(result, fmt)
@@ -157,7 +158,7 @@ def _cmd_scan(*, paths: Sequence[Path], include: Sequence[str], exclude: Sequenc
 
 
 def _cmd_update(options: LookupOptions, *, paths: Sequence[Path], include: Sequence[str], exclude: Sequence[str],
-                dry_run: bool, fmt: str) -> int:
+                dry_run: bool, fmt: OutputFormat) -> int:
     _require(paths)
     with _services(options) as services:
         result = plan(paths, services=services, base=Path.cwd(), include=include, exclude=exclude)

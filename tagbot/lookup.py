@@ -76,6 +76,7 @@ def look_up(
         except AuthError:
             raise
         except SourceError as e:
+            e.image = e.image or image.name
             answer = e
         if isinstance(answer, TagList):
             log.debug("%s: %d tags from %s%s", image.name, len(answer.tags), source.cache_id,
@@ -126,6 +127,7 @@ def describe_tags(
         except AuthError:
             raise
         except SourceError as e:
+            e.image = e.image or image.name
             return e
         if cache is not None:
             cache.put(_key(source, image, tag), TagList((details,)))

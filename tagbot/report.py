@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from typing import Any, TextIO
 
 from tagbot.errors import ScanError
-from tagbot.model import Action, Failure, Plan, PlannedUpdate
+from tagbot.model import Action, Failure, OutputFormat, Plan, PlannedUpdate
 from tagbot.platforms import short_platform
 from tagbot.refs import ImageRef, short_digest, short_version
 from tagbot.run import Explanation
@@ -18,7 +18,7 @@ from tagbot.sources.http import Calls
 from tagbot.versioning import parse_tag
 
 
-def print_scan(result: ScanResult, fmt: str, out: TextIO | None = None) -> None:
+def print_scan(result: ScanResult, fmt: OutputFormat, out: TextIO | None = None) -> None:
     out = out or sys.stdout
     if fmt == "json":
         json.dump(scan_json(result), out, indent=2)
@@ -121,7 +121,7 @@ def _platforms(platforms: frozenset[str]) -> list[str]:
     return sorted(map(short_platform, platforms))
 
 
-def print_plan(plan: Plan, calls: Calls, fmt: str, out: TextIO | None = None) -> None:
+def print_plan(plan: Plan, calls: Calls, fmt: OutputFormat, out: TextIO | None = None) -> None:
     out = out or sys.stdout
     if fmt == "json":
         json.dump(plan_json(plan, calls), out, indent=2)
