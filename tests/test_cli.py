@@ -88,3 +88,10 @@ def test_installed_entry_points(repo: Path):
         result = subprocess.run([*command, "scan", "--format", "json"], capture_output=True, text=True)
         assert result.returncode == 0, result.stderr
         assert len(json.loads(result.stdout)["references"]) == 15
+
+
+def test_only_tagbot_pr_loads_pygithub_and_gitpython():
+    """They take a tenth of a second to import, which scan, check and the pre-commit hook skip."""
+    probe = "import sys, tagbot.cli; print(sorted({'github', 'git'} & set(sys.modules)))"
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert result.stdout == "[]\n"
