@@ -1,7 +1,8 @@
 """GitHub Actions workflows (`.github/workflows/*.yml`): the platforms the repository builds
-images for, from `docker/build-push-action`'s `platforms:` input and from `docker buildx build
---platform` (or `docker build --platform`) in `run:` scripts. Expressions (`${{ ... }}`) are
-known only when the workflow runs, and say nothing here.
+images for, from the `platforms:` input of `docker/build-push-action` steps and of reusable
+workflows a job calls (`docker/github-builder`, or the repository's own), and from `docker
+buildx build --platform` (or `docker build --platform`) in `run:` scripts. Expressions
+(`${{ ... }}`) are known only when the workflow runs, and say nothing here.
 """
 
 from __future__ import annotations
@@ -18,7 +19,9 @@ KIND = "workflow"
 
 _PATH = re.compile(r"(^|.*/)\.github/workflows/[^/]+\.ya?ml")
 _LOADER: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-_BUILD_PUSH = re.compile(r"docker/build-push-action@")
+# A step's action that builds images, or a reusable workflow (called by a job) of any name:
+# one that takes `platforms` builds images for them.
+_BUILDER = re.compile(r"docker/build-push-action@|(?:[^@]*/)?\.github/workflows/[^/]+\.ya?ml(?:@|$)")
 # `docker buildx build ... --platform linux/amd64,linux/arm64` and `--platform=...`, the
 # command's lines joined by `\` continuations.
 _BUILD_COMMAND = re.compile(
@@ -44,9 +47,9 @@ def declared_platforms(text: str, found: list[Found]) -> list[tuple[int, str]]:
     except (yaml.YAMLError, RecursionError) as e:
         raise ScanError("", None, f"invalid YAML: {type(e).__name__}") from e
     declared: list[tuple[int, str]] = []
-    for step in _steps(document):
-        uses, inputs, script = (_value(step, key) for key in ("uses", "with", "run"))
-        if isinstance(uses, yaml.ScalarNode) and _BUILD_PUSH.match(uses.value) and isinstance(inputs, yaml.MappingNode):
+    for caller in _callers(document):
+        uses, inputs, script = (_value(caller, key) for key in ("uses", "with", "run"))
+        if isinstance(uses, yaml.ScalarNode) and _BUILDER.match(uses.value) and isinstance(inputs, yaml.MappingNode):
             platforms = _value(inputs, "platforms")
             if isinstance(platforms, yaml.ScalarNode):
                 declared.extend((platforms.start_mark.index, p) for p in _split(platforms.value))
@@ -55,21 +58,25 @@ def declared_platforms(text: str, found: list[Found]) -> list[tuple[int, str]]:
     return declared
 
 
-def _steps(document: yaml.Node | None) -> Iterator[yaml.MappingNode]:
-    """Every step of every job (and of a composite action's `runs:`)."""
-    if not isinstance(document, yaml.MappingNode):
-        return
-    holders = []
-    jobs = _value(document, "jobs")
-    if isinstance(jobs, yaml.MappingNode):
-        holders = [job for _, job in jobs.value]
-    runs = _value(document, "runs")
-    if runs is not None:
-        holders.append(runs)
-    for holder in holders:
-        steps = _value(holder, "steps") if isinstance(holder, yaml.MappingNode) else None
+def _callers(document: yaml.Node | None) -> Iterator[yaml.MappingNode]:
+    """Every job (a job may call a reusable workflow) and every step of every job, and of a
+    composite action's `runs:`."""
+    for holder in _jobs(document):
+        yield holder
+        steps = _value(holder, "steps")
         if isinstance(steps, yaml.SequenceNode):
             yield from (step for step in steps.value if isinstance(step, yaml.MappingNode))
+
+
+def _jobs(document: yaml.Node | None) -> Iterator[yaml.MappingNode]:
+    if not isinstance(document, yaml.MappingNode):
+        return
+    jobs = _value(document, "jobs")
+    if isinstance(jobs, yaml.MappingNode):
+        yield from (job for _, job in jobs.value if isinstance(job, yaml.MappingNode))
+    runs = _value(document, "runs")
+    if isinstance(runs, yaml.MappingNode):
+        yield runs
 
 
 def _value(mapping: yaml.Node, key: str) -> yaml.Node | None:

@@ -33,6 +33,11 @@ def test_build_push_action_inputs_and_build_commands_declare_platforms():
          [(6, "linux/amd64"), (6, "linux/arm64")]),
         # another action's `platforms:` says nothing about images
         ("jobs:\n  b:\n    steps:\n      - uses: docker/setup-qemu-action@v3\n        with:\n          platforms: arm64\n", []),
+        # a job calling Docker's reusable build workflow, or the repository's own
+        ("jobs:\n  build:\n    uses: docker/github-builder/.github/workflows/build.yml@5f63\n    with:\n"
+         "      platforms: linux/amd64,linux/riscv64\n", [(5, "linux/amd64"), (5, "linux/riscv64")]),
+        ("jobs:\n  build:\n    uses: ./.github/workflows/image.yml\n    with:\n      platforms: linux/arm64\n",
+         [(5, "linux/arm64")]),
         # a composite action's steps
         ("runs:\n  using: composite\n  steps:\n    - run: docker buildx build --platform linux/arm64 .\n", [(4, "linux/arm64")]),
         ("on: push\n", []),
