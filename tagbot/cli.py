@@ -13,7 +13,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from tagbot import __version__
-from tagbot.errors import ConfigError, InvalidReference, TagbotError
+from tagbot.errors import ConfigError, InvalidReference, TagbotError, printable
 from tagbot.model import OutputFormat
 from tagbot.progress import ProgressBar
 from tagbot.refs import parse_ref
@@ -40,7 +40,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return _dispatch(args)
     except TagbotError as e:
-        print(f"tagbot: error: {e}", file=sys.stderr)
+        print(f"tagbot: error: {printable(str(e), limit=1000)}", file=sys.stderr)
         return e.exit_code
     except KeyboardInterrupt:
         return EXIT_INTERRUPTED
@@ -163,7 +163,7 @@ def _cmd_update(options: LookupOptions, *, paths: Sequence[Path], include: Seque
     with _services(options) as services:
         result = plan(paths, services=services, base=Path.cwd(), include=include, exclude=exclude)
     if not dry_run:
-        written, failures = write_changes(result.changes)
+        written, failures = write_changes(result.changes, inside=Path.cwd())
         result = replace(result, changes=tuple(written), rewrite_errors=(*result.rewrite_errors, *failures))
     print_plan(result, services.calls, fmt)
     if fmt == "diff":

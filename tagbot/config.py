@@ -8,6 +8,7 @@ silently does nothing.
 from __future__ import annotations
 
 import fnmatch
+import math
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
@@ -15,6 +16,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any, Literal, cast
 
+import httpx
 import yaml
 
 from tagbot.errors import ConfigError
@@ -158,6 +160,8 @@ def parse_config(text: str, *, name: str) -> Config:
         raise ConfigError(f"{name}:{line}: invalid YAML: {e.problem}") from e
     except yaml.YAMLError as e:
         raise ConfigError(f"{name}: invalid YAML: {e}") from e
+    except RecursionError:
+        raise ConfigError(f"{name}: invalid YAML: nested too deep") from None
     if root is None:
         return Config(path=name)
     reader = _Reader(name)
@@ -195,7 +199,14 @@ class _Reader:
         return items
 
     def value(self, node: yaml.Node) -> Any:
-        return self._loader.construct_object(node, deep=True)
+        """The node as a Python value; ValueError for what no setting can be: a tag such as
+        `!!python/object`, or aliases that multiply into more nodes than any config has."""
+        _refuse_huge(node)
+        try:
+            return self._loader.construct_object(node, deep=True)
+        except yaml.YAMLError as e:
+            problem = getattr(e, "problem", None) or "not a plain value"
+            raise ValueError(f"{problem.split(';')[0]} (only plain YAML values are settings)") from None
 
     def settings(
         self, items: dict[str, tuple[yaml.Node, yaml.Node]], *, prefix: str, known: dict[str, _Check] | None = None
@@ -234,6 +245,24 @@ class _Reader:
         return tuple(rules)
 
 
+MAX_NODES = 10_000  # no config has more; aliases multiplying past it are a bomb, not settings
+
+
+def _refuse_huge(node: yaml.Node) -> None:
+    """Count the nodes a value expands to, aliases followed, and stop at MAX_NODES: a few
+    hundred bytes of nested aliases would otherwise expand to gigabytes."""
+    count, stack = 0, [node]
+    while stack:
+        current = stack.pop()
+        count += 1
+        if count > MAX_NODES:
+            raise ValueError(f"expands to more than {MAX_NODES:,} values (nested aliases?)")
+        if isinstance(current, yaml.SequenceNode):
+            stack.extend(current.value)
+        elif isinstance(current, yaml.MappingNode):
+            stack.extend(item for pair in current.value for item in pair)
+
+
 def _bool(value: Any) -> bool:
     if not isinstance(value, bool):
         raise ValueError(f"expected true or false, got {value!r}")
@@ -247,16 +276,27 @@ def _strings(value: Any) -> list[str]:
     return values
 
 
+MAX_DURATION = timedelta(days=3650)  # ten years: longer is a typo, and overflows date arithmetic
+
+
 def _duration(value: Any) -> timedelta:
-    """`3d`, `12h`, `1d12h`, `30m`, `45s`, `2w`, or 0."""
+    """`3d`, `12h`, `1d12h`, `30m`, `45s`, `2w`, or 0; at most ten years."""
     text = str(value).strip()
     if text == "0":
         return timedelta(0)
-    parts = re.findall(r"(\d+)\s*([wdhms])", text)
-    if not parts or re.sub(r"\d+\s*[wdhms]", "", text).strip():
-        raise ValueError(f"expected a duration such as 3d, 12h or 30m, got {value!r}")
-    units = {"w": "weeks", "d": "days", "h": "hours", "m": "minutes", "s": "seconds"}
-    return sum((timedelta(**{units[unit]: int(n)}) for n, unit in parts), timedelta(0))
+    parts = re.findall(r"(\d{1,12})\s*([wdhms])", text)
+    if not parts or re.sub(r"\d{1,12}\s*[wdhms]", "", text).strip():
+        raise ValueError(f"expected a duration such as 3d, 12h or 30m, got {_shown(value)}")
+    seconds = {"w": 604800, "d": 86400, "h": 3600, "m": 60, "s": 1}
+    total = sum(int(n) * seconds[unit] for n, unit in parts)
+    if total > MAX_DURATION.total_seconds():
+        raise ValueError(f"{_shown(value)} is longer than ten years")
+    return timedelta(seconds=total)
+
+
+def _shown(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
 
 
 def _range(value: Any) -> VersionRange:
@@ -301,16 +341,30 @@ def _platforms(value: Any) -> PlatformRule:
     return frozenset(platforms)
 
 
-def _url(value: Any) -> str:
+def check_url(value: Any) -> str:
+    """An http:// or https:// URL with a host, and nothing that could break a request line."""
     if not isinstance(value, str) or not value.startswith(("http://", "https://")):
         raise ValueError("expected an http:// or https:// URL")
+    if any(not c.isprintable() or c.isspace() for c in value):
+        raise ValueError("expected a URL without spaces or control characters")
+    try:
+        host = httpx.URL(value).host
+    except (httpx.InvalidURL, ValueError):
+        raise ValueError("expected an http:// or https:// URL (this one does not parse)") from None
+    if not host:
+        raise ValueError("expected an http:// or https:// URL with a host")
     return value
 
 
-def _positive(kind: type) -> Callable[[Any], Any]:
+_url = check_url
+
+
+def _positive(kind: type, most: float) -> Callable[[Any], Any]:
     def check(value: Any) -> Any:
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0 or kind(value) != value:
-            raise ValueError(f"expected a positive {'whole ' if kind is int else ''}number, got {value!r}")
+        number = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+        if not number or value <= 0 or value > most or kind(value) != value:
+            raise ValueError(f"expected a positive {'whole ' if kind is int else ''}number up to {most:g}, "
+                             f"got {_shown(value)}")
         return kind(value)
 
     return check
@@ -373,11 +427,11 @@ def _registries(value: Any) -> tuple[tuple[str, RegistrySettings], ...]:
 
 _RUN_SETTINGS: dict[str, _Check] = {
     "api_url": _url,
-    "rate_limit": _positive(float),
-    "max_calls": _positive(int),
+    "rate_limit": _positive(float, 1000),
+    "max_calls": _positive(int, 10_000_000),
     "cache_ttl": _duration,
     "registries": _registries,
-    "max_tag_pages": _positive(int),
+    "max_tag_pages": _positive(int, 10_000),
     "base_branch": _string,
     "group_by": _group_by,
     "groups": _groups,
@@ -386,8 +440,8 @@ _RUN_SETTINGS: dict[str, _Check] = {
     "reviewers": _names,
     "assignees": _names,
     "draft": _bool,
-    "max_open_prs": _positive(int),
-    "max_prs_per_run": _positive(int),
+    "max_open_prs": _positive(int, 10_000),
+    "max_prs_per_run": _positive(int, 10_000),
 }
 
 _SETTINGS: dict[str, _Check] = {

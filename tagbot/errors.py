@@ -9,6 +9,10 @@ A `SourceError` about one image becomes a line in the report and the run goes on
 
 from __future__ import annotations
 
+import re
+
+_ESCAPES = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b[@-_]")
+
 
 class TagbotError(Exception):
     """Expected failure; str(e) is the whole message the user sees."""
@@ -84,3 +88,10 @@ class SourceUnavailable(SourceError):
 
 class BadResponse(SourceError):
     """An answer that is not the shape the source promises."""
+
+
+def printable(text: str, limit: int = 300) -> str:
+    """Text a server or file said, safe to print: no terminal escapes or control characters,
+    one line, and not endless."""
+    text = "".join(c if c.isprintable() else " " for c in _ESCAPES.sub("", text))
+    return text if len(text) <= limit else text[: limit - 3] + "..."

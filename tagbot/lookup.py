@@ -18,13 +18,13 @@ from dataclasses import dataclass, replace
 from typing import TypeVar
 
 from tagbot.config import Config, Settings
-from tagbot.errors import AuthError, NotFound, SourceError, SourceUnavailable
+from tagbot.errors import AuthError, BadResponse, NotFound, SourceError, SourceUnavailable
 from tagbot.policy import judge_name
 from tagbot.refs import ImageRef
 from tagbot.sources import DescribingSource, Source
 from tagbot.sources.cache import TagCache
 from tagbot.sources.http import Calls
-from tagbot.sources.model import Tag, TagList
+from tagbot.sources.model import Tag, TagList, checked
 from tagbot.versioning import newer_than, parse_tag, shaped_like
 
 log = logging.getLogger(__name__)
@@ -72,7 +72,7 @@ def look_up(
     def fetch(image: ImageRef) -> Answer:
         source = sources[image.name]
         try:
-            answer: Answer = source.list_tags(image)
+            answer: Answer = checked(_guarded(source.list_tags, image), source.cache_id)
         except AuthError:
             raise
         except SourceError as e:
@@ -123,7 +123,7 @@ def describe_tags(
     def fetch(job: tuple[ImageRef, str, DescribingSource]) -> Tag | SourceError:
         image, tag, source = job
         try:
-            details = source.describe(image, tag)
+            details = checked(TagList((_guarded(source.describe, image, tag),)), source.cache_id).tags[0]
         except AuthError:
             raise
         except SourceError as e:
@@ -140,6 +140,15 @@ def describe_tags(
         else:
             described[(name, tag)] = answer
     return described, errors
+
+
+def _guarded(ask: Callable[..., Out], *args: object) -> Out:
+    """A source's answer; what it breaks on (a 5,000-digit number, JSON nested 100,000 deep)
+    is that image's bad answer, not the end of the run."""
+    try:
+        return ask(*args)
+    except (ValueError, TypeError, KeyError, AttributeError, RecursionError) as e:
+        raise BadResponse(f"an answer tagbot cannot read ({type(e).__name__})") from e
 
 
 def _concurrently(jobs: dict[Key, Job], work: Callable[[Job], Out], workers: int, counter: _Counter) -> dict[Key, Out]:

@@ -26,6 +26,7 @@ _TAG = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}")
 _DIGEST = re.compile(r"([A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*):([0-9a-fA-F]{32,})")
 _SPACE = re.compile(r"\s")
 _IMAGE_ID = re.compile(r"[a-f0-9]{64}")
+_LOWER_HEX = re.compile(r"[0-9a-f]+")
 _DIGEST_HEX_LENGTH = {"sha256": 64, "sha512": 128}
 
 
@@ -82,6 +83,20 @@ class ImageRef:
         if self.digest is None:
             return None
         return len(self.text) - len(self.digest), len(self.text)
+
+
+def is_tag(text: object) -> bool:
+    """Whether `text` is a tag by the grammar: what a source answers must be, before any use."""
+    return isinstance(text, str) and _TAG.fullmatch(text) is not None and text.isascii()
+
+
+def is_digest(text: object) -> bool:
+    """Whether `text` is a digest of a registered algorithm, with exactly its length in lowercase hex."""
+    if not isinstance(text, str) or not text.isascii():
+        return False
+    algorithm, _, hex_part = text.partition(":")
+    length = _DIGEST_HEX_LENGTH.get(algorithm)
+    return length is not None and len(hex_part) == length and _LOWER_HEX.fullmatch(hex_part) is not None
 
 
 SHORT_DIGEST = 12  # hex digits people are shown, as `docker images` does

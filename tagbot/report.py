@@ -7,7 +7,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any, TextIO
 
-from tagbot.errors import ScanError
+from tagbot.errors import ScanError, printable
 from tagbot.model import Action, Failure, OutputFormat, Plan, PlannedUpdate
 from tagbot.platforms import short_platform
 from tagbot.refs import ImageRef, short_digest, short_version
@@ -177,7 +177,7 @@ def print_errors(*groups: Sequence[ScanError | Failure]) -> None:
     for group in groups:
         for error in group:
             text = str(error) if isinstance(error, ScanError) else error.text
-            print(f"tagbot: error: {text}", file=sys.stderr)
+            print(f"tagbot: error: {printable(text, limit=1000)}", file=sys.stderr)
 
 
 def calls_summary(calls: Calls) -> str:

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from tagbot.atomic import write_atomic
+from tagbot.atomic import file_digest, read_regular_file, write_atomic
 from tagbot.errors import RewriteError
 from tagbot.model import FileChange, Update
 from tagbot.scan.model import Pieces, Reference, joined, sliced
@@ -87,21 +87,30 @@ def apply_edits(text: str, edits: Sequence[Edit]) -> str:
     return text
 
 
-def plan_file(file: str, path: Path, edits: Sequence[Edit]) -> FileChange:
-    """The file as it would be written; `RewriteError` when any edit cannot be made."""
+def plan_file(file: str, path: Path, edits: Sequence[Edit], *, scanned: str | None = None) -> FileChange:
+    """The file as it would be written; `RewriteError` when any edit cannot be made, or when the
+    file is no longer the one scanned (`scanned`, its digest then): edits are planned on the
+    text they were found in, or not at all."""
     try:
-        before = path.read_bytes().decode("utf-8")
-    except (OSError, UnicodeDecodeError) as e:
-        raise RewriteError(f"{file}: cannot read: {e}") from e
+        data = read_regular_file(path)
+    except OSError as e:
+        raise RewriteError(f"{file}: cannot read: {e.strerror}") from e
+    if scanned is not None and file_digest(data) != scanned:
+        raise RewriteError(f"{file}: the file changed since the scan; left as it is")
+    try:
+        before = data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise RewriteError(f"{file}: cannot read: not UTF-8 text") from e
     return FileChange(file, path, before, apply_edits(before, edits))
 
 
-def write_change(change: FileChange) -> None:
+def write_change(change: FileChange, *, inside: Path) -> None:
     """Write the new text, unless the file is no longer the text the edits were planned on: a
-    person (or another run) edited it meanwhile, and their edit wins."""
+    person (or another run) edited it meanwhile, and their edit wins. A link is written through
+    to its target only when that lies in the folder `inside`."""
     try:
-        if change.path.read_bytes() != change.before.encode("utf-8"):
+        if read_regular_file(change.path) != change.before.encode("utf-8"):
             raise RewriteError(f"{change.file}: the file changed since the scan; left as it is")
-        write_atomic(change.path, change.after.encode("utf-8"))
+        write_atomic(change.path, change.after.encode("utf-8"), inside=inside)
     except OSError as e:
-        raise RewriteError(f"{change.file}: cannot write: {e.strerror}") from e
+        raise RewriteError(f"{change.file}: not written: {e.strerror}") from e

@@ -12,15 +12,15 @@ from __future__ import annotations
 import math
 import os
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
 
 import httpx
 
-from tagbot.config import Config, load_config
+from tagbot.config import Config, check_url, load_config
 from tagbot.errors import (
     AuthError, BadResponse, ConfigError, NotFound, RateLimited, RewriteError, SourceError, SourceUnavailable,
     TagbotError, Unauthorized,
@@ -87,11 +87,7 @@ def open_services(
     """Services from the config in `directory` (or `options.config`) and the environment."""
     config = load_config(options.config, directory=directory)
     api_url = _api_url(options, config)
-    key = os.environ.get(KEY_ENV)
-    notices = []
-    if key is not None and not key.strip():
-        notices.append(f"{KEY_ENV} is set but empty (an unset secret?): Docker Hub's own API is used instead")
-        key = None
+    key, notices = _api_key()
     calls = Calls(config.run.max_calls)
     cache = None if options.no_cache else TagCache(options.cache_dir or default_cache_dir(), config.run.cache_ttl)
     timeout = httpx.Timeout(HTTP_TIMEOUT, connect=HOOK_CONNECT_TIMEOUT if options.hook else HTTP_TIMEOUT)
@@ -102,11 +98,32 @@ def open_services(
 
 
 def _api_url(options: LookupOptions, config: Config) -> str:
-    url = options.api_url or os.environ.get(URL_ENV) or config.run.api_url or DEFAULT_API_URL
-    if not url.startswith(("http://", "https://")):
-        setting = "--api-url" if options.api_url else URL_ENV if os.environ.get(URL_ENV) else "api_url"
-        raise ConfigError(f"{setting}: expected an http:// or https:// URL")
-    return url
+    """--api-url, then $TAGBOT_API_URL, then the config's (checked when read), then the default;
+    a flag or variable that is set counts, even empty, and gets the config's checks."""
+    # An empty variable is unset (CI fills unset inputs with ""); an empty flag was typed.
+    for setting, value in (("--api-url", options.api_url), (URL_ENV, os.environ.get(URL_ENV) or None)):
+        if value is not None:
+            try:
+                return check_url(value)
+            except ValueError as e:
+                raise ConfigError(f"{setting}: {e}") from None
+    return config.run.api_url or DEFAULT_API_URL
+
+
+def _api_key() -> tuple[str | None, list[str]]:
+    """The tags API key, and what to tell the user about it. Surrounding white space (a secret
+    pasted with its line break) is dropped; anything an HTTP header cannot carry is an error
+    that names the variable, never the key."""
+    key = os.environ.get(KEY_ENV)
+    if key is None:
+        return None, []
+    key = key.strip()
+    if not key:
+        return None, [f"{KEY_ENV} is set but empty (an unset secret?): Docker Hub's own API is used instead"]
+    if not all(" " < c < "\x7f" for c in key):
+        raise ConfigError(f"{KEY_ENV} holds characters an API key cannot have (spaces, control characters or "
+                          "non-ASCII letters); copy the key again")
+    return key, []
 
 
 # --- the job --------------------------------------------------------------------------------
@@ -125,7 +142,7 @@ def plan(
     images = [r.found.image for r in scanned.references if r.found.image is not None]
     lookups = look_up_tags(images, services)
     updates, held_back = decide_all(scanned.references, lookups, services.config, declared, now=services.now())
-    changes, rewrite_errors = file_changes(updates, base)
+    changes, rewrite_errors = file_changes(updates, base, scanned.digests)
     return Plan(
         references=scanned.references,
         scan_errors=scanned.errors,
@@ -187,9 +204,19 @@ def decide_all(
             decisions[key] = decide_one(image, tags, config, platform=reference.found.platform, declared=declared, now=now)
         decision = decisions[key]
         held_back.extend(HeldBack(reference, note) for note in decision.held_back)
-        if decision.update is not None:
-            updates.append(PlannedUpdate(reference, decision.update, decision.reason))
+        update = decision.update
+        if update is not None and update.to_digest and image.digest is None and reference.found.from_variables:
+            held_back.append(HeldBack(reference, _NOT_PINNED))
+            update = replace(update, to_digest=None) if update.update_type != "pin" else None
+        if update is not None:
+            updates.append(PlannedUpdate(reference, update, decision.reason))
     return updates, held_back
+
+
+# A digest added after `${IMG:-redis:8}` would pin whatever image the variable names at build or
+# deploy time to redis's digest.
+_NOT_PINNED = ("not pinned: the reference is built from variables, which a build or deploy may set to "
+               "another image; pin the digest in the variable's value instead")
 
 
 def decide_one(image: ImageRef, tags: TagList, config: Config, *, platform: str | None,
@@ -236,9 +263,11 @@ def explain(image: ImageRef, *, platform: str | None, services: Services, reposi
 
 # --- edits ----------------------------------------------------------------------------------
 
-def file_changes(updates: Sequence[PlannedUpdate], base: Path) -> tuple[list[FileChange], list[Failure]]:
-    """Each touched file as it would be written; a file with any edit that cannot be made is
-    left out whole, with the reason."""
+def file_changes(updates: Sequence[PlannedUpdate], base: Path,
+                 scanned: Mapping[str, str] | None = None) -> tuple[list[FileChange], list[Failure]]:
+    """Each touched file as it would be written; a file with any edit that cannot be made, or
+    that is no longer what was scanned (`scanned`: digests by file name), is left out whole,
+    with the reason."""
     by_file: dict[str, list[PlannedUpdate]] = {}
     for planned in updates:
         by_file.setdefault(planned.reference.file, []).append(planned)
@@ -247,7 +276,7 @@ def file_changes(updates: Sequence[PlannedUpdate], base: Path) -> tuple[list[Fil
     for file, planned_updates in sorted(by_file.items()):
         try:
             edits: list[Edit] = [e for p in planned_updates for e in edits_for(p.reference, p.update)]
-            change = plan_file(file, base / file, edits)
+            change = plan_file(file, base / file, edits, scanned=(scanned or {}).get(file))
         except RewriteError as e:
             failures.append(Failure(file, str(e), "rewrite"))
             continue
@@ -256,12 +285,13 @@ def file_changes(updates: Sequence[PlannedUpdate], base: Path) -> tuple[list[Fil
     return changes, failures
 
 
-def write_changes(changes: Sequence[FileChange]) -> tuple[list[FileChange], list[Failure]]:
-    """Write each file atomically; one that cannot be written never stops the others."""
+def write_changes(changes: Sequence[FileChange], *, inside: Path) -> tuple[list[FileChange], list[Failure]]:
+    """Write each file atomically (links only to targets `inside` the folder worked on); one
+    that cannot be written never stops the others."""
     written, failures = [], []
     for change in changes:
         try:
-            write_change(change)
+            write_change(change, inside=inside)
         except TagbotError as e:
             failures.append(Failure(change.file, str(e), "rewrite"))
         else:
@@ -275,7 +305,7 @@ def apply_updates(updates: Sequence[PlannedUpdate], base: Path) -> list[Failure]
     changes, failures = file_changes(updates, base)
     if failures:
         return failures
-    return write_changes(changes)[1]
+    return write_changes(changes, inside=base)[1]
 
 
 # --- failures -------------------------------------------------------------------------------

@@ -7,16 +7,19 @@ nothing of lookups or rewrites. This module reads files and places what scanners
 
 from __future__ import annotations
 
+import bisect
 import gc
 import os
-from collections.abc import Iterator, Sequence
+import re
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
 from tagbot.errors import ScanError
 from tagbot.scan import bake, compose, dockerfile, workflows
+from tagbot.atomic import file_digest, read_regular_file
 from tagbot.scan.files import find_files
 from tagbot.scan.model import DeclaredPlatform, Found, Reference
 
@@ -46,13 +49,14 @@ class ScanResult:
     errors: tuple[ScanError, ...]
     files: int
     platforms: tuple[DeclaredPlatform, ...] = ()
+    digests: Mapping[str, str] = field(default_factory=dict)  # file name -> digest of what was read
 
 
 @dataclass(frozen=True)
 class ScannedFile:
     references: list[Reference]
     platforms: list[DeclaredPlatform]
-
+    digest: str  # of the bytes read: a rewrite checks the file is still exactly these
 
 def kind_of(path: str) -> str | None:
     """The kind of file at `path` (relative, `/`-separated), or None for one no scanner reads."""
@@ -69,8 +73,11 @@ def scan_paths(
     """Every reference in the files below `paths`, with file names relative to `base`."""
     references: list[Reference] = []
     platforms: list[DeclaredPlatform] = []
+    digests: dict[str, str] = {}
     errors: list[ScanError] = []
-    files = find_files(paths, base=base, kind_of=kind_of, include=include, exclude=exclude)
+    found = find_files(paths, base=base, kind_of=kind_of, include=include, exclude=exclude)
+    errors.extend(ScanError(name, None, why) for name, why in found.unreadable)
+    files = found.files
     with _fewer_collections():
         for file in files:
             try:
@@ -80,7 +87,8 @@ def scan_paths(
                 continue
             references.extend(scanned.references)
             platforms.extend(scanned.platforms)
-    return ScanResult(tuple(references), tuple(errors), len(files), tuple(platforms))
+            digests[file.name] = scanned.digest
+    return ScanResult(tuple(references), tuple(errors), len(files), tuple(platforms), digests)
 
 
 def declared_at_root(root: Path, *, base: Path) -> tuple[DeclaredPlatform, ...]:
@@ -120,25 +128,31 @@ def scan_file(path: Path, *, name: str, kind: str) -> list[Reference]:
 
 def read_file(path: Path, *, name: str, kind: str) -> ScannedFile:
     """The references and declared platforms of one file; raise `ScanError` naming it."""
-    text = read_text(path, name)
+    data = _read_bytes(path, name)
+    text = _decoded(data, name)
     scanner = SCANNERS[kind]
     try:
         found = scanner.extract(text)
         declared = scanner.declared_platforms(text, found)
     except ScanError as e:
         raise ScanError(name, e.line, e.problem) from e
+    place = _Places(text, many=len(found) + len(declared) > _MANY)
     return ScannedFile(
-        [Reference(name, kind, *_line_column(text, f.anchor), f) for f in found],
-        [DeclaredPlatform(name, _line_column(text, offset)[0], platform) for offset, platform in declared],
+        [Reference(name, kind, *place(f.anchor), f) for f in found],
+        [DeclaredPlatform(name, place(offset)[0], platform) for offset, platform in declared],
+        file_digest(data),
     )
 
 
-def read_text(path: Path, name: str) -> str:
-    """The file decoded as UTF-8 with line endings and any BOM kept, so offsets are exact."""
+def _read_bytes(path: Path, name: str) -> bytes:
     try:
-        data = path.read_bytes()
+        return read_regular_file(path)
     except OSError as e:
         raise ScanError(name, None, f"cannot read: {e.strerror}") from e
+
+
+def _decoded(data: bytes, name: str) -> str:
+    """The file decoded as UTF-8 with line endings and any BOM kept, so offsets are exact."""
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as e:
@@ -146,10 +160,26 @@ def read_text(path: Path, name: str) -> str:
         raise ScanError(name, line, "not UTF-8 text") from e
 
 
-def _line_column(text: str, offset: int) -> tuple[int, int]:
-    """1-based (line, column) of a character offset; the BOM is not a column anyone sees."""
-    line_start = text.rfind("\n", 0, offset) + 1
-    column = offset - line_start + 1
-    if line_start == 0 and text.startswith("\ufeff"):
-        column -= 1
-    return text.count("\n", 0, offset) + 1, column
+_MANY = 64  # references in one file past which line numbers come from an index of line starts
+
+
+class _Places:
+    """1-based (line, column) of character offsets; the BOM is not a column anyone sees. For a
+    file with many references, lines are found by bisection in the line starts, so 40,000
+    services cost one pass over the text, not one per service."""
+
+    def __init__(self, text: str, *, many: bool) -> None:
+        self.text = text
+        self.starts = [0, *(m.end() for m in re.finditer("\n", text))] if many else None
+
+    def __call__(self, offset: int) -> tuple[int, int]:
+        if self.starts is not None:
+            line = bisect.bisect_right(self.starts, offset)
+            line_start = self.starts[line - 1]
+        else:
+            line = self.text.count("\n", 0, offset) + 1
+            line_start = self.text.rfind("\n", 0, offset) + 1
+        column = offset - line_start + 1
+        if line_start == 0 and self.text.startswith("\ufeff"):
+            column -= 1
+        return line, column

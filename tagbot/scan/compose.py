@@ -52,12 +52,13 @@ def extract(text: str) -> list[Found]:
         raise ScanError("", None, _TOO_DEEP) from e
 
     found: dict[int, Found] = {}  # by the image node's offset: an anchored image counts once
+    memo: _Memo = {}
     for document in documents:
         for owner in _image_owners(document):
-            image = _lookup(owner, "image")
+            image = _lookup(owner, "image", memo)
             if isinstance(image, yaml.ScalarNode) and image.start_mark.index + shift not in found:
-                has_build = _lookup(owner, "build") is not None
-                platform = _lookup(owner, "platform")
+                has_build = _lookup(owner, "build", memo) is not None
+                platform = _lookup(owner, "platform", memo)
                 platform_text = platform.value if isinstance(platform, yaml.ScalarNode) else None
                 found[image.start_mark.index + shift] = _reference(text, image, shift, has_build, platform_text)
     return sorted(found.values(), key=lambda f: f.anchor)
@@ -94,23 +95,36 @@ def _image_owners(document: yaml.Node | None) -> list[yaml.MappingNode]:
     return owners
 
 
-def _lookup(mapping: yaml.MappingNode, name: str, depth: int = 0) -> yaml.Node | None:
-    """The value of `name` in `mapping`, its own key first, then its merge keys in order."""
-    if depth > 32:  # a merge cycle; YAML forbids it, so give up quietly
-        return None
+_Memo = dict[tuple[int, str], "yaml.Node | None"]
+
+
+def _lookup(mapping: yaml.MappingNode, name: str, memo: _Memo | None = None) -> yaml.Node | None:
+    """The value of `name` in `mapping`, its own key first, then its merge keys in order.
+
+    Each mapping is searched once per name (`memo`): merge keys can share one anchor many times
+    (`<<: [*a, *a]`) or loop back on themselves, and a file must not make that exponential."""
+    memo = {} if memo is None else memo
+    key_of = (id(mapping), name)
+    if key_of in memo:
+        return memo[key_of]
+    memo[key_of] = None  # while searching: a cycle back here finds nothing
     merged: list[yaml.Node] = []
     pairs: list[tuple[yaml.Node, yaml.Node]] = mapping.value
+    found: yaml.Node | None = None
     for key, value in pairs:
         if key.value == name:
-            return value
+            found = value
+            break
         if key.value == _MERGE:
             merged.extend(value.value if isinstance(value, yaml.SequenceNode) else [value])
-    for source in merged:
-        if isinstance(source, yaml.MappingNode):
-            found = _lookup(source, name, depth + 1)
-            if found is not None:
-                return found
-    return None
+    else:
+        for source in merged:
+            if isinstance(source, yaml.MappingNode):
+                found = _lookup(source, name, memo)
+                if found is not None:
+                    break
+    memo[key_of] = found
+    return found
 
 
 def _reference(text: str, node: yaml.ScalarNode, shift: int, has_build: bool, platform: str | None) -> Found:
@@ -128,5 +142,5 @@ def _reference(text: str, node: yaml.ScalarNode, shift: int, has_build: bool, pl
     try:
         pieces = expand(written, {})
     except Unresolved as e:
-        return skipped(written, "variable", f"{e.expression} has no default in the file")
+        return skipped(written, "variable", f"{e.expression} {e.problem}")
     return image_found(pieces, written, platform)

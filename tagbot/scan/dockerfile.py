@@ -8,6 +8,7 @@ FROM, per stage for the rest) resolved through the variables module.
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -204,7 +205,7 @@ def _declare_args(args: Pieces, state: _State) -> None:
 
 def _from(args: Pieces, state: _State) -> list[Found]:
     flags, words_start = _flags(args)
-    rest = [sliced(args, m.start(), m.end()) for m in _TOKEN.finditer(joined(args), words_start)][:3]
+    rest = [sliced(args, m.start(), m.end()) for m in itertools.islice(_TOKEN.finditer(joined(args), words_start), 3)]
     state.in_stage = True
     state.stage_args = {}
     if not rest:
@@ -264,7 +265,7 @@ def _resolve(written: Pieces, scope: Scope, stages: set[str], platform: str | No
     try:
         pieces = expand(written, scope)
     except Unresolved as e:
-        return skipped(written, "variable", f"{e.expression} has no default in the file")
+        return skipped(written, "variable", f"{e.expression} {e.problem}")
     text = joined(pieces)
     if text.lower() in stages:
         return skipped(written, "stage", f"refers to the build stage {text!r}")

@@ -20,6 +20,12 @@ class FileToScan:
     kind: str
 
 
+@dataclass(frozen=True)
+class FoundFiles:
+    files: list[FileToScan]
+    unreadable: list[tuple[str, str]]  # (folder or file, why): reported, never passed over in silence
+
+
 def find_files(
     paths: Sequence[Path],
     *,
@@ -27,15 +33,17 @@ def find_files(
     kind_of: Callable[[str], str | None],
     include: Sequence[str] = (),
     exclude: Sequence[str] = (),
-) -> list[FileToScan]:
-    """Files of a known kind below `paths`, in name order, each once."""
+) -> FoundFiles:
+    """Regular files of a known kind below `paths`, in name order, each once, and the folders
+    that could not be read (a rule broken in there would otherwise pass unseen)."""
     base_prefix = os.path.join(os.path.abspath(base), "")
     chosen: dict[str, FileToScan] = {}
     by_repository: dict[Path, list[str]] = {}
+    unreadable: list[tuple[str, str]] = []
     for root in paths:
         root_path = os.path.abspath(root)
         toplevel = _git_toplevel(root_path if os.path.isdir(root_path) else os.path.dirname(root_path))
-        for path in _walk(root_path):
+        for path in _walk(root_path, unreadable):
             if path in chosen:
                 continue
             name = path.removeprefix(base_prefix).replace(os.sep, "/")
@@ -48,29 +56,37 @@ def find_files(
             if toplevel is not None:
                 by_repository.setdefault(toplevel, []).append(path)
     ignored = {p for top, members in by_repository.items() for p in _check_ignore(top, members)}
-    return sorted((f for p, f in chosen.items() if p not in ignored), key=lambda f: f.name)
+    files = sorted((f for p, f in chosen.items() if p not in ignored), key=lambda f: f.name)
+    shown = [(folder.removeprefix(base_prefix).replace(os.sep, "/") or ".", why) for folder, why in unreadable]
+    return FoundFiles(files, shown)
 
 
-def _walk(root: str) -> Iterator[str]:
-    """Every file below `root` (or `root` itself, named on the command line), vendored trees
-    and linked directories left out, and linked files only when they point inside `root`."""
+def _walk(root: str, unreadable: list[tuple[str, str]]) -> Iterator[str]:
+    """Every regular file below `root` (or `root` itself, named on the command line), vendored
+    trees and linked directories left out, and linked files only when they point inside `root`.
+    Pipes, sockets and devices are never opened: reading one could block forever."""
     if not os.path.isdir(root):
-        if os.path.exists(root):
+        if os.path.isfile(root):
             yield root
+        elif os.path.exists(root):
+            unreadable.append((root, "not a regular file"))
         return
     inside = os.path.join(os.path.realpath(root), "")
     folders = [root]
     while folders:
+        folder = folders.pop()
         try:
-            entries = sorted(os.scandir(folders.pop()), key=lambda e: e.name, reverse=True)
-        except OSError:
-            continue  # unreadable folders hold nothing we can scan
+            entries = sorted(os.scandir(folder), key=lambda e: e.name, reverse=True)
+        except OSError as e:
+            unreadable.append((folder, f"cannot read the folder: {e.strerror}"))
+            continue
         for entry in entries:
             if entry.is_dir(follow_symlinks=False):
                 if entry.name not in SKIP_DIRS:
                     folders.append(entry.path)
             elif not entry.is_symlink():
-                yield entry.path
+                if entry.is_file(follow_symlinks=False):
+                    yield entry.path
             elif os.path.realpath(entry.path).startswith(inside) and os.path.isfile(entry.path):
                 yield entry.path
 

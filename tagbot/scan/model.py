@@ -7,6 +7,8 @@ place the value really lives, and touches nothing else.
 
 from __future__ import annotations
 
+import bisect
+import itertools
 from dataclasses import dataclass
 from typing import Literal, NamedTuple
 
@@ -58,14 +60,34 @@ def sliced(pieces: Pieces, start: int, end: int) -> Pieces:
     if len(pieces) == 1:  # the common case, and a hot path
         piece = pieces[0]
         return (Piece(piece.start + start, piece.text[start:end]),) if start < end else ()
+    offsets = _offsets(pieces)
     out: list[Piece] = []
-    offset = 0
-    for piece in pieces:
+    # From the piece holding `start`, found by bisection: an instruction continued over
+    # thousands of lines is sliced many times, and must not cost thousands each time.
+    for index in range(max(0, bisect.bisect_right(offsets, start) - 1), len(pieces)):
+        offset = offsets[index]
+        if offset >= end:
+            break
+        piece = pieces[index]
         low, high = max(start, offset), min(end, offset + len(piece.text))
         if low < high:
             out.append(Piece(piece.start + low - offset, piece.text[low - offset : high - offset]))
-        offset += len(piece.text)
     return tuple(out)
+
+
+_last_offsets: tuple[Pieces, list[int]] | None = None
+
+
+def _offsets(pieces: Pieces) -> list[int]:
+    """Where each piece starts in `joined(pieces)`; the last answer is kept, as one line's pieces
+    are sliced many times in a row."""
+    global _last_offsets
+    cached = _last_offsets
+    if cached is not None and cached[0] is pieces:
+        return cached[1]
+    offsets = list(itertools.accumulate((len(piece.text) for piece in pieces), initial=0))
+    _last_offsets = (pieces, offsets)
+    return offsets
 
 
 @dataclass(frozen=True)
@@ -87,6 +109,12 @@ class Found:
     platform: str | None = None
     skip_reason: SkipReason | None = None
     detail: str | None = None
+
+    @property
+    def from_variables(self) -> bool:
+        """Whether part of the reference comes from a variable (`${IMG:-redis:8}`, `node:${V}`),
+        which a build or deploy may set to something else than the file's default."""
+        return len(self.pieces) != 1 or self.pieces[0].end != self.end
 
 
 @dataclass(frozen=True)

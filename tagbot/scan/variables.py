@@ -13,6 +13,8 @@ from tagbot.scan.model import Piece, Pieces, joined, merged, sliced
 
 # A scope maps a name to its value, or to None when declared with no value (`ARG NODE`).
 Scope = Mapping[str, "Pieces | None"]
+# No image reference is longer; a value past this is a file doubling itself (`A2=${A1}${A1}`...).
+MAX_VALUE = 64 * 1024
 
 _EXPRESSION = re.compile(
     r"\$(?:\{(?P<braced>[A-Za-z_][A-Za-z0-9_]*)(?:(?P<op>:?[-+])(?P<word>[^}$]*))?\}"
@@ -21,11 +23,12 @@ _EXPRESSION = re.compile(
 
 
 class Unresolved(Exception):
-    """A variable whose value cannot be known from the file alone."""
+    """A variable whose value cannot be known from the file alone (or is absurdly long)."""
 
-    def __init__(self, expression: str) -> None:
-        super().__init__(f"{expression} has no value in the file")
+    def __init__(self, expression: str, problem: str = "has no default in the file") -> None:
+        super().__init__(f"{expression} {problem}")
         self.expression = expression
+        self.problem = problem
 
 
 def expand(value: Pieces, scope: Scope) -> Pieces:
@@ -34,12 +37,15 @@ def expand(value: Pieces, scope: Scope) -> Pieces:
     if "$" not in text:
         return value
     out: list[Piece] = []
-    position = 0
+    position = length = 0
     for match in _EXPRESSION.finditer(text):
         if "$" in text[position : match.start()]:
             raise Unresolved(text[position : match.start()])
-        out.extend(sliced(value, position, match.start()))
-        out.extend(_substitute(match, value, scope))
+        substituted = (*sliced(value, position, match.start()), *_substitute(match, value, scope))
+        length += sum(len(piece.text) for piece in substituted)
+        if length > MAX_VALUE:
+            raise Unresolved(match.group(), f"expands to more than {MAX_VALUE // 1024} KiB")
+        out.extend(substituted)
         position = match.end()
     if "$" in text[position:]:
         # `$$`, `${VAR:?error}`, nested defaults: nothing the file alone decides.

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import random
+import re
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -16,11 +17,18 @@ import httpx
 from tagbot.errors import AuthError, BadResponse, NotFound, RateLimited, SourceError, SourceUnavailable
 
 log = logging.getLogger(__name__)
+_USERINFO = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]*://)[^/@]*@")
 
 USER_AGENT = "tagbot (+https://github.com/tagbot/tagbot)"
 # Longer than this and a 429 is reported instead of waited out: a run must end.
 MAX_RETRY_AFTER = 60.0
 BACKOFF = 0.5  # seconds before the first retry; doubled for each next one, plus up to as much jitter
+# No answer of any source is near this; a larger one is a fault or an attack, and is refused
+# before it fills the memory (and then the cache).
+MAX_RESPONSE = 20 * 1024 * 1024
+# A read time-out restarts with every byte; a server trickling one byte a second would hold a
+# run forever without a deadline for the whole answer.
+REQUEST_DEADLINE = 60.0
 
 
 class RateLimiter:
@@ -112,7 +120,7 @@ class Fetcher:
             self.calls.take()
             self.limiter.wait()
             try:
-                response = self.client.get(url, params=params, headers={"user-agent": USER_AGENT, **(headers or {})})
+                response = self._fetch(url, params, {"user-agent": USER_AGENT, **(headers or {})})
             except httpx.TimeoutException:
                 problem = "timed out"
                 continue
@@ -136,6 +144,28 @@ class Fetcher:
             self._unreachable[host] = problem
         raise SourceUnavailable(f"{host}: {problem} after {self.retries + 1} attempt{'s' if self.retries else ''}",
                                 host=host)
+
+    def _fetch(self, url: str, params: Mapping[str, str | int] | None, headers: Mapping[str, str]) -> httpx.Response:
+        """One GET, read whole within MAX_RESPONSE bytes and REQUEST_DEADLINE seconds."""
+        deadline = time.monotonic() + REQUEST_DEADLINE
+        host = _host(url)
+        with self.client.stream("GET", url, params=params, headers=headers) as streamed:
+            declared = streamed.headers.get("content-length", "")
+            if declared.isdigit() and int(declared) > MAX_RESPONSE:
+                raise BadResponse(f"{host} answered more than {MAX_RESPONSE // (1024 * 1024)} MB; not read", host=host)
+            chunks, size = [], 0
+            for chunk in streamed.iter_bytes():
+                size += len(chunk)
+                if size > MAX_RESPONSE:
+                    raise BadResponse(f"{host} answered more than {MAX_RESPONSE // (1024 * 1024)} MB; not read",
+                                      host=host)
+                if time.monotonic() > deadline:
+                    raise SourceUnavailable(f"{host} took longer than {REQUEST_DEADLINE:g} s to answer", host=host)
+                chunks.append(chunk)
+        # The chunks are decoded already (a gzip bomb counts at its real size): the headers
+        # that describe the encoded body no longer apply.
+        kept = [(k, v) for k, v in streamed.headers.multi_items() if k.lower() not in ("content-encoding", "content-length")]
+        return httpx.Response(streamed.status_code, headers=kept, content=b"".join(chunks), request=streamed.request)
 
     def get_json(self, url: str, *, params: Mapping[str, str | int] | None = None,
                  headers: Mapping[str, str] | None = None, auth_hint: str) -> Any:
@@ -163,9 +193,14 @@ def check_status(response: httpx.Response, auth_hint: str, *,
 def read_json(response: httpx.Response) -> Any:
     try:
         return response.json()
-    except ValueError:
+    except (ValueError, RecursionError):
         host = _host(str(response.url))
         raise BadResponse(f"{host} answered with malformed JSON", host=host) from None
+
+
+def without_credentials(url: str) -> str:
+    """`url` as it may be shown or stored: `https://user:pw@host/x` -> `https://host/x`."""
+    return _USERINFO.sub(r"\1", url)
 
 
 def _host(url: str) -> str:

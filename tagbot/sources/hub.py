@@ -14,7 +14,7 @@ import httpx
 from tagbot.errors import BadResponse
 from tagbot.platforms import platform_name
 from tagbot.refs import ImageRef
-from tagbot.sources.http import Fetcher
+from tagbot.sources.http import Fetcher, without_credentials
 from tagbot.sources.model import Tag, TagList, parse_timestamp
 
 DEFAULT_HUB_URL = "https://hub.docker.com"
@@ -28,7 +28,7 @@ class DockerHub:
         self.fetcher = fetcher
         self.base_url = base_url.rstrip("/")
         self.max_pages = max_pages
-        self.cache_id = f"hub {self.base_url} {max_pages}"
+        self.cache_id = f"hub {without_credentials(self.base_url)} {max_pages}"
 
     def covers(self, image: ImageRef) -> bool:
         return image.is_docker_hub

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 
 from tagbot.errors import BadResponse
+from tagbot.refs import is_digest, is_tag
 
 
 @dataclass(frozen=True)
@@ -28,6 +30,29 @@ class TagList:
 
     tags: tuple[Tag, ...]
     complete: bool = True
+
+
+_PLATFORM = re.compile(r"[A-Za-z0-9_.-]{1,32}(?:/[A-Za-z0-9_.-]{1,32}){1,2}")
+
+
+def checked(tags: TagList, source: str) -> TagList:
+    """`tags` when every name, digest and platform passes the reference grammar; otherwise
+    `BadResponse` naming the first that does not (shortened and escaped: it is untrusted text).
+    A bad answer is that image's error, and nothing of it is ever written to a file."""
+    for tag in tags.tags:
+        if not is_tag(tag.name):
+            raise BadResponse(f"{source} answered a tag that is not a tag: {_shown(tag.name)}")
+        if tag.digest is not None and not is_digest(tag.digest):
+            raise BadResponse(f"{source} answered a digest for {tag.name} that is not a digest: {_shown(tag.digest)}")
+        bad = next((p for p in tag.platforms if not _PLATFORM.fullmatch(p)), None)
+        if bad is not None:
+            raise BadResponse(f"{source} answered a platform for {tag.name} that is not a platform: {_shown(bad)}")
+    return tags
+
+
+def _shown(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def parse_timestamp(text: str, where: str) -> datetime:

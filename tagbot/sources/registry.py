@@ -26,7 +26,7 @@ import httpx
 from tagbot.errors import BadResponse, Unauthorized
 from tagbot.platforms import platform_name
 from tagbot.refs import ImageRef
-from tagbot.sources.http import Fetcher, check_status, read_json
+from tagbot.sources.http import Fetcher, without_credentials, check_status, read_json
 from tagbot.sources.model import Tag, TagList, parse_timestamp
 
 PAGE_SIZE = 100
@@ -48,7 +48,7 @@ class Registry:
         self.host = host
         self.base_url = base_url.rstrip("/")
         self.max_pages = max_pages
-        self.cache_id = f"registry {self.base_url}"
+        self.cache_id = f"registry {without_credentials(self.base_url)}"
         self._credentials = credentials
         self._hint = credentials_hint
         self._tokens: dict[str, str] = {}  # by scope

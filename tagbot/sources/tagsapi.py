@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from tagbot.errors import AuthError, BadResponse
+from tagbot.errors import AuthError, BadResponse, printable
 from tagbot.refs import ImageRef
-from tagbot.sources.http import Fetcher
+from tagbot.sources.http import Fetcher, without_credentials
 from tagbot.sources.model import Tag, TagList, parse_timestamp
 
 DEFAULT_API_URL = "https://api.oanor.com/docker-api"
@@ -26,7 +26,7 @@ class TagsAPI:
         self.fetcher = fetcher
         self.base_url = base_url.rstrip("/")
         self._key = key
-        self.cache_id = f"tagsapi {self.base_url}"
+        self.cache_id = f"tagsapi {without_credentials(self.base_url)}"
 
     def covers(self, image: ImageRef) -> bool:
         return image.is_docker_hub
@@ -49,7 +49,9 @@ def unwrap(body: Any) -> dict[str, Any]:
     if not isinstance(body, dict) or "success" not in body or "data" not in body:
         raise BadResponse("the tags API answered without its envelope (success, data)")
     if body["success"] is not True:
-        raise BadResponse(f"the tags API answered: {body.get('message') or 'no success, no message'}")
+        message = body.get("message")
+        said = printable(message) if isinstance(message, str) and message else "no success, no message"
+        raise BadResponse(f"the tags API answered: {said}")
     data = body["data"]
     if not isinstance(data, dict):
         raise BadResponse("the tags API answered: data is not an object")

@@ -17,7 +17,7 @@ def write(path: Path, text: str = "FROM alpine:3.21\n") -> Path:
 
 
 def names(root: Path, **options) -> list[str]:
-    return [f.name for f in find_files([root], base=root, kind_of=kind_of, **options)]
+    return [f.name for f in find_files([root], base=root, kind_of=kind_of, **options).files]
 
 
 def git(root: Path, *args: str) -> None:
@@ -88,7 +88,7 @@ def test_symlinks_never_lead_out_of_the_root(tmp_path: Path):
 
 
 def test_a_file_named_twice_is_scanned_once(tree: Path):
-    found = find_files([tree, tree / "Dockerfile"], base=tree, kind_of=kind_of)
+    found = find_files([tree, tree / "Dockerfile"], base=tree, kind_of=kind_of).files
     assert [f.name for f in found].count("Dockerfile") == 1
 
 
