@@ -3,6 +3,9 @@
 Builds a git work tree of multi-stage Dockerfiles (ARGs, heredocs, mounts, digests) and compose
 files (anchors, merges, variables, flow style), scans it in this one process and prints files/s
 and references/s. Target: 5,000 Dockerfiles and 2,000 compose files in under 3 s on one core.
+
+Then single hostile files that were quadratic or worse once (issue 10): each must scale
+linearly, so doubling the size must about double the time (the ratio is printed).
 """
 
 from __future__ import annotations
@@ -82,6 +85,29 @@ def build_tree(root: Path, dockerfiles: int, compose_files: int) -> None:
         (folder / "compose.yaml").write_text(COMPOSE.format(n=i, m=i % 10, digest=DIGEST))
 
 
+HOSTILE = {
+    "FROM \\ continued, 10,000 lines": ("Dockerfile", "FROM \\\n" * 10_000 + "x\n"),
+    "FROM \\ continued, 20,000 lines": ("Dockerfile", "FROM \\\n" * 20_000 + "x\n"),
+    "compose, 20,000 services": ("compose.yaml", "services:\n" + "".join(f"  s{i}:\n    image: redis:7.{i}\n" for i in range(20_000))),
+    "compose, 40,000 services": ("compose.yaml", "services:\n" + "".join(f"  s{i}:\n    image: redis:7.{i}\n" for i in range(40_000))),
+    "merge-key tower, 40 levels": ("compose.yaml", "x-a0: &a0 {image: r:1}\n" + "".join(
+        f"x-a{i}: &a{i} {{<<: [*a{i - 1}, *a{i - 1}]}}\n" for i in range(1, 40)) + "services:\n  s: {<<: *a39}\n"),
+    "ARG doubling, 30 lines": ("Dockerfile", "ARG A0=x\n" + "".join(
+        f"ARG A{i}=${{A{i - 1}}}${{A{i - 1}}}\n" for i in range(1, 31)) + "FROM r:${A30}\n"),
+}
+
+
+def time_hostile() -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        for label, (name, text) in HOSTILE.items():
+            folder = Path(tmp) / label.replace(" ", "_").replace(",", "").replace("\\", "")
+            folder.mkdir()
+            (folder / name).write_text(text)
+            started = time.perf_counter()
+            scan_paths([folder], base=folder)
+            print(f"  {label:<36} {time.perf_counter() - started:6.2f} s ({len(text) / 1024:,.0f} KiB)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description="Scan speed on a synthetic monorepo.")
     parser.add_argument("--dockerfiles", type=int, default=5000)
@@ -105,6 +131,8 @@ def main() -> None:
     print(f"files/s:        {result.files / best:,.0f}")
     print(f"references/s:   {references / best:,.0f}")
     print(f"target < 3 s:   {'met' if best < 3.0 else 'MISSED'}")
+    print("hostile single files (linear: twice the size, about twice the time):")
+    time_hostile()
 
 
 if __name__ == "__main__":

@@ -284,8 +284,8 @@ def _duration(value: Any) -> timedelta:
     text = str(value).strip()
     if text == "0":
         return timedelta(0)
-    parts = re.findall(r"(\d{1,12})\s*([wdhms])", text)
-    if not parts or re.sub(r"\d{1,12}\s*[wdhms]", "", text).strip():
+    parts = re.findall(r"(\d{1,30})\s*([wdhms])", text)
+    if not parts or re.sub(r"\d{1,30}\s*[wdhms]", "", text).strip():
         raise ValueError(f"expected a duration such as 3d, 12h or 30m, got {_shown(value)}")
     seconds = {"w": 604800, "d": 86400, "h": 3600, "m": 60, "s": 1}
     total = sum(int(n) * seconds[unit] for n, unit in parts)

@@ -8,7 +8,7 @@ Tests start it as a fixture; people start it by hand for an offline demo:
 limit, as the real API), `/v1/image?name=` the `.image.json`, `/v1/search?q=` `search_<q>.json`.
 Every request needs the `x-oanor-key` header. `script` makes an image misbehave: a list of
 answers to give, in order, before the normal one ("401", "404", "500", "429:2" for a 429 with
-Retry-After 2, "slow:0.5", "malformed", "envelope").
+Retry-After 2, "slow:0.5", "malformed", "envelope"); `bodies` gives an image a body of its own.
 """
 
 from __future__ import annotations
@@ -42,6 +42,7 @@ class FakeTagsAPI:
     key: str = "test-key"
     latency: float = 0.0
     script: dict[str, list[str]] = field(default_factory=dict)
+    bodies: dict[str, bytes] = field(default_factory=dict)  # name -> the body to answer, as it is
     requests: list[str] = field(default_factory=list)
     in_flight: int = 0
     most_in_flight: int = 0  # requests answered at once: how concurrent the client was
@@ -83,6 +84,9 @@ class FakeTagsAPI:
             return 200, {}, json.dumps({"tags": []}).encode()
         elif kind.isdigit():
             return int(kind), {}, envelope(None, f"fake {kind}", success=False)
+        name = query.get("name") or ""
+        if name in self.bodies:
+            return 200, {}, self.bodies[name]
         return self._normal(path, query)
 
     def _normal(self, path: str, query: dict[str, str]) -> tuple[int, dict[str, str], bytes]:

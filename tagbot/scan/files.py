@@ -56,20 +56,18 @@ def find_files(
             if toplevel is not None:
                 by_repository.setdefault(toplevel, []).append(path)
     ignored = {p for top, members in by_repository.items() for p in _check_ignore(top, members)}
-    files = sorted((f for p, f in chosen.items() if p not in ignored), key=lambda f: f.name)
+    files = _one_name_per_file(sorted((f for p, f in chosen.items() if p not in ignored), key=lambda f: f.name))
     shown = [(folder.removeprefix(base_prefix).replace(os.sep, "/") or ".", why) for folder, why in unreadable]
     return FoundFiles(files, shown)
 
 
 def _walk(root: str, unreadable: list[tuple[str, str]]) -> Iterator[str]:
-    """Every regular file below `root` (or `root` itself, named on the command line), vendored
-    trees and linked directories left out, and linked files only when they point inside `root`.
-    Pipes, sockets and devices are never opened: reading one could block forever."""
+    """Every file below `root` (or `root` itself, named on the command line), vendored trees and
+    linked directories left out, and linked files only when they point inside `root`. Pipes and
+    devices are listed too: the reader refuses them without blocking, and says so."""
     if not os.path.isdir(root):
-        if os.path.isfile(root):
+        if os.path.exists(root):
             yield root
-        elif os.path.exists(root):
-            unreadable.append((root, "not a regular file"))
         return
     inside = os.path.join(os.path.realpath(root), "")
     folders = [root]
@@ -85,10 +83,24 @@ def _walk(root: str, unreadable: list[tuple[str, str]]) -> Iterator[str]:
                 if entry.name not in SKIP_DIRS:
                     folders.append(entry.path)
             elif not entry.is_symlink():
-                if entry.is_file(follow_symlinks=False):
-                    yield entry.path
+                yield entry.path  # a pipe or device too: reading it says it is none of ours, without blocking
             elif os.path.realpath(entry.path).startswith(inside) and os.path.isfile(entry.path):
                 yield entry.path
+
+
+def _one_name_per_file(files: list[FileToScan]) -> list[FileToScan]:
+    """A file reached by its own name and through a link is read once, by its own name: two
+    names would plan two rewrites of one file, and the second would find it changed."""
+    real = {os.path.realpath(f.path): f for f in files if not f.path.is_symlink()}
+    kept: list[FileToScan] = []
+    for file in files:
+        if file.path.is_symlink():
+            target = os.path.realpath(file.path)
+            if target in real:
+                continue
+            real[target] = file
+        kept.append(file)
+    return kept
 
 
 def _selected(name: str, include: Sequence[str], exclude: Sequence[str]) -> bool:

