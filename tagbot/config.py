@@ -54,7 +54,8 @@ class Settings:
     digest_settle: timedelta = timedelta(hours=6)
     allow_prerelease: bool = False
     follow_suffix: bool = False
-    deep_search: bool = False  # when the tags API's newest 100 miss the current tag, ask Docker Hub
+    # When the tags API's newest 100 miss what a decision needs, fill it from Docker Hub's API.
+    deep_search: bool = True
     require_digest: bool = False  # checked offline too: a reference without @sha256 fails `check`
     forbid_tags: tuple[str, ...] = ()  # globs; an untagged reference counts as `latest`
 
@@ -83,6 +84,7 @@ class RunSettings:
     """Settings for the whole run, only at the top level of the file."""
 
     api_url: str | None = None  # None: --api-url, $TAGBOT_API_URL, or the default
+    hub_url: str | None = None  # Docker Hub's API for fills; $TAGBOT_HUB_URL beats it
     rate_limit: float = 2.0  # requests per second: the free plan's
     max_calls: int | None = None  # network calls per run at most
     cache_ttl: timedelta = timedelta(hours=1)
@@ -427,6 +429,7 @@ def _registries(value: Any) -> tuple[tuple[str, RegistrySettings], ...]:
 
 _RUN_SETTINGS: dict[str, _Check] = {
     "api_url": _url,
+    "hub_url": _url,
     "rate_limit": _positive(float, 1000),
     "max_calls": _positive(int, 10_000_000),
     "cache_ttl": _duration,

@@ -3,8 +3,9 @@ never faster than the source's rate limit. One image failing never stops the oth
 rejected key stops them all. For sources that list names only, `describe_tags` then fetches
 the details of just the tags a decision needs.
 
-Which images need more than their first answer is planned here too: `deep_search_images`
-(the answer held only the newest tags and misses the reference's) and `tags_to_describe`.
+What the first answers lack is filled here too: `fill_from_history` (the tag index, and
+Docker Hub for what the tags API's newest 100 hide) and `tags_to_describe` (registries that
+list names only).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import logging
 import threading
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import TypeVar
 
 from tagbot.config import Config, Settings
@@ -24,8 +25,11 @@ from tagbot.refs import ImageRef
 from tagbot.sources import DescribingSource, Source
 from tagbot.sources.cache import TagCache
 from tagbot.sources.http import Calls
+from tagbot.sources.fill import fill
+from tagbot.sources.hub import DockerHub
+from tagbot.sources.index import TagIndex
 from tagbot.sources.model import Tag, TagList, checked
-from tagbot.versioning import newer_than, parse_tag, shaped_like
+from tagbot.versioning import newer_than, parse_tag
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +45,10 @@ class Lookups:
     tags: dict[str, TagList]  # by normalised image name
     errors: dict[str, SourceError]
     uncovered: frozenset[str]  # images whose registry has lookups turned off
+    # What the Docker Hub fill did: pages read per image, and why a reference's decision is
+    # not settled, by (image, tag).
+    hub_pages: dict[str, int] = field(default_factory=dict)
+    unsettled: dict[tuple[str, str], str] = field(default_factory=dict)
 
 
 def look_up(
@@ -195,31 +203,35 @@ class _Counter:
 
 # --- what to ask for beyond the first answer --------------------------------------------------
 
-def deep_search_images(images: Sequence[ImageRef], lookups: Lookups, config: Config) -> list[ImageRef]:
-    """Images to read in full: their answer held only the newest tags, those miss the
-    reference's tag or its shape, and the rules ask for `deep_search`."""
-    wanted: dict[str, ImageRef] = {}
+def fill_from_history(images: Sequence[ImageRef], lookups: Lookups, *, config: Config, index: TagIndex,
+                      hub: DockerHub, may_fill: Callable[[ImageRef], bool], offline: bool) -> Lookups:
+    """Every answer merged into the index; then, for Docker Hub images whose answer was only
+    the newest tags, what their decisions need filled from Docker Hub (`sources.fill`), and the
+    image's whole known history in place of the window. A tags-API "not found" is checked
+    against Docker Hub before it is believed."""
+    for name, window in lookups.tags.items():
+        index.record_window(name, window.tags, complete=window.complete, source="lookup")
+    tags, errors = dict(lookups.tags), dict(lookups.errors)
+    pages: dict[str, int] = {}
+    unsettled: dict[tuple[str, str], str] = {}
+    filled: set[str] = set()
     for image in _distinct(images):
-        tags = lookups.tags.get(image.name)
-        if image.name in wanted or tags is None or tags.complete or not config.settings_for(image).deep_search:
+        answer, error = lookups.tags.get(image.name), lookups.errors.get(image.name)
+        if answer is None and not isinstance(error, NotFound):
             continue
-        if needs_more_tags(image, tags.tags):
-            wanted[image.name] = image
-    return list(wanted.values())
-
-
-def needs_more_tags(image: ImageRef, tags: Sequence[Tag]) -> bool:
-    """Whether a partial tag list misses the reference's own tag or every tag of its shape."""
-    tag_name = image.effective_tag
-    if all(tag.name != tag_name for tag in tags):
-        return True
-    current = parse_tag(tag_name)
-    return current is not None and not any(shaped_like(current, tag.name) for tag in tags)
-
-
-def merge_deep(lookups: Lookups, deep: Lookups) -> Lookups:
-    """The first answers, with every full list read by the deep search in their place."""
-    return replace(lookups, tags={**lookups.tags, **deep.tags}, errors={**lookups.errors, **deep.errors})
+        if (answer is not None and answer.complete) or not may_fill(image) or not config.settings_for(image).deep_search:
+            continue
+        result = fill(image, hub=hub, index=index, offline=offline)
+        pages[image.name] = pages.get(image.name, 0) + result.pages
+        filled.add(image.name)
+        if not result.settled:
+            unsettled[(image.name, image.effective_tag)] = result.why_not
+    for name in filled:
+        history = index.tags(name)
+        if history:
+            tags[name] = TagList(history, complete=True)
+            errors.pop(name, None)
+    return replace(lookups, tags=tags, errors=errors, hub_pages=pages, unsettled=unsettled)
 
 
 def tags_to_describe(images: Sequence[ImageRef], lookups: Lookups, config: Config) -> list[tuple[ImageRef, str]]:

@@ -15,6 +15,7 @@ from tagbot.run import Explanation
 from tagbot.scan import ScanResult
 from tagbot.scan.model import Reference
 from tagbot.sources.http import Calls
+from tagbot.sources.hub import HUB
 from tagbot.versioning import parse_tag
 
 
@@ -181,7 +182,9 @@ def print_errors(*groups: Sequence[ScanError | Failure]) -> None:
 
 
 def calls_summary(calls: Calls) -> str:
-    return f"{calls.network} API call{'s' if calls.network != 1 else ''}, {calls.cached} from cache"
+    hub = calls.by_source.get(HUB, 0)
+    summary = f"{calls.network} API call{'s' if calls.network != 1 else ''}, {calls.cached} from cache"
+    return summary + (f", {hub} of them Docker Hub request{'s' if hub != 1 else ''}" if hub else "")
 
 
 def _image_name(reference: Reference) -> str:
@@ -202,6 +205,9 @@ def explain_text(explanation: Explanation, *, show_all: bool = False) -> str:
     lines.append(f"config: {explanation.config_path or 'none (defaults)'}; matching rules: {rules}")
     searched = f"{len(tags.tags)} tags" + ("" if tags.complete else f" (only the newest {len(tags.tags)} were searched)")
     lines.append(f"tags searched: {searched}")
+    if explanation.hub_pages:
+        lines.append(f"docker hub: {explanation.hub_pages} page{'s' if explanation.hub_pages != 1 else ''} "
+                     "read for this decision")
     required = ", ".join(_platforms(decision.platforms_required)) or "none"
     lines.append(f"platforms required: {required}")
     if decision.platforms_from:

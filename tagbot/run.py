@@ -25,9 +25,7 @@ from tagbot.errors import (
     AuthError, BadResponse, ConfigError, NotFound, RateLimited, RewriteError, SourceError, SourceUnavailable,
     TagbotError, Unauthorized,
 )
-from tagbot.lookup import (
-    Lookups, Progress, deep_search_images, describe_tags, look_up, merge_deep, tags_to_describe, with_details,
-)
+from tagbot.lookup import Lookups, Progress, describe_tags, fill_from_history, look_up, tags_to_describe, with_details
 from tagbot.model import (
     Decision, FailureKind, Failure, FileChange, HeldBack, Plan, PlannedUpdate, Violation,
 )
@@ -38,12 +36,15 @@ from tagbot.scan import declared_at_root, scan_paths
 from tagbot.scan.model import DeclaredPlatform, Reference
 from tagbot.sources.cache import TagCache, default_cache_dir
 from tagbot.sources.http import Calls
+from tagbot.sources.hub import HUB_URL_ENV
+from tagbot.sources.index import TagIndex
 from tagbot.sources.model import TagList
 from tagbot.sources.select import SourceSet
 from tagbot.sources.tagsapi import DEFAULT_API_URL, KEY_ENV, URL_ENV
 
 HTTP_TIMEOUT = 15.0  # seconds per request; retries follow a time-out
 HOOK_CONNECT_TIMEOUT = 2.0  # a pre-commit hook with no network gives up this fast, once
+INDEX_FILE = "index.sqlite3"  # in the cache folder: what the GitHub Action caches between runs
 
 
 @dataclass(frozen=True)
@@ -67,6 +68,7 @@ class Services:
     calls: Calls
     cache: TagCache | None
     offline: bool
+    index: TagIndex | None = None  # every tag ever seen; None only where a test leaves it out
     now: Callable[[], datetime] = lambda: datetime.now(timezone.utc)
     progress: Callable[[str], Progress | None] = lambda label: None  # one per lookup pass
     notices: list[str] = field(default_factory=list)  # said once to the user, by the CLI
@@ -89,12 +91,26 @@ def open_services(
     api_url = _api_url(options, config)
     key, notices = _api_key()
     calls = Calls(config.run.max_calls)
-    cache = None if options.no_cache else TagCache(options.cache_dir or default_cache_dir(), config.run.cache_ttl)
+    folder = options.cache_dir or default_cache_dir()
+    cache = None if options.no_cache else TagCache(folder, config.run.cache_ttl)
+    # --no-cache forgets between runs, not within one: the fill still needs somewhere to merge.
+    index = TagIndex(Path(":memory:") if options.no_cache else folder / INDEX_FILE)
     timeout = httpx.Timeout(HTTP_TIMEOUT, connect=HOOK_CONNECT_TIMEOUT if options.hook else HTTP_TIMEOUT)
-    with httpx.Client(timeout=timeout) as client:
-        sources = SourceSet(client, config.run, calls, api_url=api_url, key=key, offline=options.offline,
-                            fail_fast=options.hook, monotonic=monotonic, sleep=sleep)
-        yield Services(config, sources, calls, cache, options.offline, notices=notices)
+    try:
+        with httpx.Client(timeout=timeout) as client:
+            sources = SourceSet(client, config.run, calls, api_url=api_url, key=key, offline=options.offline,
+                                fail_fast=options.hook, monotonic=monotonic, sleep=sleep, hub_url=_hub_url())
+            yield Services(config, sources, calls, cache, options.offline, index, notices=notices)
+    finally:
+        index.close()
+
+
+def _hub_url() -> str | None:
+    value = os.environ.get(HUB_URL_ENV) or None
+    try:
+        return check_url(value) if value is not None else None
+    except ValueError as e:
+        raise ConfigError(f"{HUB_URL_ENV}: {e}") from None
 
 
 def _api_url(options: LookupOptions, config: Config) -> str:
@@ -161,17 +177,15 @@ def _unique(declared: Sequence[DeclaredPlatform]) -> tuple[DeclaredPlatform, ...
 
 
 def look_up_tags(images: Sequence[ImageRef], services: Services) -> Lookups:
-    """One lookup per image; every tag of those that ask for a deep search and need it; then,
-    from registries that list names only, the details of the tags decisions need."""
+    """One lookup per image; what the newest-100 windows hide, from the tag index and Docker
+    Hub; then, from registries that list names only, the details of the tags decisions need."""
     sources, config, calls, cache = services.sources, services.config, services.calls, services.cache
     offline, workers = services.offline, services.workers
     lookups = look_up(images, source_for=sources.for_image, calls=calls, cache=cache, offline=offline,
                       workers=workers, progress=services.progress("looking up images"))
-    deep = deep_search_images(images, lookups, config)
-    if deep:
-        found = look_up(deep, source_for=sources.for_deep_search, calls=calls, cache=cache, offline=offline,
-                        workers=workers, progress=services.progress("reading all tags"))
-        lookups = merge_deep(lookups, found)
+    if services.index is not None:
+        lookups = fill_from_history(images, lookups, config=config, index=services.index, hub=sources.hub,
+                                    may_fill=sources.hub_fills, offline=offline)
     described, errors = describe_tags(tags_to_describe(images, lookups, config), source_for=sources.for_image,
                                       calls=calls, cache=cache, offline=offline, workers=workers)
     return with_details(lookups, described, errors)
@@ -205,6 +219,11 @@ def decide_all(
         decision = decisions[key]
         held_back.extend(HeldBack(reference, note) for note in decision.held_back)
         update = decision.update
+        unsettled = lookups.unsettled.get((image.name, image.effective_tag))
+        if unsettled is not None:
+            held_back.append(HeldBack(reference, f"not every newer tag is known: {unsettled}"))
+            if all(t.name != image.effective_tag for t in tags.tags):
+                update = None  # the current tag's platforms are unknown: nothing may risk dropping one
         if update is not None and update.to_digest and image.digest is None and reference.found.from_variables:
             held_back.append(HeldBack(reference, _NOT_PINNED))
             update = replace(update, to_digest=None) if update.update_type != "pin" else None
@@ -244,6 +263,7 @@ class Explanation:
     tags: TagList
     config_path: str | None
     rule_lines: tuple[int, ...]
+    hub_pages: int = 0  # Docker Hub requests this decision cost
 
 
 def explain(image: ImageRef, *, platform: str | None, services: Services, repository: Path | None = None) -> Explanation:
@@ -258,7 +278,10 @@ def explain(image: ImageRef, *, platform: str | None, services: Services, reposi
     tags, config = lookups.tags[image.name], services.config
     decision = decide_one(image, tags, config, platform=platform, declared=declared, now=services.now())
     rule_lines = tuple(rule.line for rule in config.rules if rule.matches(image))
-    return Explanation(image, decision, tags, config.path, rule_lines)
+    unsettled = lookups.unsettled.get((image.name, image.effective_tag))
+    if unsettled is not None:
+        decision = replace(decision, held_back=(*decision.held_back, f"not every newer tag is known: {unsettled}"))
+    return Explanation(image, decision, tags, config.path, rule_lines, lookups.hub_pages.get(image.name, 0))
 
 
 # --- edits ----------------------------------------------------------------------------------

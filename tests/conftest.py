@@ -26,10 +26,12 @@ def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
     yield from make_world(tmp_path, monkeypatch)
 
 
-@pytest.fixture
-def hub() -> Iterator[FakeHub]:
-    """The fake Docker Hub API on 127.0.0.1, serving the same fixture files in Hub's JSON."""
+@pytest.fixture(autouse=True)
+def hub(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeHub]:
+    """The fake Docker Hub API on 127.0.0.1, serving the same fixture files in Hub's JSON; every
+    test has it as $TAGBOT_HUB_URL, as fills from Docker Hub are on by default."""
     with serving_hub(FakeHub(FIXTURES / "api")) as fake:
+        monkeypatch.setenv("TAGBOT_HUB_URL", fake.url)
         yield fake
 
 

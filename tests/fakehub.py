@@ -1,5 +1,8 @@
-"""A fake Docker Hub API on loopback: `/v2/repositories/{namespace}/{repo}/tags`, paged with
-absolute `next` links as Docker Hub writes them, built from the tags API fixture files."""
+"""A fake Docker Hub API on loopback: `/v2/repositories/{namespace}/{repo}/tags` (and the
+`/v2/namespaces/{namespace}/repositories/{repo}/tags` spelling), paged with absolute `next` links
+as Docker Hub writes them, built from the tags API fixture files. Like Docker Hub it takes
+`page`, `page_size` (at most 100), `ordering=last_updated` and a `name` substring filter; with
+`ignores_name` it ignores the filter, as a mirror might."""
 
 from __future__ import annotations
 
@@ -20,11 +23,14 @@ class FakeHub:
     fixtures: Path
     requests: list[str] = field(default_factory=list)
     url: str = ""
+    ignores_name: bool = False
     _tags: dict[tuple[Path, int, int], list[dict[str, Any]]] = field(default_factory=dict)
 
     def answer(self, path: str, query: dict[str, str]) -> tuple[int, Any]:
         self.requests.append(path + ("?" + "&".join(f"{k}={v}" for k, v in sorted(query.items())) if query else ""))
         parts = path.strip("/").split("/")
+        if len(parts) == 6 and parts[:2] == ["v2", "namespaces"] and parts[3] == "repositories":
+            parts = ["v2", "repositories", parts[2], parts[4], parts[5]]
         if len(parts) != 5 or parts[:2] != ["v2", "repositories"] or parts[4] != "tags":
             return 404, {"message": "not found"}
         file = self.fixtures / f"{parts[2]}__{parts[3]}.tags.json"
@@ -35,10 +41,13 @@ class FakeHub:
         if key not in self._tags:  # parsed once (until a test rewrites it): some fixtures are megabytes
             self._tags[key] = json.loads(file.read_text())["data"]["tags"]
         tags = self._tags[key]
-        size, page = int(query.get("page_size", 10)), int(query.get("page", 1))
+        if query.get("name") and not self.ignores_name:
+            tags = [t for t in tags if query["name"] in t["name"]]
+        size, page = min(int(query.get("page_size", 10)), 100), int(query.get("page", 1))
         chunk = tags[(page - 1) * size : page * size]
         more = page * size < len(tags)
-        next_url = f"{self.url}{path}?page={page + 1}&page_size={size}&ordering=last_updated" if more else None
+        name = f"&name={query['name']}" if query.get("name") else ""
+        next_url = f"{self.url}{path}?page={page + 1}&page_size={size}&ordering=last_updated{name}" if more else None
         return 200, {"count": len(tags), "next": next_url, "previous": None, "results": [_hub_tag(t) for t in chunk]}
 
     def handler(self, *args: object) -> BaseHTTPRequestHandler:

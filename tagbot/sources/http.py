@@ -67,13 +67,15 @@ class Calls:
         self.budget = budget
         self.network = 0
         self.cached = 0
+        self.by_source: dict[str, int] = {}  # requests per source ("tagsapi", "hub", a registry host)
         self._lock = threading.Lock()
 
-    def take(self) -> None:
+    def take(self, source: str = "") -> None:
         with self._lock:
             if self.budget is not None and self.network >= self.budget:
                 raise SourceUnavailable(f"max_calls ({self.budget}) reached; not looked up")
             self.network += 1
+            self.by_source[source] = self.by_source.get(source, 0) + 1
 
     def count_cached(self) -> None:
         with self._lock:
@@ -98,8 +100,9 @@ class Fetcher:
         sleep: Callable[[float], None] = time.sleep,
         jitter: Callable[[], float] = random.random,
         fail_fast: bool = False,
+        label: str = "",
     ) -> None:
-        self.client, self.limiter, self.calls = client, limiter, calls
+        self.client, self.limiter, self.calls, self.label = client, limiter, calls, label
         self.retries, self.backoff = (0 if fail_fast else retries), BACKOFF if backoff is None else backoff
         self._sleep, self._jitter = sleep, jitter
         self._fail_fast = fail_fast
@@ -117,7 +120,7 @@ class Fetcher:
             if attempt:
                 log.debug("%s: %s; retry %d of %d", host, problem, attempt, self.retries)
                 self._sleep(self.backoff * 2 ** (attempt - 1) * (1 + self._jitter()))
-            self.calls.take()
+            self.calls.take(self.label)
             self.limiter.wait()
             try:
                 response = self._fetch(url, params, {"user-agent": USER_AGENT, **(headers or {})})

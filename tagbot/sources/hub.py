@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -18,6 +19,8 @@ from tagbot.sources.http import Fetcher, without_credentials
 from tagbot.sources.model import Tag, TagList, parse_timestamp
 
 DEFAULT_HUB_URL = "https://hub.docker.com"
+HUB_URL_ENV = "TAGBOT_HUB_URL"
+HUB = "hub"  # the source's label in call counts
 PAGE_SIZE = 100
 _AUTH_HINT = "Docker Hub refused an anonymous request"
 log = logging.getLogger(__name__)
@@ -34,20 +37,31 @@ class DockerHub:
         return image.is_docker_hub
 
     def list_tags(self, image: ImageRef) -> TagList:
+        tags: list[Tag] = []
+        for page, last in self.pages(image):
+            tags.extend(page)
+            if last:
+                return TagList(tuple(tags), complete=True)
+        return TagList(tuple(tags), complete=False)
+
+    def pages(self, image: ImageRef, *, name: str = "") -> Iterator[tuple[list[Tag], bool]]:
+        """(tags, is the last page) newest first, for at most `max_pages` pages; `name` is Docker
+        Hub's substring filter, applied here again, so a server that ignores it stays correct."""
         url: str | None = f"{self.base_url}/v2/repositories/{image.repository}/tags"
         params: dict[str, str | int] | None = {"page_size": PAGE_SIZE, "ordering": "last_updated"}
-        tags: list[Tag] = []
+        if name and params is not None:
+            params["name"] = name
         for number in range(1, self.max_pages + 1):
             assert url is not None
             page = self.fetcher.get_json(url, params=params, auth_hint=_AUTH_HINT)
             if not isinstance(page, dict) or not isinstance(page.get("results"), list):
                 raise BadResponse("Docker Hub answered without a results list")
-            tags.extend(_tag(entry, f"results[{i}]") for i, entry in enumerate(page["results"]))
+            tags = [_tag(entry, f"results[{i}]") for i, entry in enumerate(page["results"])]
             url, params = self._next(page.get("next")), None
-            log.debug("%s: Docker Hub page %d, %d tags so far", image.name, number, len(tags))
+            log.debug("%s: Docker Hub page %d%s: %d tags", image.name, number, f" (name={name})" if name else "", len(tags))
+            yield [t for t in tags if name in t.name], url is None
             if url is None:
-                return TagList(tuple(tags), complete=True)
-        return TagList(tuple(tags), complete=False)
+                return
 
     def _next(self, link: Any) -> str | None:
         """The next page, only on the same host: a page never sends tagbot elsewhere."""

@@ -13,7 +13,7 @@ from tagbot.config import RegistrySettings, RunSettings
 from tagbot.refs import DOCKER_HUB, ImageRef
 from tagbot.sources import Source
 from tagbot.sources.http import Calls, Fetcher, RateLimiter
-from tagbot.sources.hub import DEFAULT_HUB_URL, DockerHub
+from tagbot.sources.hub import DEFAULT_HUB_URL, HUB, DockerHub
 from tagbot.sources.registry import Registry, credentials_for
 from tagbot.sources.tagsapi import TagsAPI
 
@@ -21,15 +21,16 @@ from tagbot.sources.tagsapi import TagsAPI
 class SourceSet:
     def __init__(self, client: httpx.Client, run: RunSettings, calls: Calls, *, api_url: str, key: str | None,
                  offline: bool = False, fail_fast: bool = False, monotonic: Callable[[], float] = time.monotonic,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
+                 sleep: Callable[[float], None] = time.sleep, hub_url: str | None = None) -> None:
         registries = dict(run.registries)
         # A docker.io `url` names Docker Hub's API or a mirror of it, whether chosen or deep-searched.
         hub_setting = registries.get(DOCKER_HUB)
-        hub_url = hub_setting.url if hub_setting and hub_setting.source in ("auto", "hub") else None
+        hub_url = hub_url or (hub_setting.url if hub_setting and hub_setting.source in ("auto", "hub") else None)
         self._client, self._run, self._calls = client, run, calls
         self._fail_fast, self._monotonic, self._sleep = fail_fast, monotonic, sleep
-        self.tagsapi = TagsAPI(self._fetcher(), base_url=api_url, key=key)
-        self.hub = DockerHub(self._fetcher(), base_url=hub_url or DEFAULT_HUB_URL, max_pages=run.max_tag_pages)
+        self.tagsapi = TagsAPI(self._fetcher("tagsapi"), base_url=api_url, key=key)
+        self.hub = DockerHub(self._fetcher(HUB), base_url=hub_url or run.hub_url or DEFAULT_HUB_URL,
+                             max_pages=run.max_tag_pages)
         self._registries = registries
         self._oci: dict[str, Registry] = {}
         # Offline, `auto` reads what the tags API left in the cache: the hook's no-key path.
@@ -52,20 +53,22 @@ class SourceSet:
     def _registry(self, host: str, setting: RegistrySettings) -> Registry:
         if host not in self._oci:
             default = "https://registry-1.docker.io" if host == DOCKER_HUB else f"{'http' if setting.insecure else 'https'}://{host}"
-            self._oci[host] = Registry(self._fetcher(), host=host, base_url=setting.url or default,
+            self._oci[host] = Registry(self._fetcher(host), host=host, base_url=setting.url or default,
                                        credentials=credentials_for(host, setting.auth_env),
                                        max_pages=self._run.max_tag_pages,
                                        credentials_hint=_hint(host, setting))
         return self._oci[host]
 
-    def _fetcher(self) -> Fetcher:
+    def _fetcher(self, label: str) -> Fetcher:
         """One limiter per source, as each service has its own allowance; the call budget is the run's."""
         limiter = RateLimiter(self._run.rate_limit, clock=self._monotonic, sleep=self._sleep)
-        return Fetcher(self._client, limiter=limiter, calls=self._calls, sleep=self._sleep, fail_fast=self._fail_fast)
+        return Fetcher(self._client, limiter=limiter, calls=self._calls, sleep=self._sleep, fail_fast=self._fail_fast,
+                       label=label)
 
-    def for_deep_search(self, image: ImageRef) -> Source | None:
-        """Where to read every tag when the first answer held only the newest ones."""
-        return self.hub if self.hub.covers(image) and self.for_image(image) is not self.hub else None
+    def hub_fills(self, image: ImageRef) -> bool:
+        """Whether Docker Hub's API may fill what `image`'s first answer lacked: a Docker Hub image
+        whose first answer came from elsewhere (the tags API's newest 100)."""
+        return self.hub.covers(image) and self.for_image(image) is not self.hub
 
 
 def _hint(host: str, setting: RegistrySettings) -> str:

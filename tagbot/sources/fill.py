@@ -1,0 +1,87 @@
+"""Filling what the tags API's newest-100 window hides, from Docker Hub's own API, and no more.
+
+A decision needs the current tag's details and every tag of its shape pushed after it. The index
+may know them already (a window that reaches back far enough, or an earlier fill); if not,
+Docker Hub is asked: the current tag by its exact name, then the tags that contain the current
+tag's suffix (`name=-alpine`: a handful of pages where the whole history is dozens), newest
+first, stopping at the first page that reaches back past the current tag's push time.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from tagbot.errors import SourceError
+from tagbot.refs import ImageRef
+from tagbot.sources.hub import DockerHub
+from tagbot.sources.index import ALL_TIME, TagIndex
+from tagbot.sources.model import Tag, TagList, checked
+from tagbot.versioning import Version, parse_tag
+
+_FAMILY = re.compile(r"[A-Za-z]+")
+
+
+@dataclass(frozen=True)
+class Filled:
+    pages: int  # Docker Hub requests this decision cost
+    settled: bool  # every tag the decision needs is known
+    why_not: str = ""
+
+
+def fill(image: ImageRef, *, hub: DockerHub, index: TagIndex, offline: bool = False) -> Filled:
+    """Make the index know what `image`'s decision needs; how many pages that took. Offline,
+    only the index is consulted."""
+    tag, pages = image.effective_tag, 0
+    try:
+        if tag not in index.names(image.name) and not offline:
+            for page, last in hub.pages(image, name=tag):
+                pages += 1
+                index.merge(image.name, checked_tags(page), source="hub")
+                if last or any(t.name == tag for t in page):
+                    break
+        current = next((t for t in index.tags(image.name) if t.name == tag), None)
+        if current is None:
+            return Filled(pages, False, f"{tag} is not on Docker Hub either")
+        version = parse_tag(tag)
+        if version is None:
+            return Filled(pages, True)  # a floating tag: only its own digest matters
+        if current.last_updated is None:
+            return Filled(pages, False, f"Docker Hub gives no push time for {tag}")
+        pushed = current.last_updated.timestamp()
+        name_filter = suffix_filter(version)
+        since = index.known_since(image.name, name_filter)
+        if since is not None and since <= pushed:
+            return Filled(pages, True)
+        if offline:
+            return Filled(pages, False, "offline: the index does not reach back to it, and Docker Hub was not asked")
+        reached: float | None = None
+        for page, last in hub.pages(image, name=name_filter):
+            pages += 1
+            index.merge(image.name, checked_tags(page), source="hub")
+            times = [t.last_updated.timestamp() for t in page if t.last_updated is not None]
+            if last:
+                reached = ALL_TIME
+            elif times:
+                reached = min(times) if reached is None else min(reached, *times)
+            if reached is not None and reached <= pushed:
+                break
+    except SourceError as e:
+        return Filled(pages, False, f"Docker Hub could not be asked: {e}")
+    if reached is not None:
+        index.record_fill(image.name, name_filter, reached)
+    if reached is None or reached > pushed:
+        return Filled(pages, False, f"Docker Hub's newest {pages} pages do not reach back to {tag}")
+    return Filled(pages, True)
+
+
+def checked_tags(page: list[Tag]) -> list[Tag]:
+    """A page's tags, each passing the reference grammar first: nothing unchecked enters the index."""
+    return list(checked(TagList(tuple(page)), "Docker Hub").tags)
+
+
+def suffix_filter(version: Version) -> str:
+    """Docker Hub's `name=` filter that keeps the current tag's variant: `-alpine` for
+    `20.10.0-alpine3.18` (any alpine version, for follow_suffix), "" (every tag) for `1.27`."""
+    family = _FAMILY.search(version.suffix)
+    return f"-{family.group()}" if family else ""
