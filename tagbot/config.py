@@ -77,6 +77,7 @@ class RegistrySettings:
     url: str | None = None  # the source's base URL, e.g. a mirror; http:// only when written so
     auth_env: str | None = None  # an environment variable holding `user:password` or a token
     insecure: bool = False  # plain http to this registry (when no url says otherwise)
+    rate_limit: float | None = None  # requests per second to this registry; None: its default
 
 
 @dataclass(frozen=True)
@@ -409,9 +410,10 @@ def _registries(value: Any) -> tuple[tuple[str, RegistrySettings], ...]:
     for host, settings in value.items():
         if not isinstance(settings, dict):
             raise ValueError(f"{host}: expected a mapping with source and url")
-        unknown = set(settings) - {"source", "url", "auth_env", "insecure"}
+        unknown = set(settings) - {"source", "url", "auth_env", "insecure", "rate_limit"}
         if unknown:
-            raise ValueError(f"{host}: unknown setting {sorted(unknown)[0]} (known: source, url, auth_env, insecure)")
+            raise ValueError(f"{host}: unknown setting {sorted(unknown)[0]} "
+                             "(known: source, url, auth_env, insecure, rate_limit)")
         source = settings.get("source", "auto")
         if source is False:
             source = "off"  # YAML 1.1 reads a bare `off` as false
@@ -423,7 +425,13 @@ def _registries(value: Any) -> tuple[tuple[str, RegistrySettings], ...]:
         url, auth_env = settings.get("url"), settings.get("auth_env")
         if auth_env is not None and (not isinstance(auth_env, str) or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", auth_env)):
             raise ValueError(f"{host}: auth_env names an environment variable, such as GHCR_TOKEN")
-        out.append((name, RegistrySettings(source, _url(url) if url else None, auth_env, _bool(settings.get("insecure", False)))))
+        rate = settings.get("rate_limit")
+        try:
+            rate = _positive(float, 1000)(rate) if rate is not None else None
+        except ValueError as e:
+            raise ValueError(f"{host}: rate_limit: {e}") from None
+        out.append((name, RegistrySettings(source, _url(url) if url else None, auth_env,
+                                           _bool(settings.get("insecure", False)), rate)))
     return tuple(out)
 
 

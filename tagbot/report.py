@@ -184,7 +184,18 @@ def print_errors(*groups: Sequence[ScanError | Failure]) -> None:
 def calls_summary(calls: Calls) -> str:
     hub = calls.by_source.get(HUB, 0)
     summary = f"{calls.network} API call{'s' if calls.network != 1 else ''}, {calls.cached} from cache"
-    return summary + (f", {hub} of them Docker Hub request{'s' if hub != 1 else ''}" if hub else "")
+    summary += f", {hub} of them Docker Hub request{'s' if hub != 1 else ''}" if hub else ""
+    slowest = max(calls.waited.items(), key=lambda item: item[1], default=("", 0.0))
+    if slowest[1] >= SLOW:  # whose pace the run waited on, so the right rate_limit gets raised
+        summary += f"; waited {slowest[1]:.1f} s on {_source_name(slowest[0])}'s pace"
+    return summary
+
+
+SLOW = 2.0  # seconds of waiting on one source's pace worth a mention
+
+
+def _source_name(label: str) -> str:
+    return {"tagsapi": "the tags API", HUB: "Docker Hub"}.get(label, label)
 
 
 def _image_name(reference: Reference) -> str:

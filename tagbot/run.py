@@ -9,7 +9,6 @@ uses (sources, cache, call counter, clock) come in as `Services`, so tests hand 
 
 from __future__ import annotations
 
-import math
 import os
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -44,7 +43,8 @@ from tagbot.sources.tagsapi import DEFAULT_API_URL, KEY_ENV, URL_ENV
 
 HTTP_TIMEOUT = 15.0  # seconds per request; retries follow a time-out
 HOOK_CONNECT_TIMEOUT = 2.0  # a pre-commit hook with no network gives up this fast, once
-INDEX_FILE = "index.sqlite3"  # in the cache folder: what the GitHub Action caches between runs
+INDEX_FILE = "index.sqlite3"
+WORKERS = 16  # in the cache folder: what the GitHub Action caches between runs
 
 
 @dataclass(frozen=True)
@@ -75,7 +75,9 @@ class Services:
 
     @property
     def workers(self) -> int:
-        return max(1, min(16, math.ceil(self.config.run.rate_limit)))
+        """Threads for lookups: each source's limiter holds its own pace, so as many as the
+        fastest pace can use, within reason."""
+        return WORKERS
 
 
 @contextmanager

@@ -27,6 +27,14 @@ def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
 
 
 @pytest.fixture(autouse=True)
+def fast_default_paces(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Loopback servers need no politeness: Docker Hub's and registries' default paces are
+    lifted here, and tested on their own with a fake clock (tests/test_pacing.py)."""
+    monkeypatch.setattr("tagbot.sources.select.DEFAULT_HUB_RATE", 1000.0)
+    monkeypatch.setattr("tagbot.sources.select.DEFAULT_REGISTRY_RATE", 1000.0)
+
+
+@pytest.fixture(autouse=True)
 def hub(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeHub]:
     """The fake Docker Hub API on 127.0.0.1, serving the same fixture files in Hub's JSON; every
     test has it as $TAGBOT_HUB_URL, as fills from Docker Hub are on by default."""

@@ -4,6 +4,7 @@ mapping of transport failures and status codes onto tagbot's errors."""
 from __future__ import annotations
 
 import logging
+import math
 import random
 import re
 import threading
@@ -47,13 +48,15 @@ class RateLimiter:
         self._next = 0.0
         self._lock = threading.Lock()
 
-    def wait(self) -> None:
+    def wait(self) -> float:
+        """Wait for this request's slot; how long that was."""
         with self._lock:
             now = self._clock()
             slot = max(now, self._next)
             self._next = slot + self.interval
         if slot > now:
             self._sleep(slot - now)
+        return slot - now
 
     def pause(self, seconds: float) -> None:
         with self._lock:
@@ -68,6 +71,7 @@ class Calls:
         self.network = 0
         self.cached = 0
         self.by_source: dict[str, int] = {}  # requests per source ("tagsapi", "hub", a registry host)
+        self.waited: dict[str, float] = {}  # seconds each source's pace held requests back
         self._lock = threading.Lock()
 
     def take(self, source: str = "") -> None:
@@ -76,6 +80,10 @@ class Calls:
                 raise SourceUnavailable(f"max_calls ({self.budget}) reached; not looked up")
             self.network += 1
             self.by_source[source] = self.by_source.get(source, 0) + 1
+
+    def count_wait(self, source: str, seconds: float) -> None:
+        with self._lock:
+            self.waited[source] = self.waited.get(source, 0.0) + seconds
 
     def count_cached(self) -> None:
         with self._lock:
@@ -121,7 +129,7 @@ class Fetcher:
                 log.debug("%s: %s; retry %d of %d", host, problem, attempt, self.retries)
                 self._sleep(self.backoff * 2 ** (attempt - 1) * (1 + self._jitter()))
             self.calls.take(self.label)
-            self.limiter.wait()
+            self.calls.count_wait(self.label, self.limiter.wait())
             try:
                 response = self._fetch(url, params, {"user-agent": USER_AGENT, **(headers or {})})
             except httpx.TimeoutException:
@@ -142,11 +150,22 @@ class Fetcher:
             if status >= 500:
                 problem = f"server error {status}"
                 continue
+            self._respect_quota(response.headers, host)
             return response
         if self._fail_fast and problem.startswith(("cannot connect", "timed out")):
             self._unreachable[host] = problem
         raise SourceUnavailable(f"{host}: {problem} after {self.retries + 1} attempt{'s' if self.retries else ''}",
                                 host=host)
+
+    def _respect_quota(self, headers: Mapping[str, str], host: str) -> None:
+        """A server that says its quota is spent (`RateLimit-Remaining: 0`, or the `X-` spelling
+        Docker Hub and GitHub use) is left alone until it resets, not asked until it refuses."""
+        remaining = headers.get("ratelimit-remaining", headers.get("x-ratelimit-remaining"))
+        if remaining is None or remaining.strip() != "0":
+            return
+        reset = _seconds_until(headers.get("ratelimit-reset", headers.get("x-ratelimit-reset")))
+        log.debug("%s: quota spent; pausing %.1f s", host, reset)
+        self.limiter.pause(min(reset, MAX_RETRY_AFTER))
 
     def _fetch(self, url: str, params: Mapping[str, str | int] | None, headers: Mapping[str, str]) -> httpx.Response:
         """One GET, read whole within MAX_RESPONSE bytes and REQUEST_DEADLINE seconds."""
@@ -208,6 +227,17 @@ def without_credentials(url: str) -> str:
 
 def _host(url: str) -> str:
     return httpx.URL(url).host or url
+
+
+def _seconds_until(value: str | None) -> float:
+    """A reset header: seconds to wait (IETF RateLimit-Reset), or an epoch time (X-RateLimit-Reset)."""
+    try:
+        number = float(value) if value else 1.0
+    except ValueError:
+        return 1.0
+    if not math.isfinite(number):
+        return 1.0
+    return max(0.0, number - time.time()) if number > 1e9 else max(0.0, number)
 
 
 def _retry_after(value: str | None) -> float:

@@ -18,6 +18,11 @@ from tagbot.sources.registry import Registry, credentials_for
 from tagbot.sources.tagsapi import TagsAPI
 
 
+# Docker Hub allows anonymous API clients a few requests a second; a registry, far more.
+DEFAULT_HUB_RATE = 5.0
+DEFAULT_REGISTRY_RATE = 20.0
+
+
 class SourceSet:
     def __init__(self, client: httpx.Client, run: RunSettings, calls: Calls, *, api_url: str, key: str | None,
                  offline: bool = False, fail_fast: bool = False, monotonic: Callable[[], float] = time.monotonic,
@@ -28,8 +33,9 @@ class SourceSet:
         hub_url = hub_url or (hub_setting.url if hub_setting and hub_setting.source in ("auto", "hub") else None)
         self._client, self._run, self._calls = client, run, calls
         self._fail_fast, self._monotonic, self._sleep = fail_fast, monotonic, sleep
-        self.tagsapi = TagsAPI(self._fetcher("tagsapi"), base_url=api_url, key=key)
-        self.hub = DockerHub(self._fetcher(HUB), base_url=hub_url or run.hub_url or DEFAULT_HUB_URL,
+        self.tagsapi = TagsAPI(self._fetcher("tagsapi", run.rate_limit), base_url=api_url, key=key)
+        hub_rate = (hub_setting.rate_limit if hub_setting else None) or DEFAULT_HUB_RATE
+        self.hub = DockerHub(self._fetcher(HUB, hub_rate), base_url=hub_url or run.hub_url or DEFAULT_HUB_URL,
                              max_pages=run.max_tag_pages)
         self._registries = registries
         self._oci: dict[str, Registry] = {}
@@ -53,15 +59,16 @@ class SourceSet:
     def _registry(self, host: str, setting: RegistrySettings) -> Registry:
         if host not in self._oci:
             default = "https://registry-1.docker.io" if host == DOCKER_HUB else f"{'http' if setting.insecure else 'https'}://{host}"
-            self._oci[host] = Registry(self._fetcher(host), host=host, base_url=setting.url or default,
+            self._oci[host] = Registry(self._fetcher(host, setting.rate_limit or DEFAULT_REGISTRY_RATE), host=host, base_url=setting.url or default,
                                        credentials=credentials_for(host, setting.auth_env),
                                        max_pages=self._run.max_tag_pages,
                                        credentials_hint=_hint(host, setting))
         return self._oci[host]
 
-    def _fetcher(self, label: str) -> Fetcher:
-        """One limiter per source, as each service has its own allowance; the call budget is the run's."""
-        limiter = RateLimiter(self._run.rate_limit, clock=self._monotonic, sleep=self._sleep)
+    def _fetcher(self, label: str, rate: float) -> Fetcher:
+        """A limiter of its own per source, at that source's pace: the tags API plan's rate must
+        not slow a registry that allows more. The call budget is the run's."""
+        limiter = RateLimiter(rate, clock=self._monotonic, sleep=self._sleep)
         return Fetcher(self._client, limiter=limiter, calls=self._calls, sleep=self._sleep, fail_fast=self._fail_fast,
                        label=label)
 
