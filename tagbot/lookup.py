@@ -25,7 +25,7 @@ from tagbot.refs import ImageRef
 from tagbot.sources import DescribingSource, Source
 from tagbot.sources.cache import TagCache
 from tagbot.sources.http import Calls
-from tagbot.sources.fill import fill
+from tagbot.sources.fill import Filled, fill
 from tagbot.sources.hub import DockerHub
 from tagbot.sources.index import TagIndex
 from tagbot.sources.model import Tag, TagList, checked
@@ -49,6 +49,7 @@ class Lookups:
     # not settled, by (image, tag).
     hub_pages: dict[str, int] = field(default_factory=dict)
     unsettled: dict[tuple[str, str], str] = field(default_factory=dict)
+    answered_by: dict[str, str] = field(default_factory=dict)  # which source answered, by image
 
 
 def look_up(
@@ -66,12 +67,14 @@ def look_up(
     covered = [image for image in unique.values() if image.name in sources]
     answers: dict[str, Answer] = {}
     to_fetch = []
+    from_cache: set[str] = set()
     for image in covered:
         cached = cache.get(_key(sources[image.name], image), allow_stale=offline) if cache else None
         if cached is not None:
             log.debug("%s: from the cache", image.name)
             calls.count_cached()
             answers[image.name] = cached
+            from_cache.add(image.name)
         elif offline:
             answers[image.name] = SourceUnavailable("not in the cache, and --offline forbids a lookup")
         else:
@@ -101,6 +104,7 @@ def look_up(
         tags={name: a for name, a in answers.items() if isinstance(a, TagList)},
         errors={name: a for name, a in answers.items() if isinstance(a, SourceError)},
         uncovered=frozenset(unique) - {image.name for image in covered},
+        answered_by={name: "cache" if name in from_cache else sources[name].cache_id.split()[0] for name in answers},
     )
 
 
@@ -204,30 +208,39 @@ class _Counter:
 # --- what to ask for beyond the first answer --------------------------------------------------
 
 def fill_from_history(images: Sequence[ImageRef], lookups: Lookups, *, config: Config, index: TagIndex,
-                      hub: DockerHub, may_fill: Callable[[ImageRef], bool], offline: bool) -> Lookups:
+                      hub: DockerHub, may_fill: Callable[[ImageRef], bool], offline: bool, workers: int = 4) -> Lookups:
     """Every answer merged into the index; then, for Docker Hub images whose answer was only
     the newest tags, what their decisions need filled from Docker Hub (`sources.fill`), and the
     image's whole known history in place of the window. A tags-API "not found" is checked
     against Docker Hub before it is believed."""
     for name, window in lookups.tags.items():
-        index.record_window(name, window.tags, complete=window.complete, source="lookup")
+        if lookups.answered_by.get(name, "cache") != "cache":  # a cached answer was recorded when it came
+            index.record_window(name, window.tags, complete=window.complete, source=lookups.answered_by[name])
     tags, errors = dict(lookups.tags), dict(lookups.errors)
-    pages: dict[str, int] = {}
-    unsettled: dict[tuple[str, str], str] = {}
-    filled: set[str] = set()
+    wanted: dict[str, list[ImageRef]] = {}  # by image: its tags, filled one after another
     for image in _distinct(images):
         answer, error = lookups.tags.get(image.name), lookups.errors.get(image.name)
         if answer is None and not isinstance(error, NotFound):
             continue
         if (answer is not None and answer.complete) or not may_fill(image) or not config.settings_for(image).deep_search:
             continue
-        result = fill(image, hub=hub, index=index, offline=offline)
-        pages[image.name] = pages.get(image.name, 0) + result.pages
-        filled.add(image.name)
-        if not result.settled:
-            unsettled[(image.name, image.effective_tag)] = result.why_not
-    for name in filled:
-        history = index.tags(name)
+        wanted.setdefault(image.name, []).append(image)
+
+    def fill_all(references: list[ImageRef]) -> list[tuple[ImageRef, Filled]]:
+        return [(image, fill(image, hub=hub, index=index, offline=offline)) for image in references]
+
+    pages: dict[str, int] = {}
+    unsettled: dict[tuple[str, str], str] = {}
+    # Images side by side (Docker Hub's limiter keeps the pace); one image's tags in order, as
+    # the first one's fill often answers the next.
+    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+        for results in pool.map(fill_all, wanted.values()):
+            for image, result in results:
+                pages[image.name] = pages.get(image.name, 0) + result.pages
+                if not result.settled:
+                    unsettled[(image.name, image.effective_tag)] = result.why_not
+    for name in wanted:
+        history = index.tags(name, seen_since=index.opened_at)
         if history:
             tags[name] = TagList(history, complete=True)
             errors.pop(name, None)

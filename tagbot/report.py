@@ -198,6 +198,10 @@ def _source_name(label: str) -> str:
     return {"tagsapi": "the tags API", HUB: "Docker Hub"}.get(label, label)
 
 
+# Where explain says a candidate is known from.
+_SOURCE_NAMES = {"tagsapi": "tags API", HUB: "Docker Hub", "registry": "registry", "index": "index", "cache": "cache"}
+
+
 def _image_name(reference: Reference) -> str:
     image = reference.found.image
     return image.short_name if image else reference.found.text
@@ -227,8 +231,11 @@ def explain_text(explanation: Explanation, *, show_all: bool = False) -> str:
     others = len(decision.verdicts) - len(shown)
     hidden = f" ({others} of other shapes or variants not listed; --all lists them)" if others else ""
     lines.append(f"newer candidates: {len(decision.verdicts)}{hidden}")
+    known_from = {tag.name: tag.known_from for tag in tags.tags}
     for verdict in shown:
-        lines.append(f"  {verdict.tag:<32} {'ok: ' + verdict.detail if verdict.check is None else verdict.check + ': ' + verdict.detail}")
+        said = "ok: " + verdict.detail if verdict.check is None else f"{verdict.check}: {verdict.detail}"
+        origin = _SOURCE_NAMES.get(known_from.get(verdict.tag) or "", "")
+        lines.append(f"  {verdict.tag:<32} {said}" + (f"  [{origin}]" if origin else ""))
     update = decision.update
     if update is None:
         lines.append(f"decision: no update: {decision.reason}")

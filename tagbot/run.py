@@ -187,7 +187,7 @@ def look_up_tags(images: Sequence[ImageRef], services: Services) -> Lookups:
                       workers=workers, progress=services.progress("looking up images"))
     if services.index is not None:
         lookups = fill_from_history(images, lookups, config=config, index=services.index, hub=sources.hub,
-                                    may_fill=sources.hub_fills, offline=offline)
+                                    may_fill=sources.hub_fills, offline=offline, workers=workers)
     described, errors = describe_tags(tags_to_describe(images, lookups, config), source_for=sources.for_image,
                                       calls=calls, cache=cache, offline=offline, workers=workers)
     return with_details(lookups, described, errors)

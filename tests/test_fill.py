@@ -4,6 +4,7 @@ answers the newest 100 tags of the recorded lists; the fake Docker Hub knows the
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from datetime import datetime, timezone
 from pathlib import Path
@@ -121,8 +122,16 @@ def test_a_tags_api_not_found_is_checked_against_docker_hub(repo: Path, tags_api
     assert hub.requests[0].startswith("/v2/repositories/acme/tiny/tags?name=1.1.0")
 
 
-def test_explain_says_how_many_docker_hub_pages_a_decision_cost(repo: Path, hub: FakeHub, capsys):
-    assert main(["explain", "node:20.10.0-alpine3.18", "--no-cache"]) == 0
+def test_explain_says_where_candidates_are_known_from_and_what_they_cost(repo: Path, hub: FakeHub, capsys,
+                                                                       tmp_path: Path):
+    assert main(["explain", "node:20.10.0-alpine3.18"]) == 0
     out = capsys.readouterr().out
-    assert f"docker hub: {len(hub.requests)} page" in out
+    assert f"docker hub: {len(hub.requests)} pages read for this decision" in out
     assert "decision: 20.10.0-alpine3.18 -> 22.2.0-alpine3.18 (major)" in out
+    assert re.search(r"\n  22\.2\.0-alpine3\.18 +ok: a major update  \[Docker Hub\]\n", out)
+    shutil.rmtree(tmp_path / "cache" / "tagbot" / "tags")  # a later run: the answers expired, the index stays
+    hub.requests.clear()
+    assert main(["explain", "node:20.10.0-alpine3.18"]) == 0
+    out = capsys.readouterr().out
+    assert hub.requests == [] and "docker hub:" not in out
+    assert re.search(r"\n  22\.2\.0-alpine3\.18 +ok: a major update  \[index\]\n", out)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from tagbot.errors import SourceError
 from tagbot.refs import ImageRef
-from tagbot.sources.hub import DockerHub
+from tagbot.sources.hub import HUB, DockerHub
 from tagbot.sources.index import ALL_TIME, TagIndex
 from tagbot.sources.model import Tag, TagList, checked
 from tagbot.versioning import Version, parse_tag
@@ -34,13 +34,13 @@ def fill(image: ImageRef, *, hub: DockerHub, index: TagIndex, offline: bool = Fa
     only the index is consulted."""
     tag, pages = image.effective_tag, 0
     try:
-        if tag not in index.names(image.name) and not offline:
+        if index.get(image.name, tag) is None and not offline:
             for page, last in hub.pages(image, name=tag):
                 pages += 1
-                index.merge(image.name, checked_tags(page), source="hub")
+                index.merge(image.name, checked_tags(page), source=HUB)
                 if last or any(t.name == tag for t in page):
                     break
-        current = next((t for t in index.tags(image.name) if t.name == tag), None)
+        current = index.get(image.name, tag)
         if current is None:
             return Filled(pages, False, f"{tag} is not on Docker Hub either")
         version = parse_tag(tag)
@@ -58,7 +58,7 @@ def fill(image: ImageRef, *, hub: DockerHub, index: TagIndex, offline: bool = Fa
         reached: float | None = None
         for page, last in hub.pages(image, name=name_filter):
             pages += 1
-            index.merge(image.name, checked_tags(page), source="hub")
+            index.merge(image.name, checked_tags(page), source=HUB)
             times = [t.last_updated.timestamp() for t in page if t.last_updated is not None]
             if last:
                 reached = ALL_TIME

@@ -14,6 +14,7 @@ transactions. A damaged file, or one of another format, is rebuilt with one warn
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import math
@@ -54,6 +55,7 @@ class TagIndex:
     def __init__(self, path: Path, *, clock: Callable[[], float] = time.time) -> None:
         self.path = path
         self._clock = clock
+        self.opened_at = clock()  # tags no source answered since are known from the index alone
         self._lock = threading.Lock()
         self._db = self._open()
 
@@ -89,18 +91,26 @@ class TagIndex:
 
     # --- tags -------------------------------------------------------------------------------
 
-    def tags(self, image: str) -> tuple[Tag, ...]:
-        """Every tag known of `image`, newest push first (unknown push times last)."""
+    def tags(self, image: str, *, seen_since: float | None = None) -> tuple[Tag, ...]:
+        """Every tag known of `image`, newest push first (unknown push times last); each says
+        which source last answered it, or "index" when none has since `seen_since`."""
         with self._lock:
             rows = self._db.execute(
-                "SELECT name, digest, platforms, size, pushed_at, described FROM tags WHERE image = ? "
-                "ORDER BY pushed IS NULL, pushed DESC, name DESC", (image,)
+                "SELECT name, digest, platforms, size, pushed_at, described, source, last_seen FROM tags "
+                "WHERE image = ? ORDER BY pushed IS NULL, pushed DESC, name DESC", (image,)
             ).fetchall()
-        return tuple(_tag(*row) for row in rows)
+        return tuple(_tag(*row[:6], known_from=row[6] if seen_since is None or row[7] >= seen_since else "index")
+                     for row in rows)
 
     def names(self, image: str) -> set[str]:
         with self._lock:
             return {row[0] for row in self._db.execute("SELECT name FROM tags WHERE image = ?", (image,))}
+
+    def get(self, image: str, name: str) -> Tag | None:
+        with self._lock:
+            row = self._db.execute("SELECT name, digest, platforms, size, pushed_at, described FROM tags "
+                                   "WHERE image = ? AND name = ?", (image, name)).fetchone()
+        return _tag(*row) if row else None
 
     def merge(self, image: str, tags: Sequence[Tag], *, source: str) -> None:
         """Add `tags`; a tag already known takes this newer answer (its digest may have moved),
@@ -194,6 +204,12 @@ def _oldest(tags: Sequence[Tag]) -> tuple[float, str] | None:
 
 
 def _tag(name: str, digest: str | None, platforms: str, size: int | None, pushed_at: str | None,
-         described: int) -> Tag:
+         described: int, *, known_from: str | None = None) -> Tag:
     moment = datetime.fromisoformat(pushed_at) if pushed_at else None
-    return Tag(name, digest, frozenset(json.loads(platforms)), size, moment, bool(described))
+    return Tag(name, digest, _platforms(platforms), size, moment, bool(described), known_from)
+
+
+@functools.lru_cache(maxsize=1024)
+def _platforms(text: str) -> frozenset[str]:
+    """Parsed once per distinct set: the tags of an image share a handful of them."""
+    return frozenset(json.loads(text))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from tagbot.errors import BadResponse
@@ -22,6 +22,9 @@ class Tag:
     # False when the source listed the name only (an OCI registry): the tags the policy needs
     # are then described one by one, so manifests are fetched for those alone.
     described: bool = True
+    # Where the tag is known from, for explain: "tagsapi", "hub", "registry", or "index" (an
+    # earlier run). Not part of the tag's identity.
+    known_from: str | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
