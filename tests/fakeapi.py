@@ -150,15 +150,20 @@ def serving(api: FakeTagsAPI, port: int = 0) -> Iterator[FakeTagsAPI]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description="Serve fixture files as the tags API on 127.0.0.1.")
+    from tests.fakehub import FakeHub
+    from tests.fakehub import serving as serving_hub
+
+    parser = argparse.ArgumentParser(description="Serve fixture files as the tags API (and Docker Hub's) on 127.0.0.1.")
     parser.add_argument("--fixtures", type=Path, default=Path(__file__).parent / "fixtures" / "api")
     parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--hub-port", type=int, help="Docker Hub's stand-in (default: --port + 1)")
     parser.add_argument("--key", default="test-key", help="the x-oanor-key value to accept")
     parser.add_argument("--latency", type=float, default=0.0, help="seconds added to every answer")
     args = parser.parse_args()
     api = FakeTagsAPI(args.fixtures, key=args.key, latency=args.latency)
-    with serving(api, args.port):
-        print(f"fake tags API on {api.url} (key {args.key!r}); Ctrl-C stops it", flush=True)
+    with serving(api, args.port), serving_hub(FakeHub(args.fixtures), args.hub_port or args.port + 1) as hub:
+        print(f"fake tags API on {api.url} (key {args.key!r}), fake Docker Hub on {hub.url}; Ctrl-C stops them",
+              flush=True)
         try:
             threading.Event().wait()
         except KeyboardInterrupt:

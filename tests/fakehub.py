@@ -81,7 +81,7 @@ def _hub_tag(tag: dict[str, Any]) -> dict[str, Any]:
 
 
 @contextmanager
-def serving(hub: FakeHub) -> Iterator[FakeHub]:
-    with serve(hub.handler) as url:
+def serving(hub: FakeHub, port: int = 0) -> Iterator[FakeHub]:
+    with serve(hub.handler, port) as url:
         hub.url = url
         yield hub

@@ -42,14 +42,14 @@ def test_docker_hub_keeps_its_own_pace_beside_the_tags_api(repo: Path, tags_api:
     hub_waits = paced(calls.by_source["hub"], rate=5)
     assert calls.by_source["hub"] > 1
     assert sorted(clock.slept) == sorted(tags_api_waits + hub_waits)
-    assert calls.waited["hub"] == pytest.approx(sum(hub_waits))
+    assert calls.waited["hub"] == pytest.approx(max(hub_waits))
 
 
 def test_a_registry_can_be_given_a_pace_of_its_own(repo: Path, monkeypatch):
     config = "registries: {ghcr.io: {source: off}, docker.io: {rate_limit: 10}}\nrate_limit: 1\n"
     clock, calls = run_with(repo, config, monkeypatch)
-    assert calls.waited["hub"] == pytest.approx(sum(paced(calls.by_source["hub"], rate=10)))
-    assert calls.waited["tagsapi"] == pytest.approx(sum(paced(calls.by_source["tagsapi"], rate=1)))
+    assert calls.waited["hub"] == pytest.approx(max(paced(calls.by_source["hub"], rate=10)))
+    assert calls.waited["tagsapi"] == pytest.approx(max(paced(calls.by_source["tagsapi"], rate=1)))
 
 
 def test_a_spent_quota_is_waited_out():
@@ -81,6 +81,7 @@ def test_the_summary_names_the_source_whose_pace_the_run_waited_on():
     calls.take("tagsapi")
     calls.take("hub")
     calls.count_wait("tagsapi", 10.5)
+    calls.count_wait("tagsapi", 3.0)
     calls.count_wait("hub", 0.4)
     assert calls_summary(calls) == ("2 API calls, 0 from cache, 1 of them Docker Hub request; "
                                     "waited 10.5 s on the tags API's pace")

@@ -71,7 +71,9 @@ class Calls:
         self.network = 0
         self.cached = 0
         self.by_source: dict[str, int] = {}  # requests per source ("tagsapi", "hub", a registry host)
-        self.waited: dict[str, float] = {}  # seconds each source's pace held requests back
+        # The longest any request waited for its slot, per source: the run's delay by that pace
+        # (waits on parallel threads overlap, so a sum would overstate it).
+        self.waited: dict[str, float] = {}
         self._lock = threading.Lock()
 
     def take(self, source: str = "") -> None:
@@ -83,7 +85,7 @@ class Calls:
 
     def count_wait(self, source: str, seconds: float) -> None:
         with self._lock:
-            self.waited[source] = self.waited.get(source, 0.0) + seconds
+            self.waited[source] = max(self.waited.get(source, 0.0), seconds)
 
     def count_cached(self) -> None:
         with self._lock:
