@@ -227,7 +227,8 @@ def fill_from_history(images: Sequence[ImageRef], lookups: Lookups, *, config: C
         wanted.setdefault(image.name, []).append(image)
 
     def fill_all(references: list[ImageRef]) -> list[tuple[ImageRef, Filled]]:
-        return [(image, fill(image, hub=hub, index=index, offline=offline)) for image in references]
+        return [(image, fill(image, hub=hub, index=index, offline=offline,
+                             follow_suffix=config.settings_for(image).follow_suffix)) for image in references]
 
     pages: dict[str, int] = {}
     unsettled: dict[tuple[str, str], str] = {}

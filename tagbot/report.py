@@ -85,7 +85,7 @@ def plan_json(plan: Plan, calls: Calls) -> dict[str, Any]:
             for h in plan.held_back
         ],
         "errors": [*map(_scan_error_json, plan.scan_errors), *map(_failure_json, (*plan.errors, *plan.rewrite_errors))],
-        "calls": {"api": calls.network, "cached": calls.cached},
+        "calls": {"api": calls.network, "cached": calls.cached, "docker_hub": calls.by_source.get(HUB, 0)},
     }
 
 

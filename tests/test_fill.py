@@ -69,7 +69,7 @@ def test_a_cold_run_decides_as_if_every_tag_were_known(repo: Path, tags_api: Fak
     assert len(tags_api.calls) == HUB_IMAGES  # one tags-API call per image
     needed = {"library/node", "library/python", "library/postgres", "library/redis", "library/alpine", "library/nginx"}
     assert 0 < len(hub.requests) < hub_pages_in_full(needed) / 4  # filtered pages, not whole histories (19 of 174)
-    assert out["calls"]["api"] == HUB_IMAGES + len(hub.requests)
+    assert out["calls"] == {"api": HUB_IMAGES + len(hub.requests), "cached": 0, "docker_hub": len(hub.requests)}
 
 
 def test_after_the_ttl_one_call_per_image_and_no_docker_hub_request(repo: Path, tags_api: FakeTagsAPI, hub: FakeHub,
@@ -135,3 +135,21 @@ def test_explain_says_where_candidates_are_known_from_and_what_they_cost(repo: P
     out = capsys.readouterr().out
     assert hub.requests == [] and "docker hub:" not in out
     assert re.search(r"\n  22\.2\.0-alpine3\.18 +ok: a major update  \[index\]\n", out)
+
+
+@pytest.mark.parametrize("fault", ["429", "500", "garbage"])
+def test_a_docker_hub_fault_is_said_and_the_run_goes_on(repo: Path, hub: FakeHub, monkeypatch, capsys, fault: str):
+    monkeypatch.setattr("tagbot.sources.http.BACKOFF", 0.0)
+    monkeypatch.setattr("tagbot.sources.http.MAX_RETRY_AFTER", 0.0)  # a 429 is reported, not waited out
+
+    def broken(path: str, query: dict[str, str]):
+        hub.requests.append(path)
+        return (int(fault), {"message": "no"}) if fault.isdigit() else (200, {"results": "not a list"})
+
+    monkeypatch.setattr(hub, "answer", broken)
+    assert main(["update", "--dry-run", "--format", "json", "--no-cache"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert ("compose.yaml", 13) in {(u["file"], u["line"]) for u in out["updates"]}  # acme/tiny: all in the window
+    node = [h["reason"] for h in out["held_back"] if (h["file"], h["line"]) == ("Dockerfile", 1)]
+    assert any(r.startswith("not every newer tag is known: Docker Hub could not be asked") for r in node)
+    assert ("Dockerfile", 1) not in {(u["file"], u["line"]) for u in out["updates"]}

@@ -80,7 +80,7 @@ def test_dry_run_json(repo: Path, tags_api: FakeTagsAPI, capsys: pytest.CaptureF
     assert {"file": "Dockerfile", "line": 1, "image": "node:20.10.0-alpine3.18",
             "reason": "20.10.0-alpine3.18 is not among the newest 100 tags; only those were searched"} in out["held_back"]
     assert out["errors"] == []
-    assert out["calls"] == {"api": UNIQUE_HUB_IMAGES, "cached": 0}
+    assert out["calls"] == {"api": UNIQUE_HUB_IMAGES, "cached": 0, "docker_hub": 0}
     assert len(tags_api.calls) == UNIQUE_HUB_IMAGES  # one per unique image, however often it is used
     assert {p.name: p.read_bytes() for p in repo.iterdir()} == before  # a dry run writes nothing
 
@@ -88,11 +88,11 @@ def test_dry_run_json(repo: Path, tags_api: FakeTagsAPI, capsys: pytest.CaptureF
 def test_a_cached_rerun_spends_no_call(repo: Path, tags_api: FakeTagsAPI, capsys: pytest.CaptureFixture[str]):
     _, first = run_json(capsys)
     _, second = run_json(capsys)
-    assert second["calls"] == {"api": 0, "cached": UNIQUE_HUB_IMAGES}
+    assert second["calls"] == {"api": 0, "cached": UNIQUE_HUB_IMAGES, "docker_hub": 0}
     assert second["updates"] == first["updates"]
     assert len(tags_api.calls) == UNIQUE_HUB_IMAGES
     _, third = run_json(capsys, "--no-cache")
-    assert third["calls"] == {"api": UNIQUE_HUB_IMAGES, "cached": 0}
+    assert third["calls"] == {"api": UNIQUE_HUB_IMAGES, "cached": 0, "docker_hub": 0}
 
 
 def test_update_writes_only_the_values_and_a_second_run_changes_nothing(repo: Path, capsys: pytest.CaptureFixture[str]):

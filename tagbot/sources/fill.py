@@ -1,10 +1,14 @@
 """Filling what the tags API's newest-100 window hides, from Docker Hub's own API, and no more.
 
-A decision needs the current tag's details and every tag of its shape pushed after it. The index
-may know them already (a window that reaches back far enough, or an earlier fill); if not,
-Docker Hub is asked: the current tag by its exact name, then the tags that contain the current
-tag's suffix (`name=-alpine`: a handful of pages where the whole history is dozens), newest
-first, stopping at the first page that reaches back past the current tag's push time.
+A decision needs the current tag's details and every newer tag of its shape. The index may
+know them already (a window that reaches back far enough, or an earlier fill); if not, Docker
+Hub is asked: the current tag by its exact name, then the tags of its variant, newest first.
+
+With a suffix that stays (`-jre-focal`), the filter `name=-jre-focal` is narrow, and is read to
+its end: a newer version may have been pushed for the last time long before the current tag
+(Java 19 ended while 17, a long-term release, was still rebuilt). Without a suffix, or when the
+suffix may move on (`follow_suffix`: `name=-alpine`), the pages stop at the first one that
+reaches back past the current tag's push: whatever is newer was pushed after it, as a rule.
 """
 
 from __future__ import annotations
@@ -29,7 +33,8 @@ class Filled:
     why_not: str = ""
 
 
-def fill(image: ImageRef, *, hub: DockerHub, index: TagIndex, offline: bool = False) -> Filled:
+def fill(image: ImageRef, *, hub: DockerHub, index: TagIndex, follow_suffix: bool = False,
+         offline: bool = False) -> Filled:
     """Make the index know what `image`'s decision needs; how many pages that took. Offline,
     only the index is consulted."""
     tag, pages = image.effective_tag, 0
@@ -48,8 +53,9 @@ def fill(image: ImageRef, *, hub: DockerHub, index: TagIndex, offline: bool = Fa
             return Filled(pages, True)  # a floating tag: only its own digest matters
         if current.last_updated is None:
             return Filled(pages, False, f"Docker Hub gives no push time for {tag}")
-        pushed = current.last_updated.timestamp()
-        name_filter = suffix_filter(version)
+        name_filter = suffix_filter(version, follow_suffix=follow_suffix)
+        # How far back the filtered tags must be known: all of them for a narrow filter.
+        pushed = current.last_updated.timestamp() if name_filter == "" or follow_suffix else ALL_TIME
         since = index.known_since(image.name, name_filter)
         if since is not None and since <= pushed:
             return Filled(pages, True)
@@ -71,7 +77,7 @@ def fill(image: ImageRef, *, hub: DockerHub, index: TagIndex, offline: bool = Fa
     if reached is not None:
         index.record_fill(image.name, name_filter, reached)
     if reached is None or reached > pushed:
-        return Filled(pages, False, f"Docker Hub's newest {pages} pages do not reach back to {tag}")
+        return Filled(pages, False, f"Docker Hub's {pages} pages (max_tag_pages) do not reach back to {tag}")
     return Filled(pages, True)
 
 
@@ -80,8 +86,13 @@ def checked_tags(page: list[Tag]) -> list[Tag]:
     return list(checked(TagList(tuple(page)), "Docker Hub").tags)
 
 
-def suffix_filter(version: Version) -> str:
-    """Docker Hub's `name=` filter that keeps the current tag's variant: `-alpine` for
-    `20.10.0-alpine3.18` (any alpine version, for follow_suffix), "" (every tag) for `1.27`."""
+def suffix_filter(version: Version, *, follow_suffix: bool = False) -> str:
+    """Docker Hub's `name=` filter that keeps the current tag's variant: `-alpine3.18` for
+    `20.10.0-alpine3.18`, `-alpine` with follow_suffix (any alpine version), "" (every tag)
+    for `1.27`."""
+    if not version.suffix:
+        return ""
+    if not follow_suffix:
+        return f"-{version.suffix}"
     family = _FAMILY.search(version.suffix)
     return f"-{family.group()}" if family else ""

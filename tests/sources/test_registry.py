@@ -285,7 +285,7 @@ def test_update_picks_the_newest_tag_that_keeps_every_platform(oci, tmp_path, mo
     assert [h["reason"] for h in result["held_back"]] == ["newer 1.2.0 lacks linux/arm64"]
     # tags/list, then manifests of the current tag and of the two candidates, newest first;
     # never of 1.1 (another shape), 2.0.0-rc1 (a pre-release) or anything older.
-    assert result["calls"] == {"api": 4, "cached": 0}
+    assert result["calls"] == {"api": 4, "cached": 0, "docker_hub": 0}
     assert result["exit"] == 0
 
 
