@@ -110,7 +110,9 @@ def main() -> None:
             after_ttl = run_update(root / "repo", api, hub)
             cached = run_update(root / "repo", api, hub)
 
-    ideal = args.images / args.rate_limit
+    # The tags API and Docker Hub (here at the same pace) one after the other: the fill starts
+    # when the first answers are in.
+    ideal = (args.images + cold[3]) / args.rate_limit
     print(f"repository:      {args.references} references to {args.images} unique images, 400 tags each;")
     print("                 half the references older than their image's newest 100 tags")
     print(f"fake API:        {args.latency * 1000:.0f} ms per answer, rate limit {args.rate_limit:g}/s")
@@ -118,7 +120,8 @@ def main() -> None:
                                                               ("cached re-run", cached)):
         print(f"{label + ':':<16} {seconds:6.2f} s, {api_calls} tags-API calls, {hub_requests} Docker Hub requests, "
               f"{len(result['updates'])} updates")
-    print(f"ideal (API):     {ideal:.2f} s (images / rate_limit); cold ratio {cold[0] / ideal:.2f}x")
+    print(f"ideal (cold):    {ideal:.2f} s ((tags-API calls + Docker Hub requests) / rate); ratio {cold[0] / ideal:.2f}x"
+          f" (target <= 1.2x)")
     print(f"targets:         after the TTL {args.images} calls and 0 Hub requests: "
           f"{'met' if (after_ttl[2], after_ttl[3]) == (args.images, 0) else 'MISSED'}; "
           f"cached < 1 s: {'met' if cached[0] < 1 else 'MISSED'}; same updates every run: "

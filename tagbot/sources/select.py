@@ -20,7 +20,7 @@ from tagbot.sources.tagsapi import TagsAPI
 
 # Docker Hub allows anonymous API clients a few requests a second; a registry, far more.
 DEFAULT_HUB_RATE = 5.0
-DEFAULT_REGISTRY_RATE = 20.0
+DEFAULT_REGISTRY_RATE = 50.0
 
 
 class SourceSet:
