@@ -9,7 +9,9 @@ uses (sources, cache, call counter, clock) come in as `Services`, so tests hand 
 
 from __future__ import annotations
 
+import logging
 import os
+import sqlite3
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -43,8 +45,9 @@ from tagbot.sources.tagsapi import DEFAULT_API_URL, KEY_ENV, URL_ENV
 
 HTTP_TIMEOUT = 15.0  # seconds per request; retries follow a time-out
 HOOK_CONNECT_TIMEOUT = 2.0  # a pre-commit hook with no network gives up this fast, once
-INDEX_FILE = "index.sqlite3"
-WORKERS = 16  # in the cache folder: what the GitHub Action caches between runs
+INDEX_FILE = "index.sqlite3"  # in the cache folder: what the GitHub Action caches between runs
+WORKERS = 16
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -95,8 +98,7 @@ def open_services(
     calls = Calls(config.run.max_calls)
     folder = options.cache_dir or default_cache_dir()
     cache = None if options.no_cache else TagCache(folder, config.run.cache_ttl)
-    # --no-cache forgets between runs, not within one: the fill still needs somewhere to merge.
-    index = TagIndex(Path(":memory:") if options.no_cache else folder / INDEX_FILE)
+    index = _open_index(None if options.no_cache else folder / INDEX_FILE)
     timeout = httpx.Timeout(HTTP_TIMEOUT, connect=HOOK_CONNECT_TIMEOUT if options.hook else HTTP_TIMEOUT)
     try:
         with httpx.Client(timeout=timeout) as client:
@@ -105,6 +107,17 @@ def open_services(
             yield Services(config, sources, calls, cache, options.offline, index, notices=notices)
     finally:
         index.close()
+
+
+def _open_index(path: Path | None) -> TagIndex:
+    """The tag index in the cache folder; in memory with --no-cache (which forgets between runs,
+    not within one: the fill still needs somewhere to merge), or when the folder cannot hold it."""
+    if path is not None:
+        try:
+            return TagIndex(path)
+        except (OSError, sqlite3.Error) as e:
+            log.warning("the tag index cannot be kept at %s (%s); this run keeps it in memory", path, e)
+    return TagIndex(Path(":memory:"))
 
 
 def _hub_url() -> str | None:
@@ -117,7 +130,7 @@ def _hub_url() -> str | None:
 
 def _api_url(options: LookupOptions, config: Config) -> str:
     """--api-url, then $TAGBOT_API_URL, then the config's (checked when read), then the default;
-    a flag or variable that is set counts, even empty, and gets the config's checks."""
+    each gets the config's checks, and a flag given empty is an error, not the default."""
     # An empty variable is unset (CI fills unset inputs with ""); an empty flag was typed.
     for setting, value in (("--api-url", options.api_url), (URL_ENV, os.environ.get(URL_ENV) or None)):
         if value is not None:
@@ -217,15 +230,11 @@ def decide_all(
             continue  # its lookup failed: reported once, in errors
         key = (image.name, image.tag, image.digest, reference.found.platform)
         if key not in decisions:
-            decisions[key] = decide_one(image, tags, config, platform=reference.found.platform, declared=declared, now=now)
+            decided = decide_one(image, tags, config, platform=reference.found.platform, declared=declared, now=now)
+            decisions[key] = _with_gaps(decided, image, tags, lookups)
         decision = decisions[key]
         held_back.extend(HeldBack(reference, note) for note in decision.held_back)
         update = decision.update
-        unsettled = lookups.unsettled.get((image.name, image.effective_tag))
-        if unsettled is not None:
-            held_back.append(HeldBack(reference, f"not every newer tag is known: {unsettled}"))
-            if all(t.name != image.effective_tag for t in tags.tags):
-                update = None  # the current tag's platforms are unknown: nothing may risk dropping one
         if update is not None and update.to_digest and image.digest is None and reference.found.from_variables:
             held_back.append(HeldBack(reference, _NOT_PINNED))
             update = replace(update, to_digest=None) if update.update_type != "pin" else None
@@ -238,6 +247,17 @@ def decide_all(
 # deploy time to redis's digest.
 _NOT_PINNED = ("not pinned: the reference is built from variables, which a build or deploy may set to "
                "another image; pin the digest in the variable's value instead")
+
+
+def _with_gaps(decision: Decision, image: ImageRef, tags: TagList, lookups: Lookups) -> Decision:
+    """The decision, saying so when the fill could not settle it; then, if even the current tag
+    is unknown, its platforms are too, and no update may risk dropping one."""
+    why = lookups.unsettled.get((image.name, image.effective_tag))
+    if why is None:
+        return decision
+    current_known = any(t.name == image.effective_tag for t in tags.tags)
+    return replace(decision, update=decision.update if current_known else None,
+                   held_back=(*decision.held_back, f"not every newer tag is known: {why}"))
 
 
 def decide_one(image: ImageRef, tags: TagList, config: Config, *, platform: str | None,
@@ -278,11 +298,9 @@ def explain(image: ImageRef, *, platform: str | None, services: Services, reposi
     if image.name in lookups.uncovered:
         raise ConfigError(f"lookups are off for {image.registry} (registries: in the config)")
     tags, config = lookups.tags[image.name], services.config
-    decision = decide_one(image, tags, config, platform=platform, declared=declared, now=services.now())
+    decision = _with_gaps(decide_one(image, tags, config, platform=platform, declared=declared, now=services.now()),
+                          image, tags, lookups)
     rule_lines = tuple(rule.line for rule in config.rules if rule.matches(image))
-    unsettled = lookups.unsettled.get((image.name, image.effective_tag))
-    if unsettled is not None:
-        decision = replace(decision, held_back=(*decision.held_back, f"not every newer tag is known: {unsettled}"))
     return Explanation(image, decision, tags, config.path, rule_lines, lookups.hub_pages.get(image.name, 0))
 
 

@@ -14,7 +14,6 @@ import pytest
 from tagbot.cli import main
 from tagbot.config import parse_config
 from tagbot.policy import decide
-from tagbot.refs import parse_ref
 from tagbot.scan import scan_paths
 from tests.fakeapi import FakeTagsAPI
 from tests.fakehub import FakeHub
