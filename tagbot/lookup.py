@@ -242,8 +242,13 @@ def fill_from_history(images: Sequence[ImageRef], lookups: Lookups, *, config: C
                     unsettled[(image.name, image.effective_tag)] = result.why_not
     for name in wanted:
         history = index.tags(name, seen_since=index.opened_at)
-        if history:
-            tags[name] = TagList(history, complete=True)
+        answered = lookups.tags[name].tags if name in lookups.tags else ()
+        known = {t.name for t in history}
+        # A cached window is not merged again; should the index have been rebuilt since, its
+        # tags still count.
+        missing = [t for t in answered if t.name not in known]
+        if history or missing:
+            tags[name] = TagList((*missing, *history) if missing else history, complete=True)
             errors.pop(name, None)
     return replace(lookups, tags=tags, errors=errors, hub_pages=pages, unsettled=unsettled)
 

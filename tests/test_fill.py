@@ -152,3 +152,4 @@ def test_a_docker_hub_fault_is_said_and_the_run_goes_on(repo: Path, hub: FakeHub
     node = [h["reason"] for h in out["held_back"] if (h["file"], h["line"]) == ("Dockerfile", 1)]
     assert any(r.startswith("not every newer tag is known: Docker Hub could not be asked") for r in node)
     assert ("Dockerfile", 1) not in {(u["file"], u["line"]) for u in out["updates"]}
+
