@@ -34,13 +34,21 @@ def fast_default_paces(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("tagbot.sources.select.DEFAULT_REGISTRY_RATE", 1000.0)
 
 
-@pytest.fixture(autouse=True)
-def hub(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeHub]:
-    """The fake Docker Hub API on 127.0.0.1, serving the same fixture files in Hub's JSON; every
-    test has it as $TAGBOT_HUB_URL, as fills from Docker Hub are on by default."""
+@pytest.fixture(scope="session")
+def hub_server() -> Iterator[FakeHub]:
     with serving_hub(FakeHub(FIXTURES / "api")) as fake:
-        monkeypatch.setenv("TAGBOT_HUB_URL", fake.url)
         yield fake
+
+
+@pytest.fixture(autouse=True)
+def hub(hub_server: FakeHub, monkeypatch: pytest.MonkeyPatch) -> FakeHub:
+    """The fake Docker Hub API on 127.0.0.1, serving the same fixture files in Hub's JSON; every
+    test has it as $TAGBOT_HUB_URL, as fills from Docker Hub are on by default. One server for
+    the session (parsed fixtures kept), its requests and switches fresh for each test."""
+    hub_server.requests.clear()
+    monkeypatch.setattr(hub_server, "ignores_name", False)
+    monkeypatch.setenv("TAGBOT_HUB_URL", hub_server.url)
+    return hub_server
 
 
 @pytest.fixture(autouse=True)
