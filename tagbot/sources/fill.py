@@ -54,10 +54,14 @@ def fill(image: ImageRef, *, hub: DockerHub, index: TagIndex, follow_suffix: boo
         if current.last_updated is None:
             return Filled(pages, False, f"Docker Hub gives no push time for {tag}")
         name_filter = suffix_filter(version, follow_suffix=follow_suffix)
-        # How far back the filtered tags must be known: all of them for a narrow filter.
-        pushed = current.last_updated.timestamp() if name_filter == "" or follow_suffix else ALL_TIME
+        pushed = current.last_updated.timestamp()
+        # How far back the filtered tags must be known: all of them for a narrow filter (should
+        # max_tag_pages not reach its end, back to the current tag's push, as for the others).
+        wanted = pushed if name_filter == "" or follow_suffix else ALL_TIME
         since = index.known_since(image.name, name_filter)
-        if since is not None and since <= pushed:
+        # An earlier fill that paged this filter as far as it could is as good as it gets.
+        enough = pushed if name_filter and index.span(image.name, name_filter) is not None else wanted
+        if since is not None and since <= enough:
             return Filled(pages, True)
         if offline:
             return Filled(pages, False, "offline: the index does not reach back to it, and Docker Hub was not asked")
@@ -70,7 +74,7 @@ def fill(image: ImageRef, *, hub: DockerHub, index: TagIndex, follow_suffix: boo
                 reached = ALL_TIME
             elif times:
                 reached = min(times) if reached is None else min(reached, *times)
-            if reached is not None and reached <= pushed:
+            if reached is not None and reached <= wanted:
                 break
     except SourceError as e:
         return Filled(pages, False, f"Docker Hub could not be asked: {e}")
