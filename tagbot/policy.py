@@ -43,16 +43,21 @@ def decide(
     platform: str | None = None,
     complete: bool = True,
     declared: Sequence[DeclaredPlatform] = (),
+    artifact: bool = False,
 ) -> Decision:
     """The update to propose for `ref`, whose image has `tags` (all of them unless `complete`
     is False, as when a source answers only the newest 100). `platform` is the reference's own
     (`FROM --platform=`, compose `platform:`); `declared` is what the repository says it builds
-    for; which of them every candidate must offer is `settings.platforms`' call."""
+    for; which of them every candidate must offer is `settings.platforms`' call. An `artifact`
+    (a devcontainer feature) runs on no platform, so none is required."""
     if not settings.enabled:
         return Decision(None, "disabled by config")
     tag_name = ref.effective_tag
     current_tag = next((t for t in tags if t.name == tag_name), None)
-    required, platforms_from = required_platforms(settings, current_tag, platform, declared)
+    required, platforms_from = (
+        (frozenset(), "none: an OCI artifact (a devcontainer feature) has no platforms") if artifact
+        else required_platforms(settings, current_tag, platform, declared)
+    )
     current_platforms = normalize_platforms(current_tag.platforms) if current_tag else None
 
     version = parse_tag(tag_name)

@@ -12,7 +12,7 @@ from pathlib import Path
 from tagbot.atomic import file_digest, read_regular_file, write_atomic
 from tagbot.errors import RewriteError
 from tagbot.model import FileChange, Update
-from tagbot.scan.model import Pieces, Reference, joined, sliced
+from tagbot.scan.model import NOWHERE, Pieces, Reference, joined, sliced
 
 
 _VALUE_RUN = re.compile(r"[A-Za-z0-9_.-]*")
@@ -52,6 +52,8 @@ def _replace(pieces: Pieces, span: tuple[int, int], new: str, where: str) -> Edi
     pieces (`${NODE}-alpine${ALPINE}`), all but one must stay as they are."""
     region = sliced(pieces, *span)
     for index, piece in enumerate(region):
+        if piece.start == NOWHERE:
+            continue  # a separator tagbot put between two values: not in the file
         before, after = joined(region[:index]), joined(region[index + 1 :])
         fits = new.startswith(before) and new.endswith(after) and len(new) >= len(before) + len(after)
         if fits:

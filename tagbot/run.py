@@ -217,7 +217,7 @@ def decide_all(
     updates: list[PlannedUpdate] = []
     held_back: list[HeldBack] = []
     # A monorepo names the same image:tag in many files; each is decided once.
-    decisions: dict[tuple[str, str | None, str | None, str | None], Decision] = {}
+    decisions: dict[tuple[str, str | None, str | None, str | None, bool], Decision] = {}
     for reference in references:
         image = reference.found.image
         if image is None:
@@ -228,15 +228,16 @@ def decide_all(
         tags = lookups.tags.get(image.name)
         if tags is None:
             continue  # its lookup failed: reported once, in errors
-        key = (image.name, image.tag, image.digest, reference.found.platform)
+        key = (image.name, image.tag, image.digest, reference.found.platform, reference.found.artifact)
         if key not in decisions:
-            decided = decide_one(image, tags, config, platform=reference.found.platform, declared=declared, now=now)
+            decided = decide_one(image, tags, config, platform=reference.found.platform, declared=declared, now=now,
+                                 artifact=reference.found.artifact)
             decisions[key] = _with_gaps(decided, image, tags, lookups)
         decision = decisions[key]
         held_back.extend(HeldBack(reference, note) for note in decision.held_back)
         update = decision.update
         if update is not None and update.to_digest and image.digest is None and reference.found.from_variables:
-            held_back.append(HeldBack(reference, _NOT_PINNED))
+            held_back.append(HeldBack(reference, _NO_PIN_PLACE if reference.found.composed else _NOT_PINNED))
             update = replace(update, to_digest=None) if update.update_type != "pin" else None
         if update is not None:
             updates.append(PlannedUpdate(reference, update, decision.reason))
@@ -247,6 +248,8 @@ def decide_all(
 # deploy time to redis's digest.
 _NOT_PINNED = ("not pinned: the reference is built from variables, which a build or deploy may set to "
                "another image; pin the digest in the variable's value instead")
+# A Helm chart or kustomization keeps the digest in a key of its own, which tagbot follows once set.
+_NO_PIN_PLACE = "not pinned: this file keeps the digest in a key of its own (digest:); set it once and tagbot follows it"
 
 
 def _with_gaps(decision: Decision, image: ImageRef, tags: TagList, lookups: Lookups) -> Decision:
@@ -261,9 +264,9 @@ def _with_gaps(decision: Decision, image: ImageRef, tags: TagList, lookups: Look
 
 
 def decide_one(image: ImageRef, tags: TagList, config: Config, *, platform: str | None,
-               declared: Sequence[DeclaredPlatform], now: datetime) -> Decision:
+               declared: Sequence[DeclaredPlatform], now: datetime, artifact: bool = False) -> Decision:
     return decide(image, tags.tags, config.settings_for(image), now=now, platform=platform,
-                  complete=tags.complete, declared=declared)
+                  complete=tags.complete, declared=declared, artifact=artifact)
 
 
 def rule_violations(references: Sequence[Reference], config: Config) -> list[Violation]:

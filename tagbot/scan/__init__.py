@@ -18,9 +18,9 @@ from pathlib import Path
 from typing import Protocol
 
 from tagbot.errors import ScanError
-from tagbot.scan import bake, compose, dockerfile, workflows
+from tagbot.scan import bake, compose, devcontainer, dockerfile, gitlab, helm, kubernetes, kustomize, workflows
 from tagbot.atomic import file_digest, read_regular_file
-from tagbot.scan.files import find_files
+from tagbot.scan.files import FileToScan, find_files
 from tagbot.scan.model import DeclaredPlatform, Found, Reference
 
 
@@ -35,11 +35,18 @@ class Scanner(Protocol):
         """(offset, platform as written) of each platform the file says the repository builds for."""
 
 
+# The first that claims a file's name reads it; Kubernetes, last, takes any other YAML file and
+# finds out from its content whether it is a manifest.
 SCANNERS: dict[str, Scanner] = {
     dockerfile.KIND: dockerfile,
     compose.KIND: compose,
     workflows.KIND: workflows,
     bake.KIND: bake,
+    helm.KIND: helm,
+    kustomize.KIND: kustomize,
+    gitlab.KIND: gitlab,
+    devcontainer.KIND: devcontainer,
+    kubernetes.KIND: kubernetes,
 }
 
 
@@ -77,11 +84,11 @@ def scan_paths(
     errors: list[ScanError] = []
     found = find_files(paths, base=base, kind_of=kind_of, include=include, exclude=exclude)
     errors.extend(ScanError(name, None, why) for name, why in found.unreadable)
-    files = found.files
+    files, already_read = _with_gitlab_includes(found.files)
     with _fewer_collections():
         for file in files:
             try:
-                scanned = read_file(file.path, name=file.name, kind=file.kind)
+                scanned = read_file(file.path, name=file.name, kind=file.kind, data=already_read.get(file.name))
             except ScanError as e:
                 errors.append(e)
                 continue
@@ -89,6 +96,32 @@ def scan_paths(
             platforms.extend(scanned.platforms)
             digests[file.name] = scanned.digest
     return ScanResult(tuple(references), tuple(errors), len(files), tuple(platforms), digests)
+
+
+def _with_gitlab_includes(files: list[FileToScan]) -> tuple[list[FileToScan], dict[str, bytes]]:
+    """The files, those a `.gitlab-ci.yml` includes (`include: local:`, from the folder it is
+    in, and on through theirs) read as GitLab CI: by name they would be any YAML file. The
+    bytes read on the way are kept, so no file is opened twice."""
+    by_name = {file.name: file for file in files}
+    read: dict[str, bytes] = {}
+    queue = [file for file in files if file.kind == gitlab.KIND]
+    root_of = {file.name: file.name.rpartition("/")[0] for file in queue}
+    while queue:
+        including = queue.pop()
+        try:
+            read[including.name] = _read_bytes(including.path, including.name)
+            text = _decoded(read[including.name], including.name)
+        except ScanError:
+            continue  # reported when the file itself is read
+        root = root_of[including.name]
+        for pattern in gitlab.local_includes(text):
+            wanted = f"{root}/{pattern}" if root else pattern
+            for name, file in by_name.items():
+                if file.kind != gitlab.KIND and gitlab.included(wanted, name):
+                    by_name[name] = FileToScan(file.path, name, gitlab.KIND)
+                    root_of[name] = root
+                    queue.append(by_name[name])
+    return list(by_name.values()), read
 
 
 def declared_at_root(root: Path, *, base: Path) -> tuple[DeclaredPlatform, ...]:
@@ -126,9 +159,10 @@ def scan_file(path: Path, *, name: str, kind: str) -> list[Reference]:
     return read_file(path, name=name, kind=kind).references
 
 
-def read_file(path: Path, *, name: str, kind: str) -> ScannedFile:
-    """The references and declared platforms of one file; raise `ScanError` naming it."""
-    data = _read_bytes(path, name)
+def read_file(path: Path, *, name: str, kind: str, data: bytes | None = None) -> ScannedFile:
+    """The references and declared platforms of one file (whose bytes are `data` when already
+    read); raise `ScanError` naming it."""
+    data = _read_bytes(path, name) if data is None else data
     text = _decoded(data, name)
     scanner = SCANNERS[kind]
     try:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import bisect
 import itertools
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal, NamedTuple
 
@@ -31,7 +32,14 @@ class Piece(NamedTuple):
 
 
 Pieces = tuple[Piece, ...]
-SkipReason = Literal["variable", "stage", "scratch", "build", "invalid", "unsupported"]
+SkipReason = Literal["variable", "stage", "scratch", "build", "invalid", "unsupported", "default"]
+# Where a piece that is not in the file stands: the `:` between a Helm chart's `repository:` and
+# `tag:` values, say. Such a piece is part of the reference, never a place to edit.
+NOWHERE = -1
+
+
+def between(text: str) -> Piece:
+    return Piece(NOWHERE, text)
 
 
 def joined(pieces: Pieces) -> str:
@@ -95,7 +103,7 @@ class Found:
     """One reference a scanner found; `text` is the reference with variables resolved.
 
     Skipped references (`skip_reason` set: "variable", "stage", "scratch", "build", "invalid",
-    "unsupported") keep the text as written so they can still be shown. `detail` says why in
+    "unsupported", "default") keep the text as written so they can still be shown. `detail` says why in
     words. `anchor` is the offset that line and column point at: the start of the image text,
     or of the value inside an ARG line when the tag lives there. `end` is where the reference
     ends where it is written.
@@ -109,12 +117,19 @@ class Found:
     platform: str | None = None
     skip_reason: SkipReason | None = None
     detail: str | None = None
+    artifact: bool = False  # an OCI artifact (a devcontainer feature), not an image: no platforms
 
     @property
     def from_variables(self) -> bool:
         """Whether part of the reference comes from a variable (`${IMG:-redis:8}`, `node:${V}`),
         which a build or deploy may set to something else than the file's default."""
         return len(self.pieces) != 1 or self.pieces[0].end != self.end
+
+    @property
+    def composed(self) -> bool:
+        """Whether the reference is put together from several values (a Helm chart's
+        `repository:` and `tag:`), so there is no one place where it ends."""
+        return any(piece.start == NOWHERE for piece in self.pieces)
 
 
 @dataclass(frozen=True)
@@ -161,6 +176,16 @@ def image_found(pieces: Pieces, written: Pieces, platform: str | None = None) ->
         return skipped(pieces, "invalid", e.problem)
     anchor = _anchor(pieces, image.tag_span)
     return Found(text, pieces, image, anchor=anchor, end=written[-1].end, platform=platform)
+
+
+def composed_found(parts: Sequence[Pieces | str]) -> Found:
+    """A reference put together from values written apart (a chart's `repository:` and `tag:`),
+    with the separators (the `str` parts) between them, which stand nowhere in the file."""
+    pieces = tuple(piece for part in parts for piece in ((between(part),) if isinstance(part, str) else part))
+    written = tuple(piece for piece in pieces if piece.start != NOWHERE)
+    if any("{{" in piece.text or "$" in piece.text for piece in written):
+        return skipped(written, "variable", "a template expression or variable sets it")
+    return image_found(pieces, written)
 
 
 def _anchor(pieces: Pieces, tag_span: tuple[int, int] | None) -> int:

@@ -1,8 +1,13 @@
-"""GitHub Actions workflows (`.github/workflows/*.yml`): the platforms the repository builds
-images for, from the `platforms:` input of `docker/build-push-action` steps and of reusable
-workflows a job calls (`docker/github-builder`, or the repository's own), and from `docker
-buildx build --platform` (or `docker build --platform`) in `run:` scripts. Expressions
-(`${{ ... }}`) are known only when the workflow runs, and say nothing here.
+"""GitHub Actions workflows (`.github/workflows/*.yml`) and actions (`action.yml`).
+
+Images: a job's `container` and `services` (a string or `image:`), and steps that run an image
+(`uses: docker://alpine:3.20`), in jobs and in a composite action's steps, and a Docker
+action's own `runs.image: docker://...`. Expressions (`${{ matrix.db }}`) are known only when the
+workflow runs: skipped as variables.
+
+Platforms the repository builds images for: the `platforms:` input of `docker/build-push-action`
+steps and of reusable workflows a job calls (`docker/github-builder`, or the repository's own),
+and `docker buildx build --platform` (or `docker build --platform`) in `run:` scripts.
 """
 
 from __future__ import annotations
@@ -12,13 +17,14 @@ from collections.abc import Iterator
 
 import yaml
 
-from tagbot.errors import ScanError
+from tagbot.scan import yamlnodes
 from tagbot.scan.model import Found
+from tagbot.scan.yamlnodes import Parsed, value
 
 KIND = "workflow"
 
-_PATH = re.compile(r"(^|.*/)\.github/workflows/[^/]+\.ya?ml")
-_LOADER: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_PATH = re.compile(r"(^|.*/)\.github/workflows/[^/]+\.ya?ml|(^|.*/)action\.ya?ml")
+_DOCKER = "docker://"
 # A step's action that builds images, or a reusable workflow (called by a job) of any name:
 # one that takes `platforms` builds images for them.
 _BUILDER = re.compile(r"docker/build-push-action@|(?:[^@]*/)?\.github/workflows/[^/]+\.ya?ml(?:@|$)")
@@ -35,54 +41,91 @@ def matches(path: str) -> bool:
 
 
 def extract(text: str) -> list[Found]:
-    return []  # this kind declares platforms only (images in workflows are another issue's work)
+    parsed = _parse(text)
+    found: dict[int, Found] = {}
+    for document in parsed.documents:
+        for node, prefix in _image_nodes(document):
+            if node.start_mark.index not in found:
+                found[node.start_mark.index] = yamlnodes.scalar_found(parsed, node, prefix=prefix)
+    return sorted(found.values(), key=lambda f: f.anchor)
+
+
+def _image_nodes(document: yaml.Node) -> Iterator[tuple[yaml.ScalarNode, str]]:
+    """Each scalar that names an image, and the prefix before the image in it."""
+    for job in _jobs(document):
+        container = value(job, "container")
+        yield from _named_image(container)
+        for _, service in yamlnodes.items(value(job, "services")):
+            yield from _named_image(service)
+        for step in _steps(job):
+            uses = value(step, "uses")
+            if isinstance(uses, yaml.ScalarNode) and uses.value.startswith(_DOCKER):
+                yield uses, _DOCKER
+    runs = value(document, "runs")
+    image = value(runs, "image")
+    if yamlnodes.scalar(value(runs, "using")) == "docker" and isinstance(image, yaml.ScalarNode):
+        if image.value.startswith(_DOCKER):  # else a Dockerfile in the action's folder
+            yield image, _DOCKER
+
+
+def _named_image(node: yaml.Node | None) -> Iterator[tuple[yaml.ScalarNode, str]]:
+    """`container: node:22` or `container: {image: node:22}`."""
+    image = value(node, "image") if isinstance(node, yaml.MappingNode) else node
+    if isinstance(image, yaml.ScalarNode) and image.value:
+        yield image, ""
 
 
 def declared_platforms(text: str, found: list[Found]) -> list[tuple[int, str]]:
-    try:
-        document = yaml.compose(text, Loader=_LOADER)
-    except yaml.MarkedYAMLError as e:
-        line = e.problem_mark.line + 1 if e.problem_mark is not None else None
-        raise ScanError("", line, f"invalid YAML: {e.problem or e.context}") from e
-    except (yaml.YAMLError, RecursionError) as e:
-        raise ScanError("", None, f"invalid YAML: {type(e).__name__}") from e
+    parsed = _parse(text)
     declared: list[tuple[int, str]] = []
-    for caller in _callers(document):
-        uses, inputs, script = (_value(caller, key) for key in ("uses", "with", "run"))
-        if isinstance(uses, yaml.ScalarNode) and _BUILDER.match(uses.value) and isinstance(inputs, yaml.MappingNode):
-            platforms = _value(inputs, "platforms")
-            if isinstance(platforms, yaml.ScalarNode):
-                declared.extend((platforms.start_mark.index, p) for p in _split(platforms.value))
-        if isinstance(script, yaml.ScalarNode):
-            declared.extend(_from_script(text, script))
+    for document in parsed.documents:
+        for caller in _callers(document):
+            uses, inputs, script = (value(caller, key) for key in ("uses", "with", "run"))
+            if isinstance(uses, yaml.ScalarNode) and _BUILDER.match(uses.value) and isinstance(inputs, yaml.MappingNode):
+                platforms = value(inputs, "platforms")
+                if isinstance(platforms, yaml.ScalarNode):
+                    declared.extend((platforms.start_mark.index + parsed.shift, p) for p in _split(platforms.value))
+            if isinstance(script, yaml.ScalarNode):
+                declared.extend(_from_script(text, script))
     return declared
 
 
-def _callers(document: yaml.Node | None) -> Iterator[yaml.MappingNode]:
+_last: tuple[str, Parsed] | None = None
+
+
+def _parse(text: str) -> Parsed:
+    """The file's documents; the last file's are kept, as `extract` and `declared_platforms`
+    read the same text one after the other."""
+    global _last
+    if _last is not None and _last[0] is text:
+        return _last[1]
+    parsed = yamlnodes.parse(text)
+    _last = (text, parsed)
+    return parsed
+
+
+def _callers(document: yaml.Node) -> Iterator[yaml.MappingNode]:
     """Every job (a job may call a reusable workflow) and every step of every job, and of a
     composite action's `runs:`."""
-    for holder in _jobs(document):
-        yield holder
-        steps = _value(holder, "steps")
-        if isinstance(steps, yaml.SequenceNode):
-            yield from (step for step in steps.value if isinstance(step, yaml.MappingNode))
+    for job in _jobs(document):
+        yield job
+        yield from _steps(job)
 
 
-def _jobs(document: yaml.Node | None) -> Iterator[yaml.MappingNode]:
-    if not isinstance(document, yaml.MappingNode):
-        return
-    jobs = _value(document, "jobs")
-    if isinstance(jobs, yaml.MappingNode):
-        yield from (job for _, job in jobs.value if isinstance(job, yaml.MappingNode))
-    runs = _value(document, "runs")
+def _jobs(document: yaml.Node) -> Iterator[yaml.MappingNode]:
+    """Every job of a workflow, and an action's `runs:` (whose steps are a composite action's)."""
+    for _, job in yamlnodes.items(value(document, "jobs")):
+        if isinstance(job, yaml.MappingNode):
+            yield job
+    runs = value(document, "runs")
     if isinstance(runs, yaml.MappingNode):
         yield runs
 
 
-def _value(mapping: yaml.Node, key: str) -> yaml.Node | None:
-    if not isinstance(mapping, yaml.MappingNode):
-        return None
-    return next((value for k, value in mapping.value if isinstance(k, yaml.ScalarNode) and k.value == key), None)
+def _steps(job: yaml.MappingNode) -> Iterator[yaml.MappingNode]:
+    steps = value(job, "steps")
+    if isinstance(steps, yaml.SequenceNode):
+        yield from (step for step in steps.value if isinstance(step, yaml.MappingNode))
 
 
 def _from_script(text: str, script: yaml.ScalarNode) -> Iterator[tuple[int, str]]:

@@ -35,7 +35,7 @@ def test_text_that_is_not_a_list_declares_nothing():
         ("build/docker-bake.json", "bake"),
         ("docker-bake.override.hcl", "bake"),
         ("bake.hcl", None),
-        ("docker-bake.yaml", None),
+        ("docker-bake.yaml", "kubernetes"),  # any other YAML file may be a manifest,
     ],
 )
 def test_file_names(path, kind):

@@ -64,7 +64,7 @@ def test_variable_default_pieces():
         ("services:\n  a:\n    build: .\n", []),
         ("services:\n  a:\n    image: [x]\n", []),
         ("x-img: &i nginx:1\nservices:\n  a: {image: *i}\n  b: {image: *i}\n", [("nginx:1", None)]),
-        ("x-a: {image: a:1}\nx-b: [1]\nx-c: 3\nother: {image: o:1}\n", [("a:1", None)]),
+        ("x-a: {image: a:1}\nx-b: [1]\nx-c: 3\nother: {image: o:1}\nservices: {}\n", [("a:1", None)]),
         ("x-base: &b {build: ., image: me:dev}\nservices:\n  a:\n    <<: *b\n", [("me:dev", "build")]),
         ("x-b: &b {build: .}\nservices:\n  a:\n    <<: *b\n    image: me:dev\n", [("me:dev", "build")]),
         ("---\nservices: {a: {image: a:1}}\n---\nservices: {b: {image: b:1}}\n", [("a:1", None), ("b:1", None)]),

@@ -60,9 +60,9 @@ def test_invalid_yaml_is_an_error_naming_the_line():
         (".github/workflows/ci.yml", "workflow"),
         (".github/workflows/release.yaml", "workflow"),
         ("sub/.github/workflows/ci.yml", "workflow"),
-        (".github/workflows/nested/ci.yml", None),
-        ("workflows/ci.yml", None),
-        (".github/dependabot.yml", None),
+        (".github/workflows/nested/ci.yml", "kubernetes"),  # any other YAML file may be a manifest,
+        ("workflows/ci.yml", "kubernetes"),
+        (".github/dependabot.yml", "kubernetes"),
     ],
 )
 def test_file_names(path, kind):

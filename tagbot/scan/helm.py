@@ -1,0 +1,85 @@
+"""Helm chart values (`values.yaml`, `values-prod.yaml`, `values.prod.yaml`).
+
+A key whose name ends in `image` (any case: `image`, `sidecarImage`) names an image in one of
+three ways:
+- a map of `repository` and `tag` (or `version`), with `registry` and `digest` optional, as
+  charts made by `helm create` and Bitnami's have it: `registry/repository:tag@digest`;
+- a map of `registry`, `image`, `tag` and `digest`, as ingress-nginx has it;
+- a string, `image: nginx:1.27`.
+An update rewrites the `tag` value (and the `digest` value when there is one) and nothing else.
+An empty `tag` means the chart's appVersion: skipped with that reason. A string that is not a
+reference with a tag or digest (`enableImage: true`) is another setting, not a reference.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+import yaml
+
+from tagbot.scan import yamlnodes
+from tagbot.scan.model import Found, Pieces, composed_found, skipped
+from tagbot.scan.yamlnodes import Parsed, value
+
+KIND = "helm"
+
+_NAME = re.compile(r"values([.-][^/]+)?\.ya?ml")
+
+
+def matches(path: str) -> bool:
+    return bool(_NAME.fullmatch(path.rsplit("/", 1)[-1]))
+
+
+def declared_platforms(text: str, found: list[Found]) -> list[tuple[int, str]]:
+    return []
+
+
+def extract(text: str) -> list[Found]:
+    parsed = yamlnodes.parse(text, templates=True)
+    found: dict[int, Found] = {}  # by the offset of the node that holds the tag: anchors count once
+    used: set[int] = set()  # the nodes of a map already read as one reference
+    for document in parsed.documents:
+        for node in yamlnodes.walk(document):
+            for key, held in yamlnodes.items(node):
+                if not key.lower().endswith("image") or id(held) in used:
+                    continue
+                for anchor, reference in _references(parsed, held, used):
+                    found.setdefault(anchor, reference)
+    return sorted(found.values(), key=lambda f: f.anchor)
+
+
+def _references(parsed: Parsed, held: yaml.Node, used: set[int]) -> Iterator[tuple[int, Found]]:
+    if isinstance(held, yaml.ScalarNode):
+        reference = yamlnodes.scalar_found(parsed, held)
+        if reference.skip_reason == "variable" or (
+            reference.image is not None and (reference.image.tag or reference.image.digest)
+        ):
+            yield held.start_mark.index, reference
+        return
+    if not isinstance(held, yaml.MappingNode):
+        return
+    name = value(held, "repository") or value(held, "image")
+    if not isinstance(name, yaml.ScalarNode) or not name.value:
+        return
+    parts = {key: value(held, key) for key in ("registry", "tag", "version", "digest")}
+    tag = parts["tag"] if parts["tag"] is not None else parts["version"]
+    used.update(id(node) for node in (name, *parts.values()) if node is not None)
+    yield (tag or name).start_mark.index, _composed(parsed, parts["registry"], name, tag, parts["digest"])
+
+
+def _composed(parsed: Parsed, registry: yaml.Node | None, name: yaml.ScalarNode,
+              tag: yaml.Node | None, digest: yaml.Node | None) -> Found:
+    """`registry/repository:tag@digest` from the map's values, each piece where it is written."""
+    name_pieces = yamlnodes.written(parsed, name)
+    if isinstance(name_pieces, Found):
+        return name_pieces
+    if not isinstance(tag, yaml.ScalarNode) or not tag.value or tag.value in ("~", "null", "Null", "NULL"):
+        return skipped(name_pieces, "default", "no tag: the chart's appVersion decides")
+    parts: list[Pieces | Found | str] = [name_pieces, ":", yamlnodes.written(parsed, tag)]
+    if isinstance(registry, yaml.ScalarNode) and registry.value:
+        parts[:0] = [yamlnodes.written(parsed, registry), "/"]
+    if isinstance(digest, yaml.ScalarNode) and digest.value:
+        parts += ["@", yamlnodes.written(parsed, digest)]
+    unwritten = next((part for part in parts if isinstance(part, Found)), None)
+    return unwritten or composed_found([part for part in parts if not isinstance(part, Found)])

@@ -1,0 +1,58 @@
+"""kustomize (`kustomization.yaml`, `kustomization.yml`, `Kustomization`): the `images:` list.
+
+Each entry's image is `newName`, or else `name`; its version is `newTag` and `digest`, which
+are what an update rewrites. A `newTag` written as `tag@sha256:...` is one value holding both.
+An entry that only renames (no `newTag`, no `digest`) keeps the manifests' tags: skipped.
+"""
+
+from __future__ import annotations
+
+import re
+
+import yaml
+
+from tagbot.scan import yamlnodes
+from tagbot.scan.model import Found, composed_found, skipped
+from tagbot.scan.yamlnodes import value
+
+KIND = "kustomize"
+
+_NAME = re.compile(r"kustomization\.ya?ml|Kustomization")
+
+
+def matches(path: str) -> bool:
+    return bool(_NAME.fullmatch(path.rsplit("/", 1)[-1]))
+
+
+def declared_platforms(text: str, found: list[Found]) -> list[tuple[int, str]]:
+    return []
+
+
+def extract(text: str) -> list[Found]:
+    parsed = yamlnodes.parse(text, templates=True)
+    found = []
+    for document in parsed.documents:
+        images = value(document, "images")
+        for entry in images.value if isinstance(images, yaml.SequenceNode) else []:
+            reference = _entry(parsed, entry)
+            if reference is not None:
+                found.append(reference)
+    return found
+
+
+def _entry(parsed: yamlnodes.Parsed, entry: yaml.Node) -> Found | None:
+    name = value(entry, "newName") or value(entry, "name")
+    if not isinstance(name, yaml.ScalarNode) or not name.value:
+        return None
+    tag, digest = (node if isinstance(node := value(entry, key), yaml.ScalarNode) and node.value else None
+                   for key in ("newTag", "digest"))
+    parts = [yamlnodes.written(parsed, node) for node in (name, tag, digest) if node is not None]
+    for part in parts:
+        if isinstance(part, Found):
+            return part
+    name_pieces, *rest = (part for part in parts if isinstance(part, tuple))
+    if tag is None and digest is None:
+        return skipped(name_pieces, "default", "no newTag or digest: the manifests' own tags are used")
+    separators = [":"] if tag is not None else []
+    separators += ["@"] if digest is not None else []
+    return composed_found([name_pieces, *(item for pair in zip(separators, rest) for item in pair)])

@@ -1,0 +1,197 @@
+"""What every YAML scanner shares: parsing to nodes with exact character offsets, finding keys
+(through merge keys), and turning a scalar node into a `Found` whose pieces are exactly the
+characters written in the file.
+
+libyaml is ten times faster than the pure-Python parser; both give character offsets. The base
+loaders skip resolving scalar types: only the structure and the strings as written matter, so
+`tag: 1.10` stays `1.10`, never the float 1.1.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import yaml
+
+from tagbot.errors import ScanError
+from tagbot.scan.model import Found, Piece, Pieces, image_found, skipped, sliced
+from tagbot.scan.variables import Scope, Unresolved, expand
+
+LOADER: type = getattr(yaml, "CBaseLoader", yaml.BaseLoader)
+MERGE = "<<"
+_QUOTES = ("'", '"')
+_MAX_DEPTH = 500
+_TOO_DEEP = f"YAML nested more than {_MAX_DEPTH} levels deep"
+# A line that is all template (`{{- if .Values.x }}`, `{% for %}`, `{# note #}`): the file
+# around it is YAML, the line itself is not.
+_TEMPLATE_LINE = re.compile(r"^[ \t]*(\{\{.*\}\}|\{%.*%\}|\{#.*#\})[ \t]*\r?$", re.MULTILINE)
+TEMPLATE = "{{"
+
+
+@dataclass(frozen=True)
+class Parsed:
+    documents: list[yaml.Node]
+    text: str  # what was parsed: the file with template lines blanked, offsets unchanged
+    shift: int  # libyaml drops a leading BOM from its offsets; add this to every offset
+
+
+def parse(text: str, *, templates: bool = False) -> Parsed:
+    """Every document of `text`; with `templates`, lines that are all template are read as blank.
+    Raise `ScanError` (line set, file name not) for text that is not YAML."""
+    if templates and ("{{" in text or "{%" in text or "{#" in text):
+        text = without_template_lines(text)
+    shift = 1 if text.startswith("\ufeff") and LOADER is not yaml.BaseLoader else 0
+    try:
+        _refuse_deep_nesting(text)
+        documents = [d for d in yaml.compose_all(text, Loader=LOADER) if d is not None]
+    except yaml.MarkedYAMLError as e:
+        line = e.problem_mark.line + 1 if e.problem_mark is not None else None
+        raise ScanError("", line, f"invalid YAML: {e.problem or e.context}") from e
+    except yaml.YAMLError as e:
+        raise ScanError("", None, f"invalid YAML: {e}") from e
+    except RecursionError as e:
+        raise ScanError("", None, _TOO_DEEP) from e
+    return Parsed(documents, text, shift)
+
+
+def without_template_lines(text: str) -> str:
+    """`text` with each line that is all template turned to spaces, so every offset stays."""
+    return _TEMPLATE_LINE.sub(lambda m: re.sub(r"[^\r]", " ", m.group()), text)
+
+
+def _refuse_deep_nesting(text: str) -> None:
+    """Both YAML composers recurse per level (libyaml's overflows the C stack and kills the
+    process), so a file nested deeper than any real one is refused from the flat event stream.
+    Only files with many brackets or lines can be that deep, so most files skip the extra pass."""
+    if text.count("[") + text.count("{") + text.count("\n") < _MAX_DEPTH:
+        return
+    depth = 0
+    for event in yaml.parse(text, Loader=LOADER):
+        if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+            depth += 1
+            if depth > _MAX_DEPTH:
+                raise ScanError("", event.start_mark.line + 1 if event.start_mark else None, _TOO_DEEP)
+        elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+            depth -= 1
+
+
+def value(mapping: yaml.Node | None, key: str) -> yaml.Node | None:
+    """The value of `key` written in `mapping` itself (merge keys not followed)."""
+    if not isinstance(mapping, yaml.MappingNode):
+        return None
+    return next((v for k, v in mapping.value if isinstance(k, yaml.ScalarNode) and k.value == key), None)
+
+
+def items(mapping: yaml.Node | None) -> Iterator[tuple[str, yaml.Node]]:
+    """(key, value) of a mapping's scalar keys; nothing for any other node."""
+    if isinstance(mapping, yaml.MappingNode):
+        yield from ((k.value, v) for k, v in mapping.value if isinstance(k, yaml.ScalarNode))
+
+
+def scalar(node: yaml.Node | None) -> str | None:
+    return node.value if isinstance(node, yaml.ScalarNode) else None
+
+
+Memo = dict[tuple[int, str], "yaml.Node | None"]
+
+
+def lookup(mapping: yaml.MappingNode, name: str, memo: Memo | None = None) -> yaml.Node | None:
+    """The value of `name` in `mapping`, its own key first, then its merge keys in order.
+
+    Each mapping is searched once per name (`memo`): merge keys can share one anchor many times
+    (`<<: [*a, *a]`) or loop back on themselves, and a file must not make that exponential."""
+    memo = {} if memo is None else memo
+    key_of = (id(mapping), name)
+    if key_of in memo:
+        return memo[key_of]
+    memo[key_of] = None  # while searching: a cycle back here finds nothing
+    merged: list[yaml.Node] = []
+    found: yaml.Node | None = None
+    for key, value_node in mapping.value:
+        if key.value == name:
+            found = value_node
+            break
+        if key.value == MERGE:
+            merged.extend(value_node.value if isinstance(value_node, yaml.SequenceNode) else [value_node])
+    else:
+        for source in merged:
+            if isinstance(source, yaml.MappingNode):
+                found = lookup(source, name, memo)
+                if found is not None:
+                    break
+    memo[key_of] = found
+    return found
+
+
+def walk(document: yaml.Node) -> Iterator[yaml.Node]:
+    """Every node below `document`, each once (an alias is the node it names), without recursion."""
+    seen: set[int] = set()
+    stack = [document]
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        yield node
+        if isinstance(node, yaml.MappingNode):
+            stack.extend(v for _, v in reversed(node.value))
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend(reversed(node.value))
+
+
+def written(parsed: Parsed, node: yaml.ScalarNode) -> Pieces | Found:
+    """The characters of a scalar as they stand in the file, or a skip when the value is not
+    written as itself (a block, folded or escaped scalar: rewriting it would need re-quoting)."""
+    text, shift = parsed.text, parsed.shift
+    # Measured back from the end: the start mark also covers any `&anchor` or `!!tag` before it.
+    end = node.end_mark.index + shift - (1 if node.style in _QUOTES else 0)
+    start = end - len(node.value)
+    quoted_right = node.style not in _QUOTES or text[start - 1 : start] == node.style
+    if node.style in ("|", ">") or text[start:end] != node.value or not quoted_right or start < 0:
+        raw_start, raw_end = node.start_mark.index + shift, node.end_mark.index + shift
+        where = (Piece(raw_start, text[raw_start:raw_end]),)
+        return skipped(where, "unsupported", "block, folded or escaped scalars are not rewritten")
+    return (Piece(start, node.value),)
+
+
+def scalar_found(
+    parsed: Parsed, node: yaml.ScalarNode, *, scope: Scope | None = None, platform: str | None = None,
+    prefix: str = "",
+) -> Found:
+    """The reference a scalar holds, after `prefix` (`docker://`): `$VAR`s expanded from `scope`
+    (compose's `${VAR:-default}` from the text itself), template and workflow expressions
+    skipped as variables."""
+    pieces = written(parsed, node)
+    if isinstance(pieces, Found):
+        return pieces
+    if prefix and node.value.startswith(prefix):
+        if node.value == prefix:
+            return skipped(pieces, "invalid", f"no image after {prefix}")
+        pieces = sliced(pieces, len(prefix), len(node.value))
+    if "${{" in node.value:
+        return skipped(pieces, "variable", "a workflow expression sets it when the workflow runs")
+    if TEMPLATE in node.value:
+        return skipped(pieces, "variable", "a template expression sets it")
+    try:
+        expanded = expand(pieces, scope or {})
+    except Unresolved as e:
+        return skipped(pieces, "variable", f"{e.expression} {e.problem}")
+    return image_found(expanded, pieces, platform)
+
+
+def literal_scope(variables: yaml.Node | None, parsed: Parsed, base: Scope | None = None) -> dict[str, Pieces | None]:
+    """`base` with the literal values of a `variables:` mapping (GitLab's, say) on top, each
+    expanded from those before it; a value given as `{value: ..., description: ...}` counts by
+    its `value`, and one that cannot be known is declared without a value."""
+    scope: dict[str, Pieces | None] = dict(base or {})
+    for name, node in items(variables):
+        if isinstance(node, yaml.MappingNode):
+            node = value(node, "value")  # type: ignore[assignment]
+        pieces = written(parsed, node) if isinstance(node, yaml.ScalarNode) else None
+        try:
+            scope[name] = expand(pieces, scope) if isinstance(pieces, tuple) else None
+        except Unresolved:
+            scope[name] = None
+    return scope
