@@ -26,6 +26,18 @@ def fixture_text(*parts: str) -> str:
     return fixture(*parts).read_bytes().decode("utf-8")
 
 
+def found_rows(found: list, text: str) -> list[tuple[str, str | None]]:
+    """(text, skip reason) of what a scanner found in `text`, after checking that every piece it
+    says is in the file stands there exactly (the separators of a composed reference stand nowhere)."""
+    from tagbot.scan.model import NOWHERE, joined
+
+    for f in found:
+        assert joined(f.pieces) == f.text
+        for piece in f.pieces:
+            assert piece.start == NOWHERE or text[piece.start : piece.end] == piece.text, piece
+    return [(f.text, f.skip_reason) for f in found]
+
+
 # The newest tag of the acme/tiny fixture, as every source must read it.
 TINY_NEWEST = Tag(
     name="1.2.1",

@@ -111,10 +111,13 @@ def test_the_real_pre_commit_runs_the_hook_offline(repo: Path):
     ["Dockerfile", "app/Dockerfile", "Dockerfile.dev", "dockerfile", "DOCKERFILE", "Containerfile", "api.Dockerfile",
      "Dockerfile-dev", "Dockerfile.dockerignore", "compose.yaml", "compose.prod.yml", "docker-compose.yml",
      "docker-compose-dev.yaml", "deploy/compose.yaml", "composer.yaml", "my-compose.yml", "Compose.yaml",
-     "compose.json", "README.md", ".github/workflows/ci.yml"],
+     "compose.json", "README.md", ".github/workflows/ci.yml", "deploy/app.yaml", "chart/values.yml", "Kustomization",
+     "base/kustomization.yaml", ".gitlab-ci.yml", ".devcontainer.json", ".devcontainer/devcontainer.json",
+     ".devcontainer/py/devcontainer.json", ".devcontainer/a/b/devcontainer.json", "devcontainer.json", "app.json",
+     "docker-bake.hcl", "action.yml", "values.yaml.bak"],
 )
 def test_the_hook_runs_on_the_files_tagbot_reads_images_from(path: str):
     """pre-commit decides by `files:` which commits run the hook; tagbot by kind_of which files
     it reads. They must agree, or a commit skips the check (or runs it for nothing)."""
     hook = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())[0]
-    assert bool(re.search(hook["files"], path)) == (kind_of(path) in ("dockerfile", "compose")), path
+    assert bool(re.search(hook["files"], path)) == (kind_of(path) not in (None, "bake")), path

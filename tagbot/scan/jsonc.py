@@ -10,7 +10,7 @@ from typing import NoReturn
 
 from tagbot.errors import ScanError
 
-_MAX_DEPTH = 500
+_MAX_DEPTH = 100  # two frames a level: well inside the interpreter's recursion limit
 _SPACE = re.compile(r"(?:\s+|//[^\n]*|/\*.*?\*/)*", re.DOTALL)
 _STRING = re.compile(r'"(?:[^"\\\n]|\\.)*"')
 _LITERAL = re.compile(r"-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?|true|false|null")

@@ -184,7 +184,7 @@ def composed_found(parts: Sequence[Pieces | str]) -> Found:
     pieces = tuple(piece for part in parts for piece in ((between(part),) if isinstance(part, str) else part))
     written = tuple(piece for piece in pieces if piece.start != NOWHERE)
     if any("{{" in piece.text or "$" in piece.text for piece in written):
-        return skipped(written, "variable", "a template expression or variable sets it")
+        return skipped(pieces, "variable", "a template expression or variable sets it")
     return image_found(pieces, written)
 
 

@@ -121,3 +121,24 @@ def test_a_services_platform_is_its_own_and_declares_nothing_for_the_repository(
     found = compose.extract(text)
     assert [f.platform for f in found] == ["linux/arm64"]
     assert compose.declared_platforms(text, found) == []
+
+
+def test_the_v1_layout_has_its_services_at_the_top_level():
+    text = "web:\n  image: nginx:1.31.3-alpine\n  links: [db]\ndb:\n  image: postgres:16.4\napp:\n  build: .\n  image: me/app:dev\nvolumes: {data: {}}\n"
+    assert extract_rows(text) == [("nginx:1.31.3-alpine", None), ("postgres:16.4", None), ("me/app:dev", "build")]
+
+
+def test_template_lines_are_read_around():
+    text = (
+        "services:\n"
+        "{% for name in workers %}\n"
+        "  worker-{{ name }}:\n"
+        "    image: redis:7.2.5-alpine\n"
+        "{% endfor %}\n"
+        "  web:\n"
+        "    {{- if .Values.proxy }}\r\n"
+        "    image: \"{{ .Values.image }}\"\n"
+        "    {{- end }}\n"
+    )
+    # `worker-{{ name }}:` is a key with a template in it: YAML keeps it as text.
+    assert extract_rows(text) == [("redis:7.2.5-alpine", None), ("{{ .Values.image }}", "variable")]

@@ -4,7 +4,7 @@ import pytest
 
 from tagbot.errors import ScanError
 from tagbot.scan import kind_of, read_file, workflows
-from tests.helpers import fixture
+from tests.helpers import fixture, found_rows
 
 
 def declared(text: str) -> list[tuple[int, str]]:
@@ -67,3 +67,66 @@ def test_invalid_yaml_is_an_error_naming_the_line():
 )
 def test_file_names(path, kind):
     assert kind_of(path) == kind
+
+
+IMAGES = """\
+name: ci
+on: [push]
+jobs:
+  test:
+    runs-on: ubuntu-latest
+    container: node:22.23.2-alpine
+    services:
+      db:
+        image: "postgres:16.4"  # the database
+        env: {POSTGRES_PASSWORD: x}
+      cache: redis:7.2.5-alpine
+      matrix-db:
+        image: ${{ matrix.db }}
+    steps:
+      - uses: actions/checkout@v4
+      - uses: docker://alpine:3.20
+      - name: quoted, with a comment
+        uses: 'docker://ghcr.io/acme/tool:1.2.0' # tool
+      - uses: docker://
+  build:
+    container:
+      image: python:3.12.14
+      credentials: {username: u, password: p}
+"""
+
+
+def test_job_containers_services_and_docker_steps():
+    found = workflows.extract(IMAGES)
+    assert found_rows(found, IMAGES) == [
+        ("node:22.23.2-alpine", None),
+        ("postgres:16.4", None),
+        ("redis:7.2.5-alpine", None),
+        ("${{ matrix.db }}", "variable"),
+        ("alpine:3.20", None),
+        ("ghcr.io/acme/tool:1.2.0", None),
+        ("docker://", "invalid"),
+        ("python:3.12.14", None),
+    ]
+    alpine = found[4]
+    assert IMAGES[alpine.pieces[0].start - len("docker://") : alpine.pieces[0].start] == "docker://"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # a Docker action's own image, and a composite action's steps
+        ("runs:\n  using: docker\n  image: docker://alpine:3.20\n", [("alpine:3.20", None)]),
+        ("runs:\n  using: docker\n  image: Dockerfile\n", []),
+        ("runs:\n  using: composite\n  steps:\n    - uses: docker://alpine:3.20\n", [("alpine:3.20", None)]),
+        ("jobs:\n  a:\n    container: [node]\n    services: [redis]\n", []),
+        ("jobs: 3\n", []),
+    ],
+)
+def test_workflow_image_rules(text, expected):
+    assert found_rows(workflows.extract(text), text) == expected
+
+
+@pytest.mark.parametrize("path", ["action.yml", "actions/setup/action.yaml"])
+def test_actions_are_read_as_workflows(path):
+    assert kind_of(path) == "workflow"

@@ -1,0 +1,100 @@
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from tagbot.errors import ScanError
+from tagbot.scan import gitlab, kind_of, scan_paths
+from tests.helpers import FIXTURES, found_rows
+
+
+@pytest.fixture
+def project(tmp_path):
+    shutil.copytree(FIXTURES / "gitlab", tmp_path / "project")
+    return tmp_path / "project"
+
+
+def test_images_services_variables_and_local_includes(project):
+    result = scan_paths([project], base=project)
+    rows = [(r.file, r.line, r.kind, r.found.text, r.found.skip_reason) for r in result.references]
+    assert rows == [
+        (".gitlab-ci.yml", 10, "gitlab", "python:3.12.14", None),  # the tag from the top's variables
+        (".gitlab-ci.yml", 11, "gitlab", "node:22.23.2-alpine", None),  # a whole image from a variable
+        (".gitlab-ci.yml", 17, "gitlab", "postgres:16.4", None),  # default: services, {name:}
+        (".gitlab-ci.yml", 24, "gitlab", "redis:7.2.5-alpine", None),  # the tag lives in the hidden job's variable
+        (".gitlab-ci.yml", 33, "gitlab", "alpine:3.20", None),  # after the dependency proxy's prefix
+        (".gitlab-ci.yml", 38, "gitlab", "$CI_REGISTRY_IMAGE/deployer:latest", "variable"),
+        (".gitlab-ci.yml", 40, "gitlab", "docker:27-dind", None),
+        ("ci/jobs-e2e.yml", 2, "gitlab", "mcr.microsoft.com/playwright:v1.48.0-jammy", None),  # by a glob
+        ("ci/test.yml", 3, "gitlab", "golang:1.25.14", None),
+        ("ci/test.yml", 8, "gitlab", "golang:$PYTHON_VERSION", "variable"),  # set in another file
+    ]
+    assert result.errors == ()
+    # ci/unrelated.yml is not included: any YAML file, and no manifest.
+    assert "ruby:3.3" not in {r.found.text for r in result.references}
+
+
+def test_the_proxy_prefix_is_kept_and_not_looked_up(project):
+    text = (project / ".gitlab-ci.yml").read_text()
+    found = {f.text: f for f in gitlab.extract(text)}
+    alpine = found["alpine:3.20"]
+    assert alpine.image is not None and alpine.image.name == "docker.io/library/alpine"
+    start = alpine.pieces[0].start
+    assert text[start - len("$CI_DEPENDENCY_PROXY_GROUP_IMAGE_PREFIX/") : start] == "$CI_DEPENDENCY_PROXY_GROUP_IMAGE_PREFIX/"
+
+
+def test_extends_layers_variables_in_order():
+    text = (".a: {variables: {T: '1'}}\n.b: {variables: {T: '2'}}\n"
+            "job: {extends: [.a, .b], image: 'x:$T'}\n"
+            "own: {extends: .a, variables: {T: '3'}, image: 'y:$T'}\n"
+            "loop: {extends: loop, image: 'z:$T'}\n")
+    assert found_rows(gitlab.extract(text), text) == [("x:2", None), ("y:3", None), ("z:$T", "variable")]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("image: 3\n", [("3", None)]),
+        ("image: [ruby]\nservices: ruby\n", []),
+        ("variables: {V: {value: '3.3', description: d}}\nimage: ruby:$V\n", [("ruby:3.3", None)]),
+        ("variables: {A: '$B', B: '1'}\nimage: ruby:$A\n", [("ruby:$A", "variable")]),
+        ("stages: [a]\nvariables: {image: x}\n", []),
+        ("", []),
+    ],
+)
+def test_gitlab_rules(text, expected):
+    assert found_rows(gitlab.extract(text), text) == expected
+
+
+def test_includes_never_leave_the_repository_or_loop(tmp_path):
+    (tmp_path / ".gitlab-ci.yml").write_text("include: [{local: /a.yml}, '../../etc/x.yml']\n")
+    (tmp_path / "a.yml").write_text("include: /.gitlab-ci.yml\njob: {image: 'ruby:3.3'}\n")
+    result = scan_paths([tmp_path], base=tmp_path)
+    assert [(r.file, r.found.text) for r in result.references] == [("a.yml", "ruby:3.3")]
+
+
+def test_a_broken_include_is_reported_and_the_rest_scanned(tmp_path):
+    (tmp_path / ".gitlab-ci.yml").write_text("include: /a.yml\nimage: ruby:3.3\n")
+    (tmp_path / "a.yml").write_text("job: [\n")
+    result = scan_paths([tmp_path], base=tmp_path)
+    assert [r.found.text for r in result.references] == ["ruby:3.3"]
+    assert [str(e).split(":")[0] for e in result.errors] == ["a.yml"]
+
+
+def test_invalid_yaml_is_an_error():
+    with pytest.raises(ScanError, match="invalid YAML"):
+        gitlab.extract("image: [\n")
+
+
+@pytest.mark.parametrize("path", [".gitlab-ci.yml", "sub/.gitlab-ci.yaml"])
+def test_file_names(path):
+    assert kind_of(path) == "gitlab"
+
+
+def test_globs():
+    assert gitlab.included("ci/*.yml", "ci/a.yml")
+    assert not gitlab.included("ci/*.yml", "ci/x/a.yml")
+    assert gitlab.included("ci/**/*.yml", "ci/x/y/a.yml")
+    assert gitlab.included("ci/**/*.yml", "ci/a.yml")
+    assert not gitlab.included("ci/a.yml", "ci/a.yaml")

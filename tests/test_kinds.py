@@ -1,0 +1,116 @@
+"""End to end: `tagbot update` on a repository with one file of every kind, against the fake
+tags API: each file rewritten byte-exactly (BOM, CRLF, comments and quoting kept), only the tag
+and digest characters touched, and a second run changes nothing."""
+
+from __future__ import annotations
+
+import difflib
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tagbot.cli import main
+from tests.fakeapi import FakeTagsAPI
+from tests.helpers import FIXTURES, load_tags
+
+NGINX_1_31_4_ALPINE = next(t.digest for t in load_tags("library/nginx") if t.name == "1.31.4-alpine")
+
+
+@pytest.fixture
+def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, tags_api: FakeTagsAPI) -> Path:
+    shutil.copytree(FIXTURES / "repos" / "deploy", tmp_path / "repo")
+    monkeypatch.chdir(tmp_path / "repo")
+    monkeypatch.setenv("OANOR_API_KEY", "test-key")
+    monkeypatch.setenv("TAGBOT_API_URL", tags_api.url)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    return tmp_path / "repo"
+
+
+def changed_lines(before: bytes, after: bytes) -> list[tuple[str, str]]:
+    """(old line, new line) for each line that changed; the line count must not change."""
+    old, new = before.decode().splitlines(keepends=True), after.decode().splitlines(keepends=True)
+    assert len(old) == len(new)
+    assert [op for op, *_ in difflib.SequenceMatcher(None, old, new).get_opcodes() if op not in ("equal", "replace")] == []
+    return [(a, b) for a, b in zip(old, new) if a != b]
+
+
+def test_every_kind_is_found_and_named(repo: Path, capsys: pytest.CaptureFixture[str]):
+    assert main(["scan", "--format", "json"]) == 0
+    references = json.loads(capsys.readouterr().out)["references"]
+    kinds = {(r["file"], r["kind"]) for r in references}
+    assert kinds == {
+        (".devcontainer/devcontainer.json", "devcontainer"),
+        (".github/workflows/ci.yml", "workflow"),
+        (".gitlab-ci.yml", "gitlab"),
+        ("ci/test.yml", "gitlab"),
+        ("chart/templates/job.yaml", "kubernetes"),
+        ("chart/values.yaml", "helm"),
+        ("docker-compose.yml", "compose"),
+        ("k8s/deployment.yaml", "kubernetes"),
+        ("overlays/prod/kustomization.yaml", "kustomize"),
+    }
+    assert len(references) == 20
+
+
+def test_update_rewrites_each_kind_byte_exactly_and_once(repo: Path, tags_api: FakeTagsAPI,
+                                                         capsys: pytest.CaptureFixture[str]):
+    before = {p.relative_to(repo).as_posix(): p.read_bytes() for p in repo.rglob("*") if p.is_file()}
+    assert main(["update"]) == 0
+    after = {name: (repo / name).read_bytes() for name in before}
+    changes = {name: changed_lines(before[name], after[name]) for name in before if before[name] != after[name]}
+    assert changes == {
+        "k8s/deployment.yaml": [  # BOM and CRLF kept; the comment and quotes too
+            ('          image: "alpine:3.20" # wait for the db\r\n', '          image: "alpine:3.24" # wait for the db\r\n'),
+            ("          image: nginx:1.31.3-alpine\r\n", "          image: nginx:1.31.4-alpine\r\n"),
+        ],
+        "chart/values.yaml": [  # only tag and digest values
+            ("  tag: 16.10.0-debian-12-r3\n", "  tag: 17.6.0-debian-12-r3\n"),
+            ('    tag: "v2.54.1"   # keep quoted\n', '    tag: "v3.14.0"   # keep quoted\n'),
+            ("    tag: '1.31.3-alpine'\n", "    tag: '1.31.4-alpine'\n"),
+            ("    digest: sha256:" + "0" * 64 + "\n", f"    digest: {NGINX_1_31_4_ALPINE}\n"),
+            ("cacheImage: redis:7.2.5-alpine\n", "cacheImage: redis:8.10.1-alpine\n"),
+        ],
+        "chart/templates/job.yaml": [
+            ("          image: postgres:16.4 # literal, in a template\n", "          image: postgres:18.6 # literal, in a template\n"),
+        ],
+        "overlays/prod/kustomization.yaml": [  # only newTag
+            ('    newTag: "16.4"\n', '    newTag: "18.6"\n'),
+            ("    newTag: 3.11.16   # minor pins\n", "    newTag: 3.14.7   # minor pins\n"),
+        ],
+        ".gitlab-ci.yml": [  # the variable the tag comes from; the proxy prefix kept
+            ('  PYTHON_VERSION: "3.11.16"\n', '  PYTHON_VERSION: "3.14.7"\n'),
+            ("  - name: $CI_DEPENDENCY_PROXY_GROUP_IMAGE_PREFIX/redis:7.2.5-alpine\n",
+             "  - name: $CI_DEPENDENCY_PROXY_GROUP_IMAGE_PREFIX/redis:8.10.1-alpine\n"),
+        ],
+        "ci/test.yml": [('    GO: "1.25.14"\n', '    GO: "1.27.0"\n')],
+        ".devcontainer/devcontainer.json": [
+            ('\t"image": "node:22.23.2-alpine", // LTS\n', '\t"image": "node:26.7.0-alpine", // LTS\n'),
+        ],
+        ".github/workflows/ci.yml": [
+            ("    container: 'python:3.11.16'\n", "    container: 'python:3.14.7'\n"),
+            ("        image: redis:7.2.5-alpine\n", "        image: redis:8.10.1-alpine\n"),
+            ("      - uses: docker://alpine:3.20 # lint\n", "      - uses: docker://alpine:3.24 # lint\n"),
+        ],
+        "docker-compose.yml": [  # a v1 file with template lines
+            ("  image: nginx:1.31.3-alpine\n", "  image: nginx:1.31.4-alpine\n"),
+            ("  image: alpine:3.20\n", "  image: alpine:3.24\n"),
+        ],
+    }
+    assert after["k8s/deployment.yaml"].startswith(b"\xef\xbb\xbf# web tier\r\n")
+    capsys.readouterr()
+
+    # Idempotent: a second run finds everything current and writes nothing.
+    assert main(["update"]) == 0
+    assert "everything is up to date" in capsys.readouterr().out
+    assert {name: (repo / name).read_bytes() for name in before} == after
+
+
+def test_a_pin_has_no_place_in_a_composed_reference(repo: Path, capsys: pytest.CaptureFixture[str]):
+    (repo / "tagbot.yaml").write_text((repo / "tagbot.yaml").read_text() + "pin_digests: true\n")
+    assert main(["update", "--dry-run", "--format", "json", "--include", "overlays/**"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert {u["file"] for u in out["updates"]} == {"overlays/prod/kustomization.yaml"}
+    assert all(u["to"]["digest"] is None for u in out["updates"])
+    assert any("keeps the digest in a key of its own" in h["reason"] for h in out["held_back"])
