@@ -136,6 +136,19 @@ class Pusher:
             digest = self.manifest(repository, tag, index, INDEX)
         return digest
 
+    def feature(self, repository: str, tags: Sequence[str]) -> str:
+        """A devcontainer feature as its CLI publishes it: an OCI artifact, with an empty config
+        of its own media type and one tar layer, and no platform anywhere; its manifest digest."""
+        layer = self.blob(repository, f"feature {tags[0]}".encode())
+        config = self.blob(repository, b"{}")
+        manifest = {"schemaVersion": 2, "mediaType": MANIFEST,
+                    "config": {"mediaType": "application/vnd.devcontainers", **config},
+                    "layers": [{"mediaType": "application/vnd.devcontainers.layer.v1+tar", **layer}]}
+        digest = ""
+        for tag in tags:
+            digest = self.manifest(repository, tag, manifest, MANIFEST)
+        return digest
+
     def single(self, repository: str, tag: str, platform: str = "linux/amd64") -> str:
         """An image with one manifest and no index; its manifest digest."""
         os_name, arch, *_ = platform.split("/")

@@ -18,8 +18,9 @@ from tagbot.scan.model import Found, Piece, image_found, skipped
 KIND = "devcontainer"
 
 _PATH = re.compile(r"(^|.*/)(\.devcontainer\.json|\.devcontainer/devcontainer\.json|\.devcontainer/[^/]+/devcontainer\.json)")
-# A registry host first (`ghcr.io/`, `localhost:5000/`): a bare name is a folder or an old-style id.
-_OCI_FEATURE = re.compile(r"[a-z0-9.-]+\.[a-z]+(:\d+)?/|localhost(:\d+)?/")
+# A registry host first (`ghcr.io/`, `localhost:5000/`), by Docker's rule that a first part with
+# a dot or a port is a host: a bare name is a folder or an old-style id.
+_OCI_FEATURE = re.compile(r"([^/.:]*[.:][^/]*|localhost)/")
 
 
 def matches(path: str) -> bool:

@@ -52,6 +52,8 @@ def oci(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict[st
             "solo": pusher.single("acme/solo", "1.1"),
         }
         pusher.single("acme/solo", "1.0")
+        pusher.feature("acme/features/node", ["1.0.0", "1"])
+        digests["feature 2"] = pusher.feature("acme/features/node", ["2.1.0", "2"])
         yield url, digests
 
 
@@ -258,11 +260,13 @@ def test_wrong_credentials_are_refused_clearly(secured):
 
 # --- end to end: tagbot update against the registry -------------------------------------------
 
-def run_update(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, url: str, dockerfile: str, config: str = "") -> dict:
+def run_update(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, url: str, dockerfile: str, config: str = "",
+               name: str = "Dockerfile") -> dict:
     host = httpx.URL(url).netloc.decode()
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("OANOR_API_KEY", raising=False)
-    (tmp_path / "Dockerfile").write_text(dockerfile.replace("HOST", host))
+    (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+    (tmp_path / name).write_text(dockerfile.replace("HOST", host))
     (tmp_path / "tagbot.yaml").write_text(f"rate_limit: 200\nregistries: {{'{host}': {{source: registry, insecure: true}}}}\n"
                                           + config)
     from tagbot.cli import main
@@ -294,6 +298,21 @@ def test_pins_take_the_index_digest(oci, tmp_path, monkeypatch):
     result = run_update(tmp_path, monkeypatch, url, "FROM HOST/acme/app:1.1.0\n", "pin_digests: true\n")
     (update,) = result["updates"]
     assert (update["update_type"], update["to"]["tag"], update["to"]["digest"]) == ("pin", "1.1.0", digests["1.1.0"])
+
+
+def test_devcontainer_features_follow_their_tag_with_no_platform_rule(oci, tmp_path, monkeypatch):
+    """A feature is an artifact with no platforms; the platforms a config requires of images
+    must not hold it back."""
+    url, digests = oci
+    devcontainer = '{\n  "image": "HOST/acme/app:1.0.0",\n  "features": {"HOST/acme/features/node:1": {}},\n}\n'
+    result = run_update(tmp_path, monkeypatch, url, devcontainer, "platforms: [linux/amd64, linux/arm64]\n",
+                        name=".devcontainer/devcontainer.json")
+    feature, image = sorted(result["updates"], key=lambda u: u["line"], reverse=True)
+    assert (feature["line"], feature["to"]["tag"], feature["update_type"]) == (3, "2", "major")
+    assert feature["platforms"] == [] and feature["platforms_dropped"] == []
+    # The image beside it still answers to the rule: 1.2.0 is amd64 only.
+    assert image["to"]["tag"] == "1.1.0"
+    assert [h["reason"] for h in result["held_back"]] == ["newer 1.2.0 lacks linux/arm64"]
 
 
 def test_single_manifest_images_update_too(oci, tmp_path, monkeypatch):
