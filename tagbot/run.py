@@ -241,7 +241,50 @@ def decide_all(
             update = replace(update, to_digest=None) if update.update_type != "pin" else None
         if update is not None:
             updates.append(PlannedUpdate(reference, update, decision.reason))
-    return updates, held_back
+    return _sparing_shared_values(updates, held_back, references)
+
+
+def _sparing_shared_values(updates: list[PlannedUpdate], held_back: list[HeldBack],
+                           references: Sequence[Reference]) -> tuple[list[PlannedUpdate], list[HeldBack]]:
+    """The updates whose edits change no other image. A value several references are built from
+    (an ARG, a GitLab variable: `golang:$GO` and `linters:2.1-go$GO`) is edited only when every
+    one of them gets that same edit; else the update would move an image nobody decided on."""
+    built_from_values: dict[str, list[Reference]] = {}
+    for reference in references:
+        if reference.found.image is not None and reference.found.from_variables:
+            built_from_values.setdefault(reference.file, []).append(reference)
+    if not built_from_values:
+        return updates, held_back
+    edits = {id(planned): _edits_or_none(planned) for planned in updates}
+    askers: dict[tuple[str, int, int, str], set[int]] = {}
+    for planned in updates:
+        for edit in edits[id(planned)] or ():
+            askers.setdefault((planned.reference.file, edit.start, edit.end, edit.replacement), set()).add(id(planned.reference))
+    kept: list[PlannedUpdate] = []
+    for planned in updates:
+        file = planned.reference.file
+        others = [
+            other
+            for edit in edits[id(planned)] or ()
+            for other in built_from_values.get(file, ())
+            if id(other) not in askers[(file, edit.start, edit.end, edit.replacement)]
+            and any(piece.start < edit.end and edit.start < piece.end for piece in other.found.pieces if piece.start >= 0)
+        ]
+        if others:
+            shared = ", ".join(sorted({f"{o.found.text} ({o.file}:{o.line})" for o in others}))
+            held_back.append(HeldBack(planned.reference, f"not updated ({planned.reason}): the value it edits also "
+                                                         f"makes {shared}, which would change too"))
+        else:
+            kept.append(planned)
+    return kept, held_back
+
+
+def _edits_or_none(planned: PlannedUpdate) -> list[Edit] | None:
+    """The update's edits; None when it has none that can be made (the rewrite says why)."""
+    try:
+        return edits_for(planned.reference, planned.update)
+    except RewriteError:
+        return None
 
 
 # A digest added after `${IMG:-redis:8}` would pin whatever image the variable names at build or

@@ -44,7 +44,6 @@ def test_every_kind_is_found_and_named(repo: Path, capsys: pytest.CaptureFixture
         (".devcontainer/devcontainer.json", "devcontainer"),
         (".github/workflows/ci.yml", "workflow"),
         (".gitlab-ci.yml", "gitlab"),
-        ("ci/test.yml", "gitlab"),
         ("chart/templates/job.yaml", "kubernetes"),
         ("chart/values.yaml", "helm"),
         ("docker-compose.yml", "compose"),
@@ -79,12 +78,12 @@ def test_update_rewrites_each_kind_byte_exactly_and_once(repo: Path, tags_api: F
             ('    newTag: "16.4"\n', '    newTag: "18.6"\n'),
             ("    newTag: 3.11.16   # minor pins\n", "    newTag: 3.14.7   # minor pins\n"),
         ],
-        ".gitlab-ci.yml": [  # the variable the tag comes from; the proxy prefix kept
+        ".gitlab-ci.yml": [  # the variables the tags come from (GO's image is in ci/test.yml); the proxy prefix kept
             ('  PYTHON_VERSION: "3.11.16"\n', '  PYTHON_VERSION: "3.14.7"\n'),
+            ('  GO: "1.25.14"\n', '  GO: "1.27.0"\n'),
             ("  - name: $CI_DEPENDENCY_PROXY_GROUP_IMAGE_PREFIX/redis:7.2.5-alpine\n",
              "  - name: $CI_DEPENDENCY_PROXY_GROUP_IMAGE_PREFIX/redis:8.10.1-alpine\n"),
         ],
-        "ci/test.yml": [('    GO: "1.25.14"\n', '    GO: "1.27.0"\n')],
         ".devcontainer/devcontainer.json": [
             ('\t"image": "node:22.23.2-alpine", // LTS\n', '\t"image": "node:26.7.0-alpine", // LTS\n'),
         ],
@@ -114,3 +113,22 @@ def test_a_pin_has_no_place_in_a_composed_reference(repo: Path, capsys: pytest.C
     assert {u["file"] for u in out["updates"]} == {"overlays/prod/kustomization.yaml"}
     assert all(u["to"]["digest"] is None for u in out["updates"])
     assert any("keeps the digest in a key of its own" in h["reason"] for h in out["held_back"])
+
+
+def test_a_value_shared_by_other_images_is_not_edited_for_one(repo: Path, capsys: pytest.CaptureFixture[str]):
+    """`ARG V` makes both alpine:${V} and golang:...-alpine${V}: moving V for alpine's sake
+    would move golang to a tag nobody chose. Two references of one image that share it move together."""
+    for path in [p for p in repo.rglob("*") if p.is_file() and p.name != "tagbot.yaml"]:
+        path.unlink()
+    (repo / "Dockerfile").write_text("ARG V=3.20\nFROM alpine:${V}\nFROM golang:1.25.14-alpine${V}\n")
+    (repo / "ci").mkdir(exist_ok=True)
+    (repo / ".gitlab-ci.yml").write_text("include: ci/a.yml\nvariables: {A: '3.20'}\nimage: alpine:$A\n")
+    (repo / "ci" / "a.yml").write_text("job: {image: 'alpine:$A'}\n")
+    assert main(["update", "--format", "json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert [(u["file"], u["line"], u["to"]["tag"]) for u in out["updates"]] == [(".gitlab-ci.yml", 2, "3.24")]
+    assert {"file": "Dockerfile", "line": 1, "image": "alpine:3.20",
+            "reason": "not updated (3.20 -> 3.24 (minor)): the value it edits also makes "
+                      "golang:1.25.14-alpine3.20 (Dockerfile:3), which would change too"} in out["held_back"]
+    assert (repo / "Dockerfile").read_text() == "ARG V=3.20\nFROM alpine:${V}\nFROM golang:1.25.14-alpine${V}\n"
+    assert (repo / ".gitlab-ci.yml").read_text() == "include: ci/a.yml\nvariables: {A: '3.24'}\nimage: alpine:$A\n"

@@ -84,11 +84,15 @@ def scan_paths(
     errors: list[ScanError] = []
     found = find_files(paths, base=base, kind_of=kind_of, include=include, exclude=exclude)
     errors.extend(ScanError(name, None, why) for name, why in found.unreadable)
-    files, already_read = _with_gitlab_includes(found.files)
+    files, pipelines = _with_gitlab_includes(found.files)
     with _fewer_collections():
         for file in files:
             try:
-                scanned = read_file(file.path, name=file.name, kind=file.kind, data=already_read.get(file.name))
+                if file.name in pipelines.errors:
+                    error = pipelines.errors[file.name]
+                    raise ScanError(file.name, error.line, error.problem)
+                scanned = read_file(file.path, name=file.name, kind=file.kind, data=pipelines.data.get(file.name),
+                                    found=pipelines.found.get(file.name))
             except ScanError as e:
                 errors.append(e)
                 continue
@@ -98,30 +102,56 @@ def scan_paths(
     return ScanResult(tuple(references), tuple(errors), len(files), tuple(platforms), digests)
 
 
-def _with_gitlab_includes(files: list[FileToScan]) -> tuple[list[FileToScan], dict[str, bytes]]:
+@dataclass
+class _Pipelines:
+    """What the GitLab CI files said, read as the pipelines they make up."""
+
+    data: dict[str, bytes] = field(default_factory=dict)  # bytes read, so no file is opened twice
+    found: dict[str, list[Found]] = field(default_factory=dict)
+    errors: dict[str, ScanError] = field(default_factory=dict)
+
+
+def _with_gitlab_includes(files: list[FileToScan]) -> tuple[list[FileToScan], _Pipelines]:
     """The files, those a `.gitlab-ci.yml` includes (`include: local:`, from the folder it is
-    in, and on through theirs) read as GitLab CI: by name they would be any YAML file. The
-    bytes read on the way are kept, so no file is opened twice."""
+    in, and on through theirs) read as GitLab CI, though by name they would be any YAML file;
+    and each pipeline's references, read together, since a variable set in one file is used in
+    another."""
     by_name = {file.name: file for file in files}
-    read: dict[str, bytes] = {}
-    queue = [file for file in files if file.kind == gitlab.KIND]
-    root_of = {file.name: file.name.rpartition("/")[0] for file in queue}
+    pipelines = _Pipelines()
+    for root in [file for file in files if file.kind == gitlab.KIND]:
+        if root.name in pipelines.found or root.name in pipelines.errors:
+            continue  # included by another pipeline, and read with it
+        members = _pipeline(root, by_name, pipelines)
+        texts = [(member.name, text) for member, text in members]
+        found, errors = gitlab.extract_pipeline(texts)
+        pipelines.errors.update(errors)
+        for name, references in found.items():
+            pipelines.found.setdefault(name, references)
+    return list(by_name.values()), pipelines
+
+
+def _pipeline(root: FileToScan, by_name: dict[str, FileToScan], pipelines: _Pipelines) -> list[tuple[FileToScan, str]]:
+    """The root file and every file it includes, in the order they are included, with their text."""
+    folder = root.name.rpartition("/")[0]
+    members: list[tuple[FileToScan, str]] = []
+    queue, seen = [root], {root.name}
     while queue:
-        including = queue.pop()
+        including = queue.pop(0)
         try:
-            read[including.name] = _read_bytes(including.path, including.name)
-            text = _decoded(read[including.name], including.name)
-        except ScanError:
-            continue  # reported when the file itself is read
-        root = root_of[including.name]
+            pipelines.data[including.name] = _read_bytes(including.path, including.name)
+            text = _decoded(pipelines.data[including.name], including.name)
+        except ScanError as e:
+            pipelines.errors[including.name] = e
+            continue
+        members.append((including, text))
         for pattern in gitlab.local_includes(text):
-            wanted = f"{root}/{pattern}" if root else pattern
+            wanted = f"{folder}/{pattern}" if folder else pattern
             for name, file in by_name.items():
-                if file.kind != gitlab.KIND and gitlab.included(wanted, name):
+                if name not in seen and gitlab.included(wanted, name):
+                    seen.add(name)
                     by_name[name] = FileToScan(file.path, name, gitlab.KIND)
-                    root_of[name] = root
                     queue.append(by_name[name])
-    return list(by_name.values()), read
+    return members
 
 
 def declared_at_root(root: Path, *, base: Path) -> tuple[DeclaredPlatform, ...]:
@@ -159,14 +189,15 @@ def scan_file(path: Path, *, name: str, kind: str) -> list[Reference]:
     return read_file(path, name=name, kind=kind).references
 
 
-def read_file(path: Path, *, name: str, kind: str, data: bytes | None = None) -> ScannedFile:
-    """The references and declared platforms of one file (whose bytes are `data` when already
-    read); raise `ScanError` naming it."""
+def read_file(path: Path, *, name: str, kind: str, data: bytes | None = None,
+              found: list[Found] | None = None) -> ScannedFile:
+    """The references and declared platforms of one file (whose bytes are `data`, and whose
+    references are `found`, when already known); raise `ScanError` naming it."""
     data = _read_bytes(path, name) if data is None else data
     text = _decoded(data, name)
     scanner = SCANNERS[kind]
     try:
-        found = scanner.extract(text)
+        found = scanner.extract(text) if found is None else found
         declared = scanner.declared_platforms(text, found)
     except ScanError as e:
         raise ScanError(name, e.line, e.problem) from e

@@ -20,7 +20,7 @@ KIND = "devcontainer"
 _PATH = re.compile(r"(^|.*/)(\.devcontainer\.json|\.devcontainer/devcontainer\.json|\.devcontainer/[^/]+/devcontainer\.json)")
 # A registry host first (`ghcr.io/`, `localhost:5000/`), by Docker's rule that a first part with
 # a dot or a port is a host: a bare name is a folder or an old-style id.
-_OCI_FEATURE = re.compile(r"([^/.:]*[.:][^/]*|localhost)/")
+_OCI_FEATURE = re.compile(r"([A-Za-z0-9][^/]*[.:][^/]*|localhost)/")
 
 
 def matches(path: str) -> bool:

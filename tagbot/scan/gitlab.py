@@ -1,9 +1,15 @@
 """GitLab CI (`.gitlab-ci.yml`, and the files it pulls in with `include: local:`).
 
 Images: `image` and `services` (a string or `{name: ...}`) at the top level, in `default:` and
-in every job, hidden ones (`.base`) too. `$VAR` and `${VAR}` are resolved from the literal
-`variables:` of the same file: the top level's, then those of the jobs a job `extends:`, then
-its own; a variable set anywhere else (another file, the project's settings) is skipped as one.
+in every job, hidden ones (`.base`) too. `$VAR` and `${VAR}` are resolved from literal
+`variables:`: the top level's of every file of the pipeline (included files first, the root
+file last, as GitLab merges them), then those of the jobs a job `extends:`, then its own; a
+variable set elsewhere (the project's settings, a remote include) is skipped as one.
+
+A reference is reported in the file where its tag is written: `golang:$GO` in `ci/test.yml`
+with `GO: "1.26"` in `ci/common.yml` is `ci/common.yml`'s, as that is the line an update edits;
+the parts written in other files are part of it, never places to edit.
+
 The dependency proxy's prefixes (`$CI_DEPENDENCY_PROXY_GROUP_IMAGE_PREFIX/node:22`) mean Docker
 Hub: what follows is looked up, and the prefix stays as written.
 """
@@ -11,14 +17,16 @@ Hub: what follows is looked up, and the prefix stays as written.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 
 import yaml
 
+from tagbot.errors import ScanError
 from tagbot.scan import yamlnodes
-from tagbot.scan.model import Found
-from tagbot.scan.variables import Scope
-from tagbot.scan.yamlnodes import Parsed, literal_scope, scalar, value
+from tagbot.scan.model import Found, Piece, Pieces, between, image_found, skipped, sliced
+from tagbot.scan.variables import Scope, Unresolved, expand
+from tagbot.scan.yamlnodes import Parsed, literal_scope, scalar, shifted, value
 
 KIND = "gitlab"
 
@@ -33,6 +41,8 @@ _PROXY_PREFIXES = tuple(
 )
 _REMOTE = re.compile(r"[a-z]+://")
 _MAX_EXTENDS = 11  # GitLab's own limit on an extends chain
+# Pieces of the pipeline's files are told apart by offset: file k's start at k * _FILE_SPAN.
+_FILE_SPAN = 1 << 40
 
 
 def matches(path: str) -> bool:
@@ -44,25 +54,59 @@ def declared_platforms(text: str, found: list[Found]) -> list[tuple[int, str]]:
 
 
 def extract(text: str) -> list[Found]:
-    parsed = yamlnodes.parse(text)
-    found: dict[int, Found] = {}
-    for document in parsed.documents:
-        top = literal_scope(value(document, "variables"), parsed)
-        jobs = {key: job for key, job in yamlnodes.items(document) if key not in _GLOBAL and isinstance(job, yaml.MappingNode)}
-        holders: list[tuple[yaml.Node | None, Scope]] = [(document, top), (value(document, "default"), top)]
-        holders += [(job, _job_scope(parsed, name, jobs, top)) for name, job in jobs.items()]
-        for holder, scope in holders:
-            for node in _image_nodes(holder):
-                if node.start_mark.index not in found:
-                    found[node.start_mark.index] = _reference(parsed, node, scope)
-    return sorted(found.values(), key=lambda f: f.anchor)
+    """The references of one file read alone."""
+    found, errors = extract_pipeline([("", text)])
+    if errors:
+        raise errors[""]
+    return found[""]
+
+
+@dataclass(frozen=True)
+class _Job:
+    node: yaml.MappingNode
+    parsed: Parsed
+    offset: int
+
+
+def extract_pipeline(files: Sequence[tuple[str, str]]) -> tuple[dict[str, list[Found]], dict[str, ScanError]]:
+    """The references of a pipeline's files (name, text), the root file first, by the file each
+    is reported in; and the files that are not YAML. One broken file leaves the others read."""
+    parsed: dict[int, Parsed] = {}
+    errors: dict[str, ScanError] = {}
+    for index, (name, text) in enumerate(files):
+        try:
+            parsed[index] = yamlnodes.parse(text)
+        except ScanError as e:
+            errors[name] = e
+    scope: Scope = {}
+    jobs: dict[str, _Job] = {}
+    for index in [*range(1, len(files)), 0]:  # included files first: the root file's settings win
+        if index in parsed:
+            offset = index * _FILE_SPAN
+            for document in parsed[index].documents:
+                scope = literal_scope(value(document, "variables"), parsed[index], scope, offset=offset)
+                jobs.update((key, _Job(job, parsed[index], offset)) for key, job in yamlnodes.items(document)
+                            if key not in _GLOBAL and isinstance(job, yaml.MappingNode))
+    # By where each is anchored and what it reads: `golang:$GO` in two jobs is one reference.
+    found: dict[str, dict[tuple[int, str], Found]] = {name: {} for name, _ in files}
+    names = [name for name, _ in files]
+    for index, current in parsed.items():
+        for document in current.documents:
+            holders: list[tuple[yaml.Node | None, Scope]] = [(document, scope), (value(document, "default"), scope)]
+            holders += [(job, _job_scope(key, jobs, scope)) for key, job in yamlnodes.items(document)
+                        if key not in _GLOBAL and isinstance(job, yaml.MappingNode)]
+            for holder, job_scope in holders:
+                for node in _image_nodes(holder):
+                    home, reference = _reference(current, node, job_scope, index)
+                    found[names[home]].setdefault((reference.anchor, reference.text), reference)
+    return {name: sorted(by_place.values(), key=lambda f: f.anchor) for name, by_place in found.items()}, errors
 
 
 def local_includes(text: str) -> list[str]:
     """The repository paths (globs allowed, from the repository's root) this file includes."""
     try:
         parsed = yamlnodes.parse(text)
-    except Exception:  # the scan of the file itself reports it
+    except ScanError:  # the scan of the file itself reports it
         return []
     paths = []
     for document in parsed.documents:
@@ -85,20 +129,20 @@ def included(pattern: str, name: str) -> bool:
     return bool(re.fullmatch(regex, name))
 
 
-def _job_scope(parsed: Parsed, name: str, jobs: dict[str, yaml.MappingNode], top: Scope) -> Scope:
+def _job_scope(name: str, jobs: dict[str, _Job], top: Scope) -> Scope:
     """The variables a job sees: the top level's, then those of what it extends (in order, each
     after its own parents), then its own."""
     scope = dict(top)
     for job in _layers(name, jobs, ()):
-        scope = literal_scope(value(job, "variables"), parsed, scope)
+        scope = literal_scope(value(job.node, "variables"), job.parsed, scope, offset=job.offset)
     return scope
 
 
-def _layers(name: str, jobs: dict[str, yaml.MappingNode], path: tuple[str, ...]) -> list[yaml.MappingNode]:
+def _layers(name: str, jobs: dict[str, _Job], path: tuple[str, ...]) -> list[_Job]:
     """The jobs `name` is made of, the furthest parent first and the job itself last."""
     if name not in jobs or name in path or len(path) >= _MAX_EXTENDS:
         return []
-    parents = value(jobs[name], "extends")
+    parents = value(jobs[name].node, "extends")
     names = [scalar(p) for p in parents.value] if isinstance(parents, yaml.SequenceNode) else [scalar(parents)]
     layers = [layer for parent in names if parent for layer in _layers(parent, jobs, (*path, name))]
     return [*layers, jobs[name]]
@@ -118,7 +162,35 @@ def _named(node: yaml.Node | None) -> Iterator[yaml.ScalarNode]:
         yield name
 
 
-def _reference(parsed: Parsed, node: yaml.ScalarNode, scope: Scope) -> Found:
+def _reference(parsed: Parsed, node: yaml.ScalarNode, scope: Scope, index: int) -> tuple[int, Found]:
+    """(index of the file the reference is reported in, the reference with offsets in that file)."""
+    pieces = yamlnodes.written(parsed, node)
+    if isinstance(pieces, Found):
+        return index, pieces
     prefix = next((p for p in _PROXY_PREFIXES if node.value.startswith(p)), "")
-    return yamlnodes.scalar_found(parsed, node, scope=scope, prefix=prefix)
+    written = sliced(pieces, len(prefix), len(node.value)) if prefix and node.value != prefix else pieces
+    try:
+        expanded = expand(shifted(written, index * _FILE_SPAN), scope)
+    except Unresolved as e:
+        return index, skipped(written, "variable", f"{e.expression} {e.problem}")
+    if not expanded:
+        return index, skipped(written, "variable", f"{node.value} expands to nothing")
+    home = _home(expanded)
+    local = _localised(expanded, home)
+    if home == index and len(local) == len(expanded):  # all written in this file: the usual case
+        return index, image_found(local, written)
+    return home, image_found(local, tuple(piece for piece in local if piece.start >= 0))
 
+
+def _home(pieces: Pieces) -> int:
+    """The file the tag is written in (or, without a tag, the image's first part)."""
+    found = image_found(pieces, pieces)
+    tag_span = found.image.tag_span if found.image is not None else None
+    first = sliced(pieces, *tag_span)[0] if tag_span else pieces[0]
+    return first.start // _FILE_SPAN
+
+
+def _localised(pieces: Pieces, home: int) -> Pieces:
+    """The pieces with offsets in file `home`; a piece written in another file stands nowhere here."""
+    return tuple(Piece(piece.start - home * _FILE_SPAN, piece.text) if piece.start // _FILE_SPAN == home
+                 else between(piece.text) for piece in pieces)

@@ -1,7 +1,7 @@
 """Helm chart values (`values.yaml`, `values-prod.yaml`, `values.prod.yaml`).
 
 A key whose name ends in `image` (any case: `image`, `sidecarImage`) names an image in one of
-three ways:
+three ways (and a map of `registry`, `repository` and `tag` does under any key):
 - a map of `repository` and `tag` (or `version`), with `registry` and `digest` optional, as
   charts made by `helm create` and Bitnami's have it: `registry/repository:tag@digest`;
 - a map of `registry`, `image`, `tag` and `digest`, as ingress-nginx has it;
@@ -42,11 +42,16 @@ def extract(text: str) -> list[Found]:
     for document in parsed.documents:
         for node in yamlnodes.walk(document):
             for key, held in yamlnodes.items(node):
-                if not key.lower().endswith("image") or id(held) in used:
+                if id(held) in used or not (key.lower().endswith("image") or _is_registry_image(held)):
                     continue
                 for anchor, reference in _references(parsed, held, used):
                     found.setdefault(anchor, reference)
     return sorted(found.values(), key=lambda f: f.anchor)
+
+
+def _is_registry_image(node: yaml.Node) -> bool:
+    """A map of `registry`, `repository` and `tag` under any key (Bitnami's `git:`, `volumePermissions:`)."""
+    return isinstance(node, yaml.MappingNode) and all(value(node, key) is not None for key in ("registry", "repository", "tag"))
 
 
 def _references(parsed: Parsed, held: yaml.Node, used: set[int]) -> Iterator[tuple[int, Found]]:

@@ -57,8 +57,18 @@ def parse(text: str, *, templates: bool = False) -> Parsed:
 
 
 def without_template_lines(text: str) -> str:
-    """`text` with each line that is all template turned to spaces, so every offset stays."""
-    return _TEMPLATE_LINE.sub(lambda m: re.sub(r"[^\r]", " ", m.group()), text)
+    """`text` with each line that is all template turned into a comment of the same length at
+    the same indentation, so every offset stays, and a template line inside a block scalar
+    (`config: |`) stays a line of that block rather than a blank line that breaks its indentation."""
+    return _TEMPLATE_LINE.sub(_as_comment, text)
+
+
+def _as_comment(match: re.Match[str]) -> str:
+    line = match.group()
+    body = line.lstrip(" \t")
+    indent = line[: len(line) - len(body)]
+    ending = "\r" if body.endswith("\r") else ""
+    return indent + "#" + " " * (len(body) - len(ending) - 1) + ending
 
 
 def _refuse_deep_nesting(text: str) -> None:
@@ -181,17 +191,23 @@ def scalar_found(
     return image_found(expanded, pieces, platform)
 
 
-def literal_scope(variables: yaml.Node | None, parsed: Parsed, base: Scope | None = None) -> dict[str, Pieces | None]:
+def literal_scope(variables: yaml.Node | None, parsed: Parsed, base: Scope | None = None, *,
+                  offset: int = 0) -> dict[str, Pieces | None]:
     """`base` with the literal values of a `variables:` mapping (GitLab's, say) on top, each
     expanded from those before it; a value given as `{value: ..., description: ...}` counts by
-    its `value`, and one that cannot be known is declared without a value."""
+    its `value`, and one that cannot be known is declared without a value. Pieces are moved by
+    `offset`, for a caller that tells several files apart by it."""
     scope: dict[str, Pieces | None] = dict(base or {})
     for name, node in items(variables):
         if isinstance(node, yaml.MappingNode):
             node = value(node, "value")  # type: ignore[assignment]
         pieces = written(parsed, node) if isinstance(node, yaml.ScalarNode) else None
         try:
-            scope[name] = expand(pieces, scope) if isinstance(pieces, tuple) else None
+            scope[name] = expand(shifted(pieces, offset), scope) if isinstance(pieces, tuple) else None
         except Unresolved:
             scope[name] = None
     return scope
+
+
+def shifted(pieces: Pieces, offset: int) -> Pieces:
+    return pieces if not offset else tuple(Piece(piece.start + offset, piece.text) for piece in pieces)

@@ -28,9 +28,10 @@ def test_images_services_variables_and_local_includes(project):
         (".gitlab-ci.yml", 40, "gitlab", "docker:27-dind", None),
         ("ci/jobs-e2e.yml", 2, "gitlab", "mcr.microsoft.com/playwright:v1.48.0-jammy", None),  # by a glob
         ("ci/test.yml", 3, "gitlab", "golang:1.25.14", None),
-        ("ci/test.yml", 8, "gitlab", "golang:$PYTHON_VERSION", "variable"),  # set in another file
+        ("ci/test.yml", 9, "gitlab", "ruby:$RUBY_VERSION", "variable"),
     ]
     assert result.errors == ()
+    # ci/test.yml's `lint` names $NODE_IMAGE: the root's line 11, reported there once.
     # ci/unrelated.yml is not included: any YAML file, and no manifest.
     assert "ruby:3.3" not in {r.found.text for r in result.references}
 
@@ -42,6 +43,26 @@ def test_the_proxy_prefix_is_kept_and_not_looked_up(project):
     assert alpine.image is not None and alpine.image.name == "docker.io/library/alpine"
     start = alpine.pieces[0].start
     assert text[start - len("$CI_DEPENDENCY_PROXY_GROUP_IMAGE_PREFIX/") : start] == "$CI_DEPENDENCY_PROXY_GROUP_IMAGE_PREFIX/"
+
+
+def test_a_variable_of_another_file_puts_the_reference_where_its_tag_is(tmp_path):
+    (tmp_path / ".gitlab-ci.yml").write_text("include: [ci/common.yml, ci/test.yml]\n")
+    (tmp_path / "ci").mkdir()
+    (tmp_path / "ci" / "common.yml").write_text("variables:\n  GO: '1.25.14'\n.go: {variables: {LINT: v2.1.0}}\n")
+    (tmp_path / "ci" / "test.yml").write_text(
+        "unit:\n  image: golang:$GO\nlint:\n  extends: .go\n  image: golangci/golangci-lint:$LINT-alpine\n"
+        "build:\n  image: golang:$GO\n"
+    )
+    result = scan_paths([tmp_path], base=tmp_path)
+    rows = [(r.file, r.line, r.found.text, r.found.composed) for r in result.references]
+    assert rows == [
+        ("ci/common.yml", 2, "golang:1.25.14", True),  # `golang:` stands in ci/test.yml, twice
+        ("ci/common.yml", 3, "golangci/golangci-lint:v2.1.0-alpine", True),  # from the extended job
+    ]
+    text = (tmp_path / "ci" / "common.yml").read_text()
+    for reference in result.references:
+        written = [p for p in reference.found.pieces if p.start >= 0]
+        assert [text[p.start : p.end] for p in written] == [p.text for p in written]
 
 
 def test_extends_layers_variables_in_order():

@@ -56,6 +56,13 @@ def test_an_update_touches_only_the_tag_and_digest_values():
         ("IMAGE: {repository: nginx, tag: '1.27'}\n", [("nginx:1.27", None)]),
         ("list:\n- image: {repository: nginx, tag: '1.27'}\n- image: redis:7\n", [("nginx:1.27", None), ("redis:7", None)]),
         ("image: {repository: nginx, tag: 1.27, digest: 'sha256:bad'}\n", [("nginx:1.27@sha256:bad", "invalid")]),
+        # a map with registry, repository and tag is an image under any key; without registry, only
+        # under an image key (`repository:` and `tag:` may name a git repository)
+        ("git:\n  registry: docker.io\n  repository: bitnami/git\n  tag: 2.51.0-debian-12-r0\n",
+         [("docker.io/bitnami/git:2.51.0-debian-12-r0", None)]),
+        ("source:\n  repository: acme/app\n  tag: v1\n", []),
+        # a template line in a block scalar stays a line of the block
+        ("config: |\n  {{- if .Values.x }}\n  a: 1\n  {{- end }}\nimage: nginx:1.27\n", [("nginx:1.27", None)]),
         ("", []),
     ],
 )
