@@ -146,12 +146,20 @@ def _pipeline(root: FileToScan, by_name: dict[str, FileToScan], pipelines: _Pipe
         members.append((including, text))
         for pattern in gitlab.local_includes(text):
             wanted = f"{folder}/{pattern}" if folder else pattern
-            for name, file in by_name.items():
+            for name in _named_by(wanted, by_name):
+                file = by_name[name]
                 if name not in seen and gitlab.included(wanted, name):
                     seen.add(name)
                     by_name[name] = FileToScan(file.path, name, gitlab.KIND)
                     queue.append(by_name[name])
     return members
+
+
+def _named_by(pattern: str, by_name: Mapping[str, FileToScan]) -> list[str]:
+    """The names an include pattern may name: a plain path is looked up, a glob tried on each."""
+    if "*" in pattern:
+        return list(by_name)
+    return [pattern] if pattern in by_name else []
 
 
 def declared_at_root(root: Path, *, base: Path) -> tuple[DeclaredPlatform, ...]:

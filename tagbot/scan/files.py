@@ -56,7 +56,10 @@ def find_files(
             if toplevel is not None:
                 by_repository.setdefault(toplevel, []).append(path)
     ignored = {p for top, members in by_repository.items() for p in _check_ignore(top, members)}
-    files = _one_name_per_file(sorted((f for p, f in chosen.items() if p not in ignored), key=lambda f: f.name))
+    # Two roots, or a root through a linked folder, may reach one file by two names too.
+    roots_overlap = len(paths) > 1 or any(os.path.realpath(p) != os.path.abspath(p) for p in paths)
+    files = _one_name_per_file(sorted((f for p, f in chosen.items() if p not in ignored), key=lambda f: f.name),
+                               roots_overlap=roots_overlap)
     shown = [(folder.removeprefix(base_prefix).replace(os.sep, "/") or ".", why) for folder, why in unreadable]
     return FoundFiles(files, shown)
 
@@ -88,13 +91,16 @@ def _walk(root: str, unreadable: list[tuple[str, str]]) -> Iterator[str]:
                 yield entry.path
 
 
-def _one_name_per_file(files: list[FileToScan]) -> list[FileToScan]:
+def _one_name_per_file(files: list[FileToScan], *, roots_overlap: bool = True) -> list[FileToScan]:
     """A file reached by its own name and through a link is read once, by its own name: two
     names would plan two rewrites of one file, and the second would find it changed."""
-    real = {os.path.realpath(f.path): f for f in files if not f.path.is_symlink()}
+    links = {f.path for f in files if f.path.is_symlink()}
+    if not links and not roots_overlap:
+        return files  # linked folders are not followed: one root without linked files names each file once
+    real = {os.path.realpath(f.path): f for f in files if f.path not in links}
     kept: list[FileToScan] = []
     for file in files:
-        if file.path.is_symlink():
+        if file.path in links:
             target = os.path.realpath(file.path)
             if target in real:
                 continue
