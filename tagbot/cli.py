@@ -14,6 +14,7 @@ from pathlib import Path
 
 from tagbot import __version__
 from tagbot.errors import ConfigError, InvalidReference, TagbotError, printable
+from tagbot.config import load_config
 from tagbot.model import OutputFormat
 from tagbot.progress import ProgressBar
 from tagbot.refs import parse_ref
@@ -61,6 +62,7 @@ def _parser() -> argparse.ArgumentParser:
 
     scan = commands.add_parser("scan", help="list every image reference with its place")
     _add_paths_options(scan)
+    scan.add_argument("--config", type=Path, help="the config file, for its kinds and exclude (default: tagbot.yaml, ...)")
     scan.add_argument("--format", choices=("table", "json"), default="table")
 
     update = commands.add_parser("update", help="rewrite outdated tags and digests (or show them: --dry-run)")
@@ -134,7 +136,8 @@ def _add_lookup_options(parser: argparse.ArgumentParser) -> None:
 
 def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "scan":
-        return _cmd_scan(paths=args.paths, include=args.include, exclude=args.exclude, fmt=args.format)
+        return _cmd_scan(paths=args.paths, include=args.include, exclude=args.exclude, fmt=args.format,
+                         config_path=args.config)
     options = LookupOptions(args.config, args.api_url, args.cache_dir, args.no_cache, args.offline)
     if args.command == "update":
         return _cmd_update(options, paths=args.paths, include=args.include, exclude=args.exclude,
@@ -149,9 +152,12 @@ def _dispatch(args: argparse.Namespace) -> int:
     raise AssertionError(f"unhandled command {args.command}")
 
 
-def _cmd_scan(*, paths: Sequence[Path], include: Sequence[str], exclude: Sequence[str], fmt: OutputFormat) -> int:
+def _cmd_scan(*, paths: Sequence[Path], include: Sequence[str], exclude: Sequence[str], fmt: OutputFormat,
+              config_path: Path | None = None) -> int:
     _require(paths)
-    result = scan_paths(paths, base=Path.cwd(), include=include, exclude=exclude)
+    run_settings = load_config(config_path, directory=Path.cwd()).run
+    result = scan_paths(paths, base=Path.cwd(), include=include, exclude=(*run_settings.exclude, *exclude),
+                        kinds=run_settings.kinds)
     print_scan(result, fmt)
     print_errors(result.errors)
     return EXIT_ERRORS if result.errors else 0

@@ -91,6 +91,9 @@ class RunSettings:
     cache_ttl: timedelta = timedelta(hours=1)
     registries: tuple[tuple[str, RegistrySettings], ...] = ()  # (host, settings)
     max_tag_pages: int = 10  # pages of 100 tags a source may read per image
+    # Which files are read: the kinds (None: all) and globs of files to leave out
+    kinds: frozenset[str] | None = None
+    exclude: tuple[str, ...] = ()
     # Pull requests (`tagbot pr`)
     base_branch: str | None = None  # None: the repository's default branch
     group_by: GroupBy = "image"  # `groups` come first
@@ -435,6 +438,16 @@ def _registries(value: Any) -> tuple[tuple[str, RegistrySettings], ...]:
     return tuple(out)
 
 
+def _kinds(value: Any) -> frozenset[str]:
+    from tagbot.scan import SCANNERS  # the scanners name the kinds; config is read before any scan
+
+    kinds = _strings(value)
+    unknown = [kind for kind in kinds if kind not in SCANNERS]
+    if unknown:
+        raise ValueError(f"unknown kind {unknown[0]!r}; known: {', '.join(SCANNERS)}")
+    return frozenset(kinds)
+
+
 _RUN_SETTINGS: dict[str, _Check] = {
     "api_url": _url,
     "hub_url": _url,
@@ -443,6 +456,8 @@ _RUN_SETTINGS: dict[str, _Check] = {
     "cache_ttl": _duration,
     "registries": _registries,
     "max_tag_pages": _positive(int, 10_000),
+    "kinds": _kinds,
+    "exclude": _names,
     "base_branch": _string,
     "group_by": _group_by,
     "groups": _groups,

@@ -168,7 +168,9 @@ def plan(
     exclude: Sequence[str] = (),
 ) -> Plan:
     """Everything one run would do to the files below `paths` (names relative to `base`)."""
-    scanned = scan_paths(paths, base=base, include=include, exclude=exclude)
+    run_settings = services.config.run
+    scanned = scan_paths(paths, base=base, include=include, exclude=(*run_settings.exclude, *exclude),
+                         kinds=run_settings.kinds)
     declared = _unique((*scanned.platforms, *declared_at_root(base, base=base)))
     images = [r.found.image for r in scanned.references if r.found.image is not None]
     lookups = look_up_tags(images, services)

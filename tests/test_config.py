@@ -135,5 +135,5 @@ def test_the_example_config_is_valid_and_documents_every_setting():
                 "digest_settle", "allow_prerelease", "follow_suffix", "rules", "match", "api_url", "rate_limit",
                 "max_calls", "cache_ttl", "base_branch", "group_by", "groups", "separate_major", "labels", "reviewers",
                 "assignees", "draft", "max_open_prs", "max_prs_per_run", "require_digest", "forbid_tags",
-                "registries", "max_tag_pages", "deep_search"):
+                "registries", "max_tag_pages", "deep_search", "kinds", "exclude"):
         assert f"{key}:" in text, key

@@ -132,3 +132,26 @@ def test_a_value_shared_by_other_images_is_not_edited_for_one(repo: Path, capsys
                       "golang:1.25.14-alpine3.20 (Dockerfile:3), which would change too"} in out["held_back"]
     assert (repo / "Dockerfile").read_text() == "ARG V=3.20\nFROM alpine:${V}\nFROM golang:1.25.14-alpine${V}\n"
     assert (repo / ".gitlab-ci.yml").read_text() == "include: ci/a.yml\nvariables: {A: '3.24'}\nimage: alpine:$A\n"
+
+
+def test_the_config_chooses_kinds_and_excludes_files(repo: Path, capsys: pytest.CaptureFixture[str]):
+    (repo / "tagbot.yaml").write_text("kinds: [kubernetes, gitlab]\nexclude: [chart/**]\n")
+    assert main(["scan", "--format", "json"]) == 0
+    files = {r["file"] for r in json.loads(capsys.readouterr().out)["references"]}
+    assert files == {"k8s/deployment.yaml", ".gitlab-ci.yml"}  # chart/templates is excluded
+    # --exclude adds to the config's
+    assert main(["scan", "--format", "json", "--exclude", ".gitlab-ci.yml"]) == 0
+    assert {r["file"] for r in json.loads(capsys.readouterr().out)["references"]} == {"k8s/deployment.yaml"}
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [("kinds: [helm, terraform]\n", "tagbot.yaml:1: kinds: unknown kind 'terraform'; known: dockerfile, compose, "),
+     ("kinds: 3\n", "tagbot.yaml:1: kinds: expected a string or a list of strings"),
+     ("exclude: [1]\n", "tagbot.yaml:1: exclude: expected a string or a list of strings")],
+)
+def test_bad_kinds_are_one_line_naming_the_setting(repo: Path, capsys: pytest.CaptureFixture[str], text: str, message: str):
+    (repo / "tagbot.yaml").write_text(text)
+    assert main(["scan"]) == 2
+    err = capsys.readouterr().err
+    assert message in err and err.count("\n") == 1

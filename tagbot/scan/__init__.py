@@ -11,7 +11,7 @@ import bisect
 import gc
 import os
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -76,8 +76,10 @@ def scan_paths(
     base: Path,
     include: Sequence[str] = (),
     exclude: Sequence[str] = (),
+    kinds: Collection[str] | None = None,
 ) -> ScanResult:
-    """Every reference in the files below `paths`, with file names relative to `base`."""
+    """Every reference in the files below `paths`, with file names relative to `base`, in files
+    of `kinds` (None: every kind)."""
     references: list[Reference] = []
     platforms: list[DeclaredPlatform] = []
     digests: dict[str, str] = {}
@@ -85,6 +87,8 @@ def scan_paths(
     found = find_files(paths, base=base, kind_of=kind_of, include=include, exclude=exclude)
     errors.extend(ScanError(name, None, why) for name, why in found.unreadable)
     files, pipelines = _with_gitlab_includes(found.files)
+    if kinds is not None:  # after the includes: a pipeline's files are GitLab's, whatever else is off
+        files = [file for file in files if file.kind in kinds]
     with _fewer_collections():
         for file in files:
             try:
