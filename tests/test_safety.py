@@ -22,7 +22,7 @@ from tagbot.config import Settings
 from tagbot.errors import BadResponse
 from tagbot.policy import decide
 from tagbot.rewrite import apply_edits, edits_for
-from tagbot.scan import compose, dockerfile
+from tagbot.scan import compose, devcontainer, dockerfile, gitlab, helm, kubernetes, kustomize, workflows
 from tagbot.scan.model import Reference
 from tagbot.sources.model import Tag, TagList, checked
 from tests.fakeapi import FakeTagsAPI, envelope, serving
@@ -259,6 +259,18 @@ def test_merge_key_towers_and_cycles_finish(repo: Path, capsys):
     assert [r["text"] for r in json.loads(capsys.readouterr().out)["references"]] == ["redis:7"]
 
 
+@pytest.mark.parametrize(("name", "count"), [("values.yaml", 2), ("deploy.yaml", 1), (".gitlab-ci.yml", 1),
+                                             ("kustomization.yaml", 1)])
+def test_alias_bombs_finish_in_every_yaml_kind(repo: Path, capsys, name: str, count: int):
+    """Ten levels of ten aliases name a billion nodes; each is read once, where it is written."""
+    bomb = "a0: &a0 {image: 'redis:7', containers: [{image: 'redis:7'}]}\n" + "".join(
+        f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 10)}]\n" for i in range(1, 10))
+    (repo / name).write_text("apiVersion: v1\nkind: List\nimages: [{name: redis, newTag: '7'}]\n" + bomb)
+    assert finishes(10, lambda: main(["scan", "--format", "json"])) == 0
+    references = json.loads(capsys.readouterr().out)["references"]
+    assert [(r["file"], r["text"]) for r in references if r["file"] == name] == [(name, "redis:7")] * count
+
+
 def test_a_doubling_arg_chain_is_a_variable_not_five_gigabytes(repo: Path, capsys):
     lines = ["ARG A0=x"] + [f"ARG A{i}=${{A{i - 1}}}${{A{i - 1}}}" for i in range(1, 31)] + ["FROM redis:${A30}"]
     (repo / "Dockerfile").write_text("\n".join(lines) + "\n")
@@ -397,6 +409,16 @@ def test_no_digest_is_pinned_to_a_reference_a_variable_can_rename(repo: Path, ap
 FILES = {
     "dockerfile": (dockerfile, f"ARG V=1.0.0\nFROM acme/app:1.0.0@{GOOD} AS a\nFROM acme/app:${{V}}-alpine\n"),
     "compose": (compose, f"services:\n  a:\n    image: \"acme/app:1.0.0@{GOOD}\"\n  b:\n    image: acme/app:1.0.0-alpine\n"),
+    "kubernetes": (kubernetes, f"apiVersion: v1\nkind: Pod\nspec:\n  containers:\n  - image: acme/app:1.0.0@{GOOD}\n"
+                               "  - image: 'acme/app:1.0.0-alpine'\n"),
+    "helm": (helm, f"a:\n  image:\n    repository: acme/app\n    tag: 1.0.0\n    digest: {GOOD}\n"
+                   "b:\n  image: {repository: acme/app, tag: '1.0.0-alpine'}\n"),
+    "kustomize": (kustomize, f"images:\n- name: acme/app\n  newTag: 1.0.0\n  digest: {GOOD}\n"
+                             "- name: x\n  newName: acme/app\n  newTag: \"1.0.0-alpine\"\n"),
+    "gitlab": (gitlab, f"variables: {{V: 1.0.0}}\nimage: acme/app:$V@{GOOD}\nservices: ['acme/app:1.0.0-alpine']\n"),
+    "workflow": (workflows, f"jobs:\n  a:\n    container: acme/app:1.0.0@{GOOD}\n    steps:\n"
+                            "    - uses: docker://acme/app:1.0.0-alpine\n"),
+    "devcontainer": (devcontainer, f'{{"image": "acme/app:1.0.0@{GOOD}", // c\n "features": {{"ghcr.io/acme/app:1.0.0-alpine": {{}},}}}}'),
 }
 versions = st.builds(lambda a, b, c, s: f"{a}.{b}.{c}{s}", st.integers(0, 3), st.integers(0, 12), st.integers(0, 12),
                      st.sampled_from(["", "-alpine", "-rc1"]))
