@@ -56,15 +56,15 @@ def _reference_json(reference: Reference) -> dict[str, Any]:
 
 
 def scan_table(references: Sequence[Reference]) -> str:
-    rows = [("FILE", "IMAGE", "TAG", "DIGEST", "NOTE")]
+    rows = [("FILE", "KIND", "IMAGE", "TAG", "DIGEST", "NOTE")]
     for reference in references:
         found, image = reference.found, reference.found.image
         where = f"{reference.file}:{reference.line}"
         if image is None:
-            rows.append((where, found.text, "", "", f"skipped ({found.skip_reason}): {found.detail}"))
+            rows.append((where, reference.kind, found.text, "", "", f"skipped ({found.skip_reason}): {found.detail}"))
             continue
-        note = f"platform {found.platform}" if found.platform else ""
-        rows.append((where, image.short_name, image.tag or "", short_digest(image.digest), note))
+        note = f"platform {found.platform}" if found.platform else "feature (no platforms)" if found.artifact else ""
+        rows.append((where, reference.kind, image.short_name, image.tag or "", short_digest(image.digest), note))
     return _aligned(rows)
 
 

@@ -54,9 +54,10 @@ def test_scan_json_is_the_contract(repo: Path, capsys: pytest.CaptureFixture[str
 def test_scan_table_is_aligned_for_people(repo: Path, capsys: pytest.CaptureFixture[str]):
     assert main(["scan", "Dockerfile"]) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert lines[0].split() == ["FILE", "IMAGE", "TAG", "DIGEST", "NOTE"]
-    assert lines[3].split() == ["Dockerfile:13", "gcr.io/distroless/static-debian12", "nonroot", "sha256:3f3f3f3f3f3f"]
-    assert lines[4].split()[:3] == ["Dockerfile:14", "build", "skipped"]
+    assert lines[0].split() == ["FILE", "KIND", "IMAGE", "TAG", "DIGEST", "NOTE"]
+    assert lines[3].split() == ["Dockerfile:13", "dockerfile", "gcr.io/distroless/static-debian12", "nonroot",
+                                "sha256:3f3f3f3f3f3f"]
+    assert lines[4].split()[:4] == ["Dockerfile:14", "dockerfile", "build", "skipped"]
     image_column = lines[0].index("IMAGE")
     assert all(line[image_column - 2 : image_column] == "  " for line in lines[1:])
 
