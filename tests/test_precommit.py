@@ -114,7 +114,8 @@ def test_the_real_pre_commit_runs_the_hook_offline(repo: Path):
      "compose.json", "README.md", ".github/workflows/ci.yml", "deploy/app.yaml", "chart/values.yml", "Kustomization",
      "base/kustomization.yaml", ".gitlab-ci.yml", ".devcontainer.json", ".devcontainer/devcontainer.json",
      ".devcontainer/py/devcontainer.json", ".devcontainer/a/b/devcontainer.json", "devcontainer.json", "app.json",
-     "docker-bake.hcl", "action.yml", "values.yaml.bak"],
+     "docker-bake.hcl", "action.yml", "values.yaml.bak", "tagbot/scan/dockerfile.py", "Dockerfile.md", "Dockerfile.Orig",
+     "Containerfile.sh", "Dockerfile.alpine", "dockerfile.arm64"],
 )
 def test_the_hook_runs_on_the_files_tagbot_reads_images_from(path: str):
     """pre-commit decides by `files:` which commits run the hook; tagbot by kind_of which files

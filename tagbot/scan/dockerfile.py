@@ -19,6 +19,9 @@ from tagbot.scan.variables import Scope, Unresolved, expand
 KIND = "dockerfile"
 
 _NAME = re.compile(r"(?i)((docker|container)file(\.[^/]+)?|[^/]+\.(docker|container)file)")
+# `Dockerfile.dev` is a Dockerfile; `dockerfile.py`, `Dockerfile.md` or `Dockerfile.orig` are not.
+NOT_DOCKERFILE_SUFFIXES = ("dockerignore", "py", "pyc", "go", "rs", "js", "ts", "java", "rb", "php", "sh", "md",
+                           "rst", "txt", "json", "yaml", "yml", "toml", "lock", "orig", "rej", "bak", "swp")
 _DIRECTIVE = re.compile(r"#\s*([A-Za-z][A-Za-z0-9_-]*)\s*=\s*(\S.*?)\s*$")
 _HEREDOC = re.compile(r"\d*<<(-?)([\"']?)([A-Za-z_][A-Za-z0-9_]*)\2")
 _ARG = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)(?:=(?:\"([^\"]*)\"|'([^']*)'|(\S*)))?")
@@ -30,9 +33,10 @@ _DIRECTIVES = frozenset({"syntax", "escape", "check"})
 
 
 def matches(path: str) -> bool:
-    """Dockerfile, Containerfile, Dockerfile.*, *.Dockerfile (any case), but not *.dockerignore."""
+    """Dockerfile, Containerfile, Dockerfile.*, *.Dockerfile (any case), but not *.dockerignore
+    nor a source, text or backup file named after one."""
     filename = path.rsplit("/", 1)[-1]
-    return bool(_NAME.fullmatch(filename)) and not filename.lower().endswith(".dockerignore")
+    return bool(_NAME.fullmatch(filename)) and filename.rsplit(".", 1)[-1].lower() not in NOT_DOCKERFILE_SUFFIXES
 
 
 def declared_platforms(text: str, found: list[Found]) -> list[tuple[int, str]]:

@@ -171,6 +171,10 @@ def test_skips_say_why(text, reason, detail):
         ("api.Dockerfile", True),
         ("api.dockerfile", True),
         ("Dockerfile.dockerignore", False),
+        ("tagbot/scan/dockerfile.py", False),  # source, text and backup files named after one
+        ("Dockerfile.md", False),
+        ("Dockerfile.orig", False),
+        ("Dockerfile.alpine", True),
         ("Dockerfile-old", False),
         ("compose.yaml", False),
         ("README.md", False),
