@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import shutil
 import threading
 from datetime import datetime, timezone
 from pathlib import Path
 
 import httpx
+import pytest
 
 from tagbot.sources.http import Calls, Fetcher, RateLimiter
 from tagbot.sources.model import Tag
@@ -24,6 +26,18 @@ def fixture(*parts: str) -> Path:
 
 def fixture_text(*parts: str) -> str:
     return fixture(*parts).read_bytes().decode("utf-8")
+
+
+def fixture_repository(name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, api_url: str) -> Path:
+    """A copy of tests/fixtures/repos/`name` to work in, as the current folder, with the fake tags
+    API's key and address and a cache folder of its own."""
+    repo = tmp_path / "repo"
+    shutil.copytree(FIXTURES / "repos" / name, repo)
+    monkeypatch.chdir(repo)
+    monkeypatch.setenv("OANOR_API_KEY", "test-key")
+    monkeypatch.setenv("TAGBOT_API_URL", api_url)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    return repo
 
 
 def found_rows(found: list, text: str) -> list[tuple[str, str | None]]:

@@ -6,26 +6,20 @@ from __future__ import annotations
 
 import difflib
 import json
-import shutil
 from pathlib import Path
 
 import pytest
 
 from tagbot.cli import main
 from tests.fakeapi import FakeTagsAPI
-from tests.helpers import FIXTURES, load_tags
+from tests.helpers import fixture_repository, load_tags
 
 NGINX_1_31_4_ALPINE = next(t.digest for t in load_tags("library/nginx") if t.name == "1.31.4-alpine")
 
 
 @pytest.fixture
 def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, tags_api: FakeTagsAPI) -> Path:
-    shutil.copytree(FIXTURES / "repos" / "deploy", tmp_path / "repo")
-    monkeypatch.chdir(tmp_path / "repo")
-    monkeypatch.setenv("OANOR_API_KEY", "test-key")
-    monkeypatch.setenv("TAGBOT_API_URL", tags_api.url)
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
-    return tmp_path / "repo"
+    return fixture_repository("deploy", tmp_path, monkeypatch, tags_api.url)
 
 
 def changed_lines(before: bytes, after: bytes) -> list[tuple[str, str]]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 from pathlib import Path
 
 import pytest
@@ -15,7 +14,7 @@ from tests.loopback import closed_port_url
 from tests.fakeapi import FakeTagsAPI
 from tests.fakehub import FakeHub
 from tagbot.run import LookupOptions, open_services, plan
-from tests.helpers import FIXTURES, FakeClock, load_tags, paced
+from tests.helpers import FakeClock, fixture_repository, load_tags, paced
 
 OLD = "sha256:" + "0" * 64
 NGINX_1_31_4_ALPINE = next(t.digest for t in load_tags("library/nginx") if t.name == "1.31.4-alpine")
@@ -29,13 +28,9 @@ UNIQUE_HUB_IMAGES = 7  # node, python, acme/tiny, alpine, nginx, postgres, redis
 
 @pytest.fixture
 def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, tags_api: FakeTagsAPI) -> Path:
-    shutil.copytree(FIXTURES / "repos" / "app", tmp_path / "repo")
-    monkeypatch.chdir(tmp_path / "repo")
-    monkeypatch.setenv("OANOR_API_KEY", "test-key")
-    monkeypatch.setenv("TAGBOT_API_URL", tags_api.url)
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
-    (tmp_path / "repo" / "tagbot.yaml").write_text(FAST)
-    return tmp_path / "repo"
+    repo = fixture_repository("app", tmp_path, monkeypatch, tags_api.url)
+    (repo / "tagbot.yaml").write_text(FAST)
+    return repo
 
 
 def run_json(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, dict]:

@@ -9,29 +9,22 @@ anchored node itself: it is reported once, where it is written. Lines that are a
 
 from __future__ import annotations
 
-import re
-
 import yaml
 
 from tagbot.scan import yamlnodes
-from tagbot.scan.model import Found, skipped
+from tagbot.scan.model import Found, file_named, no_platforms, skipped
 from tagbot.scan.yamlnodes import Memo, Parsed, lookup
 
 KIND = "compose"
 
-_NAME = re.compile(r"(docker-)?compose([.-][^/]*)?\.ya?ml")
+# compose.yaml, compose.yml, docker-compose*.yml/yaml and override files such as compose.prod.yaml
+matches = file_named(r"(docker-)?compose([.-][^/]*)?\.ya?ml")
 # Top-level keys that are never services in a v1 file (or are in any later one).
 _NOT_SERVICES = frozenset({"version", "name", "services", "volumes", "networks", "configs", "secrets", "include"})
 
 
-def matches(path: str) -> bool:
-    """compose.yaml, compose.yml, docker-compose*.yml/yaml and override files such as compose.prod.yaml."""
-    return bool(_NAME.fullmatch(path.rsplit("/", 1)[-1]))
-
-
-def declared_platforms(text: str, found: list[Found]) -> list[tuple[int, str]]:
-    """None: a service's `platform:` is that reference's own, not what the repository builds for."""
-    return []
+# None: a service's `platform:` is that reference's own, not what the repository builds for.
+declared_platforms = no_platforms
 
 
 def extract(text: str) -> list[Found]:

@@ -13,7 +13,7 @@ import re
 from dataclasses import replace
 
 from tagbot.scan import jsonc
-from tagbot.scan.model import Found, Piece, image_found, skipped
+from tagbot.scan.model import Found, Piece, image_found, no_platforms, skipped
 
 KIND = "devcontainer"
 
@@ -27,8 +27,7 @@ def matches(path: str) -> bool:
     return bool(_PATH.fullmatch(path))
 
 
-def declared_platforms(text: str, found: list[Found]) -> list[tuple[int, str]]:
-    return []
+declared_platforms = no_platforms
 
 
 def extract(text: str) -> list[Found]:

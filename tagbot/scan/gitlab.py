@@ -24,7 +24,7 @@ import yaml
 
 from tagbot.errors import ScanError
 from tagbot.scan import yamlnodes
-from tagbot.scan.model import Found, Piece, Pieces, between, image_found, skipped, sliced
+from tagbot.scan.model import Found, Piece, Pieces, between, image_found, no_platforms, skipped, sliced
 from tagbot.scan.variables import Scope, Unresolved, expand
 from tagbot.scan.yamlnodes import Parsed, literal_scope, scalar, shifted, value
 
@@ -49,8 +49,7 @@ def matches(path: str) -> bool:
     return bool(_NAME.fullmatch(path))
 
 
-def declared_platforms(text: str, found: list[Found]) -> list[tuple[int, str]]:
-    return []
+declared_platforms = no_platforms
 
 
 def extract(text: str) -> list[Found]:

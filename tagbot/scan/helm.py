@@ -13,26 +13,18 @@ reference with a tag or digest (`enableImage: true`) is another setting, not a r
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 
 import yaml
 
 from tagbot.scan import yamlnodes
-from tagbot.scan.model import Found, Pieces, composed_found, skipped
+from tagbot.scan.model import Found, Pieces, composed_found, file_named, no_platforms, skipped
 from tagbot.scan.yamlnodes import Parsed, value
 
 KIND = "helm"
 
-_NAME = re.compile(r"values([.-][^/]+)?\.ya?ml")
-
-
-def matches(path: str) -> bool:
-    return bool(_NAME.fullmatch(path.rsplit("/", 1)[-1]))
-
-
-def declared_platforms(text: str, found: list[Found]) -> list[tuple[int, str]]:
-    return []
+matches = file_named(r"values([.-][^/]+)?\.ya?ml")
+declared_platforms = no_platforms
 
 
 def extract(text: str) -> list[Found]:

@@ -17,7 +17,7 @@ import yaml
 
 from tagbot.errors import ScanError
 from tagbot.scan import yamlnodes
-from tagbot.scan.model import Found, Piece, image_found, skipped
+from tagbot.scan.model import Found, Piece, image_found, no_platforms, skipped
 from tagbot.scan.yamlnodes import TEMPLATE, value
 
 KIND = "kubernetes"
@@ -37,8 +37,8 @@ def matches(path: str) -> bool:
     return path.endswith(_SUFFIXES)
 
 
-def declared_platforms(text: str, found: list[Found]) -> list[tuple[int, str]]:
-    return []  # a node selector says where pods run, not what the repository builds
+# A node selector says where pods run, not what the repository builds.
+declared_platforms = no_platforms
 
 
 def extract(text: str) -> list[Found]:

@@ -7,25 +7,16 @@ An entry that only renames (no `newTag`, no `digest`) keeps the manifests' tags:
 
 from __future__ import annotations
 
-import re
-
 import yaml
 
 from tagbot.scan import yamlnodes
-from tagbot.scan.model import Found, composed_found, skipped
+from tagbot.scan.model import Found, composed_found, file_named, no_platforms, skipped
 from tagbot.scan.yamlnodes import value
 
 KIND = "kustomize"
 
-_NAME = re.compile(r"kustomization\.ya?ml|Kustomization")
-
-
-def matches(path: str) -> bool:
-    return bool(_NAME.fullmatch(path.rsplit("/", 1)[-1]))
-
-
-def declared_platforms(text: str, found: list[Found]) -> list[tuple[int, str]]:
-    return []
+matches = file_named(r"kustomization\.ya?ml|Kustomization")
+declared_platforms = no_platforms
 
 
 def extract(text: str) -> list[Found]:

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import bisect
 import itertools
-from collections.abc import Sequence
+import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Literal, NamedTuple
 
@@ -158,6 +159,17 @@ class DeclaredPlatform:
     @property
     def where(self) -> str:
         return f"{self.file}:{self.line}"
+
+
+def no_platforms(text: str, found: list[Found]) -> list[tuple[int, str]]:
+    """`declared_platforms` of a kind that names images to run, not platforms to build for."""
+    return []
+
+
+def file_named(pattern: str) -> Callable[[str], bool]:
+    """`matches` for a kind known by its file name alone (the last part of the path)."""
+    name = re.compile(pattern)
+    return lambda path: bool(name.fullmatch(path.rsplit("/", 1)[-1]))
 
 
 def skipped(pieces: Pieces, reason: SkipReason, detail: str) -> Found:
