@@ -293,8 +293,10 @@ def _edits_or_none(planned: PlannedUpdate) -> list[Edit] | None:
 # deploy time to redis's digest.
 _NOT_PINNED = ("not pinned: the reference is built from variables, which a build or deploy may set to "
                "another image; pin the digest in the variable's value instead")
-# A Helm chart or kustomization keeps the digest in a key of its own, which tagbot follows once set.
-_NO_PIN_PLACE = "not pinned: this file keeps the digest in a key of its own (digest:); set it once and tagbot follows it"
+# A Helm chart's or kustomization's reference is its repository:, tag: and digest: values; a
+# GitLab one may take its tag from another file: no one place takes a new digest.
+_NO_PIN_PLACE = ("not pinned: the reference is put together from values written apart, so no one place takes "
+                 "a digest; set one where it belongs (a digest: value) and tagbot follows it")
 
 
 def _with_gaps(decision: Decision, image: ImageRef, tags: TagList, lookups: Lookups) -> Decision:

@@ -106,7 +106,7 @@ def test_a_pin_has_no_place_in_a_composed_reference(repo: Path, capsys: pytest.C
     out = json.loads(capsys.readouterr().out)
     assert {u["file"] for u in out["updates"]} == {"overlays/prod/kustomization.yaml"}
     assert all(u["to"]["digest"] is None for u in out["updates"])
-    assert any("keeps the digest in a key of its own" in h["reason"] for h in out["held_back"])
+    assert any("put together from values written apart" in h["reason"] for h in out["held_back"])
 
 
 def test_a_value_shared_by_other_images_is_not_edited_for_one(repo: Path, capsys: pytest.CaptureFixture[str]):

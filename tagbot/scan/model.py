@@ -205,4 +205,4 @@ def _anchor(pieces: Pieces, tag_span: tuple[int, int] | None) -> int:
     if tag_span is None or len(pieces) == 1:
         return pieces[0].start
     tag_start = sliced(pieces, *tag_span)[0].start
-    return next(piece.start for piece in pieces if piece.start <= tag_start < piece.end)
+    return next(piece.start for piece in pieces if piece.start != NOWHERE and piece.start <= tag_start < piece.end)

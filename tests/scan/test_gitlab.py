@@ -65,6 +65,14 @@ def test_a_variable_of_another_file_puts_the_reference_where_its_tag_is(tmp_path
         assert [text[p.start : p.end] for p in written] == [p.text for p in written]
 
 
+def test_a_tag_at_the_top_of_another_file_is_placed_there():
+    """The part written in the other file stands nowhere here, however long it is."""
+    found, _ = gitlab.extract_pipeline([("root.yml", "V: 1\n"), ("a.yml", "job: {image: 'registry.example.com/a/b:$T'}\n"),
+                                         ("b.yml", "variables: {T: '1.0'}\n")])
+    (reference,) = found["b.yml"]
+    assert (reference.text, reference.anchor) == ("registry.example.com/a/b:1.0", 16)
+
+
 def test_extends_layers_variables_in_order():
     text = (".a: {variables: {T: '1'}}\n.b: {variables: {T: '2'}}\n"
             "job: {extends: [.a, .b], image: 'x:$T'}\n"
