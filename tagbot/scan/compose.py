@@ -4,7 +4,7 @@ v1 layout whose services sit at the top level.
 Spans come from the YAML node marks, so quoting, comments, flow style and anchors all keep
 their exact place. An image reached through an alias or a merge key (`<<: *default`) is the
 anchored node itself: it is reported once, where it is written. Lines that are all template
-(`{{ if .Values.x }}`, `{% for %}`), as in files rendered by Ansible or Helm, are read as blank.
+(`{{ if .Values.x }}`, `{% for %}`), as in files rendered by Ansible or Helm, are read as comments.
 """
 
 from __future__ import annotations

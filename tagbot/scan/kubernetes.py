@@ -4,7 +4,7 @@
 Images: every `containers`, `initContainers` and `ephemeralContainers` entry wherever a document
 nests a pod spec (Deployment, CronJob's job template, a custom resource's), and image volumes
 (`volumes[].image.reference`). A Helm chart's templates are not YAML until rendered; lines that
-are all template are read as blank, and a template that still does not parse is read line by line
+are all template are read as comments, and a template that still does not parse is read line by line
 for literal `image:` values. Values built from `{{ }}` or `$VAR` are skipped as variables.
 """
 

@@ -35,12 +35,12 @@ TEMPLATE = "{{"
 @dataclass(frozen=True)
 class Parsed:
     documents: list[yaml.Node]
-    text: str  # what was parsed: the file with template lines blanked, offsets unchanged
+    text: str  # what was parsed: the file with template lines made comments, offsets unchanged
     shift: int  # libyaml drops a leading BOM from its offsets; add this to every offset
 
 
 def parse(text: str, *, templates: bool = False) -> Parsed:
-    """Every document of `text`; with `templates`, lines that are all template are read as blank.
+    """Every document of `text`; with `templates`, lines that are all template are read as comments.
     Raise `ScanError` (line set, file name not) for text that is not YAML."""
     if templates and ("{{" in text or "{%" in text or "{#" in text):
         text = without_template_lines(text)
