@@ -244,7 +244,7 @@ def _cmd_pr(options: LookupOptions, *, paths: Sequence[Path], include: Sequence[
             base_commit = workspace.fetch(base_branch)
             tree = workspace.start(base_commit)
             result = plan(workspace_paths(paths, tree, workspace.root), services=services, base=tree,
-                          include=include, exclude=exclude)
+                          include=include, exclude=exclude, for_pull_requests=True)
             actions = sync_pull_requests(
                 workspace=workspace, pulls=pulls, settings=run,
                 groups=group_updates(result.updates, run), held_back=result.held_back,

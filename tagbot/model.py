@@ -62,6 +62,9 @@ class Decision:
     verdicts: tuple[Verdict, ...] = ()  # newest first
     platforms_required: frozenset[str] = frozenset()
     platforms_from: str = ""  # where the required platforms came from, for explain
+    # When `update` is a major one: the newest update that is not, which a team postponing a
+    # major (a postgres data migration) still wants; pull requests offer both, apart.
+    non_major: Update | None = None
 
 
 @dataclass(frozen=True)
@@ -69,6 +72,9 @@ class PlannedUpdate:
     reference: Reference
     update: Update
     reason: str
+    # Offered beside the newest, major, update of the same reference (separate_major): a pull
+    # request of its own, never written by `update`, which makes one change per reference.
+    beside_major: bool = False
 
 
 @dataclass(frozen=True)

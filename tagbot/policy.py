@@ -78,10 +78,11 @@ def decide(
         notes.append(f"no tag shaped like {tag_name} among the newest {len(tags)} tags; only those were searched")
 
     if chosen_verdict is not None:
-        chosen = next(t for t in tags if t.name == chosen_verdict.tag)
-        update = replace(_tag_update(context, chosen), from_size=current_tag.size if current_tag else None)
-        reason = f"{tag_name} -> {chosen.name} ({update.update_type})"
-        return Decision(update, reason, tuple(notes), verdicts, required, platforms_from)
+        update = _accepted_update(context, chosen_verdict, tags, current_tag)
+        reason = f"{tag_name} -> {update.to_tag} ({update.update_type})"
+        non_major = next((v for v in accepted if update_type(version, _parsed(v.tag)) != "major"), None)
+        also = _accepted_update(context, non_major, tags, current_tag) if update.update_type == "major" and non_major else None
+        return Decision(update, reason, tuple(notes), verdicts, required, platforms_from, non_major=also)
 
     nothing_newer = "already newest" if complete else f"nothing newer among the newest {len(tags)} tags searched"
     decision = _digest_only(ref, current_tag, settings, required, now, held_back[0] if held_back else nothing_newer)
@@ -201,10 +202,20 @@ def _held_back(verdicts: Sequence[Verdict], chosen: Verdict | None, current: Ver
     return notes
 
 
+def _accepted_update(context: _Context, verdict: Verdict, tags: Sequence[Tag], current: Tag | None) -> Update:
+    chosen = next(t for t in tags if t.name == verdict.tag)
+    return replace(_tag_update(context, chosen), from_size=current.size if current else None)
+
+
+def _parsed(tag: str) -> Version:
+    version = parse_tag(tag)
+    assert version is not None  # only parsed tags are candidates
+    return version
+
+
 def _tag_update(context: _Context, chosen: Tag) -> Update:
     ref = context.ref
-    candidate = parse_tag(chosen.name)
-    assert candidate is not None  # only parsed tags are candidates
+    candidate = _parsed(chosen.name)
     wants_digest = ref.digest is not None or context.settings.wants_pins
     return Update(
         from_tag=ref.tag,

@@ -28,7 +28,7 @@ from tagbot.errors import (
 )
 from tagbot.lookup import Lookups, Progress, describe_tags, fill_from_history, look_up, tags_to_describe, with_details
 from tagbot.model import (
-    Decision, FailureKind, Failure, FileChange, HeldBack, Plan, PlannedUpdate, Violation,
+    Decision, FailureKind, Failure, FileChange, HeldBack, Plan, PlannedUpdate, Update, Violation,
 )
 from tagbot.policy import decide, offline_violations
 from tagbot.refs import ImageRef
@@ -166,16 +166,20 @@ def plan(
     base: Path,
     include: Sequence[str] = (),
     exclude: Sequence[str] = (),
+    for_pull_requests: bool = False,
 ) -> Plan:
-    """Everything one run would do to the files below `paths` (names relative to `base`)."""
+    """Everything one run would do to the files below `paths` (names relative to `base`); for
+    pull requests, with the non-major updates beside major ones when `separate_major` says so."""
     run_settings = services.config.run
     scanned = scan_paths(paths, base=base, include=include, exclude=(*run_settings.exclude, *exclude),
                          kinds=run_settings.kinds)
     declared = _unique((*scanned.platforms, *declared_at_root(base, base=base)))
     images = [r.found.image for r in scanned.references if r.found.image is not None]
     lookups = look_up_tags(images, services)
-    updates, held_back = decide_all(scanned.references, lookups, services.config, declared, now=services.now())
-    changes, rewrite_errors = file_changes(updates, base, scanned.digests)
+    separate_major = for_pull_requests and services.config.run.separate_major
+    updates, held_back = decide_all(scanned.references, lookups, services.config, declared, now=services.now(),
+                                    separate_major=separate_major)
+    changes, rewrite_errors = file_changes([u for u in updates if not u.beside_major], base, scanned.digests)
     return Plan(
         references=scanned.references,
         scan_errors=scanned.errors,
@@ -215,7 +219,10 @@ def decide_all(
     declared: Sequence[DeclaredPlatform],
     *,
     now: datetime,
+    separate_major: bool = False,
 ) -> tuple[list[PlannedUpdate], list[HeldBack]]:
+    """Each reference's update; with `separate_major`, beside a major one the newest non-major
+    update too (pull requests offer both, apart)."""
     updates: list[PlannedUpdate] = []
     held_back: list[HeldBack] = []
     # A monorepo names the same image:tag in many files; each is decided once.
@@ -237,13 +244,27 @@ def decide_all(
             decisions[key] = _with_gaps(decided, image, tags, lookups)
         decision = decisions[key]
         held_back.extend(HeldBack(reference, note) for note in decision.held_back)
-        update = decision.update
-        if update is not None and update.to_digest and image.digest is None and reference.found.from_variables:
-            held_back.append(HeldBack(reference, _NO_PIN_PLACE if reference.found.composed else _NOT_PINNED))
-            update = replace(update, to_digest=None) if update.update_type != "pin" else None
-        if update is not None:
-            updates.append(PlannedUpdate(reference, update, decision.reason))
+        update = _without_unsafe_pin(reference, decision.update, held_back)
+        if update is None:
+            continue
+        updates.append(PlannedUpdate(reference, update, decision.reason))
+        beside = _without_unsafe_pin(reference, decision.non_major, []) if separate_major else None
+        if beside is not None:
+            reason = f"{image.effective_tag} -> {beside.to_tag} ({beside.update_type})"
+            updates.append(PlannedUpdate(reference, beside, reason, beside_major=True))
     return _sparing_shared_values(updates, held_back, references)
+
+
+def _without_unsafe_pin(reference: Reference, update: Update | None, held_back: list[HeldBack]) -> Update | None:
+    """The update, without a digest added where it has no safe place (a reference built from
+    variables or from values written apart), saying so in `held_back`."""
+    image = reference.found.image
+    if update is None or not update.to_digest or image is None or image.digest is not None:
+        return update
+    if not reference.found.from_variables:
+        return update
+    held_back.append(HeldBack(reference, _NO_PIN_PLACE if reference.found.composed else _NOT_PINNED))
+    return replace(update, to_digest=None) if update.update_type != "pin" else None
 
 
 def _sparing_shared_values(updates: list[PlannedUpdate], held_back: list[HeldBack],
@@ -307,6 +328,7 @@ def _with_gaps(decision: Decision, image: ImageRef, tags: TagList, lookups: Look
         return decision
     current_known = any(t.name == image.effective_tag for t in tags.tags)
     return replace(decision, update=decision.update if current_known else None,
+                   non_major=decision.non_major if current_known else None,
                    held_back=(*decision.held_back, f"not every newer tag is known: {why}"))
 
 

@@ -66,7 +66,7 @@ def run_step(world: World, inputs: dict[str, str], runner_temp: Path) -> subproc
 def test_the_run_script_opens_pull_requests(world: World, tmp_path: Path):
     result = run_step(world, {"api-key": world.tags.key}, tmp_path)
     assert result.returncode == 0, result.stderr
-    assert {p["head"] for p in world.github.open_pulls()} == {"tagbot/acme-tiny", "tagbot/acme-other-major"}
+    assert {p["head"] for p in world.github.open_pulls()} == {"tagbot/acme-tiny", "tagbot/acme-other", "tagbot/acme-other-major"}
     assert any((tmp_path / "tagbot-cache").rglob("*.json"))  # the cache actions/cache will save
     assert world.github.token not in result.stdout + result.stderr
 

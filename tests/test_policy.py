@@ -330,3 +330,24 @@ def test_no_held_back_note_contradicts_the_decision():
     # A floating tag has no newer version to miss, whether or not the window lists it.
     decision = decide(parse_ref("x:latest"), tags, Settings(), now=NOW, complete=False)
     assert (decision.update, decision.reason, decision.held_back) == (None, "latest is a floating tag", ())
+
+
+@pytest.mark.parametrize(
+    ("text", "major", "non_major", "kind"),
+    [
+        ("postgres:16.14", "18.6", "16.15", "minor"),
+        ("redis:7.4.10-alpine", "8.10.1-alpine", "7.4.11-alpine", "patch"),
+        ("postgres:18.5", None, None, None),  # the newest is not a major: nothing beside it
+    ],
+)
+def test_beside_a_major_update_the_newest_non_major_one(text, major, non_major, kind):
+    """A postgres major is a data migration teams postpone; its patches must not wait with it."""
+    ref = parse_ref(text)
+    decision = decide(ref, load_tags(ref.repository), Settings(), now=NOW)
+    assert decision.update is not None
+    if major is None:
+        assert decision.update.update_type != "major" and decision.non_major is None
+        return
+    assert (decision.update.to_tag, decision.update.update_type) == (major, "major")
+    assert decision.non_major is not None
+    assert (decision.non_major.to_tag, decision.non_major.update_type) == (non_major, kind)

@@ -14,13 +14,18 @@ def test_first_run_opens_one_pull_request_per_image(world: World, capsys: pytest
     out = capsys.readouterr().out
     assert "open" in out and "tagbot/acme-tiny" in out
     pulls = {p["head"]: p for p in world.github.open_pulls()}
-    assert set(pulls) == {"tagbot/acme-tiny", "tagbot/acme-other-major"}
+    # acme/other 2.0.0: the major 3.0.0 and, apart, the minor 2.1.0 that a team postponing the
+    # major still wants (separate_major, the default).
+    assert set(pulls) == {"tagbot/acme-tiny", "tagbot/acme-other", "tagbot/acme-other-major"}
     tiny = pulls["tagbot/acme-tiny"]
     assert tiny["title"] == "Update acme/tiny to 1.2.1" and tiny["base"] == "main"
     assert "| [acme/tiny](https://hub.docker.com/r/acme/tiny) | `Dockerfile:1`, `compose.yaml:3` | `1.1.0` → `1.2.1` | minor |" in tiny["body"]
     assert "0.0 MB (+0.0 MB)" not in tiny["body"] and "| 2026-08-10 |" in tiny["body"]
     assert 'ignore: ["1.2.1"]' in tiny["body"]
     assert pulls["tagbot/acme-other-major"]["title"] == "Update acme/other to 3.0.0"
+    assert pulls["tagbot/acme-other"]["title"] == "Update acme/other to 2.1.0"
+    assert "acme/other:2.1.0" in world.remote_file("tagbot/acme-other", "Dockerfile")
+    assert "acme/other:3.0.0" in world.remote_file("tagbot/acme-other-major", "Dockerfile")
     # The branch holds exactly the edit, committed by tagbot on top of main.
     assert world.remote_file("tagbot/acme-tiny", "Dockerfile") == DOCKERFILE.replace("tiny:1.1.0", "tiny:1.2.1").rstrip("\n")
     assert world.remote_file("tagbot/acme-tiny", "compose.yaml") == COMPOSE.replace("1.1.0", "1.2.1").rstrip("\n")
@@ -62,7 +67,7 @@ def test_a_base_that_caught_up_closes_the_pull_request(world: World):
     assert tiny["state"] == "closed"
     assert tiny["comments"] == ["The base branch already has these image versions (or needs them no more), so tagbot closes this pull request."]
     assert world.github.branch_sha("tagbot/acme-tiny") is None  # branch deleted
-    assert [p["head"] for p in world.github.open_pulls()] == ["tagbot/acme-other-major"]
+    assert [p["head"] for p in world.github.open_pulls()] == ["tagbot/acme-other", "tagbot/acme-other-major"]
 
 
 def test_a_hand_edited_pull_request_is_never_force_pushed(world: World, capsys: pytest.CaptureFixture[str]):
@@ -102,7 +107,7 @@ def test_a_pull_request_closed_by_hand_is_not_opened_again(world: World, capsys:
         ("group_by: all\nseparate_major: false\n", {"tagbot/all"}),
         ("group_by: update_type\n", {"tagbot/minor", "tagbot/major"}),
         ("groups: {tools: [acme/*]}\nseparate_major: false\n", {"tagbot/tools"}),
-        ("groups: {tiny: [acme/tiny]}\n", {"tagbot/tiny", "tagbot/acme-other-major"}),
+        ("groups: {tiny: [acme/tiny]}\n", {"tagbot/tiny", "tagbot/acme-other", "tagbot/acme-other-major"}),
     ],
 )
 def test_grouping(world: World, config: str, branches: set[str]):
