@@ -15,11 +15,11 @@ from pathlib import Path
 from tagbot import __version__
 from tagbot.errors import ConfigError, InvalidReference, TagbotError, printable
 from tagbot.config import load_config
-from tagbot.model import OutputFormat
+from tagbot.model import Action, OutputFormat, Plan
 from tagbot.progress import ProgressBar
 from tagbot.refs import parse_ref
 from tagbot.report import (
-    calls_summary, print_actions, print_check, print_errors, print_explain, print_plan, print_scan,
+    calls_summary, print_actions, print_check, print_errors, print_explain, print_plan, print_scan, print_warnings,
 )
 from tagbot.run import LookupOptions, Services, apply_updates, explain, open_services, plan, write_changes
 from tagbot.scan import scan_paths
@@ -225,8 +225,7 @@ def _cmd_pr(options: LookupOptions, *, paths: Sequence[Path], include: Sequence[
     from tagbot.git import Workspace
     from tagbot.pr.github import DEFAULT_API_URL as GITHUB_API
     from tagbot.pr.github import PullRequests
-    from tagbot.pr.grouping import group_updates
-    from tagbot.pr.sync import sync_pull_requests, workspace_paths
+    from tagbot.pr.sync import Repository, present_versions, sync_pull_requests, workspace_paths
 
     token = os.environ.get(TOKEN_ENV)
     if not token:
@@ -245,17 +244,39 @@ def _cmd_pr(options: LookupOptions, *, paths: Sequence[Path], include: Sequence[
             tree = workspace.start(base_commit)
             result = plan(workspace_paths(paths, tree, workspace.root), services=services, base=tree,
                           include=include, exclude=exclude, for_pull_requests=True)
+            known = Repository(present_versions(result.references), frozenset(f.subject for f in result.errors),
+                               frozenset(e.file for e in result.scan_errors))
             actions = sync_pull_requests(
-                workspace=workspace, pulls=pulls, settings=run,
-                groups=group_updates(result.updates, run), held_back=result.held_back,
-                base_branch=base_branch, base_commit=base_commit,
-                complete=not (result.scan_errors or result.errors), dry_run=dry_run, apply_updates=apply_updates,
+                workspace=workspace, pulls=pulls, settings=run, updates=result.updates, held_back=result.held_back,
+                base_branch=base_branch, base_commit=base_commit, repository=known, dry_run=dry_run,
+                apply_updates=apply_updates,
             )
         print_actions(actions, services.calls)
     finally:
         workspace.close()
-    print_errors(result.scan_errors, result.errors)
-    return EXIT_ERRORS if (result.scan_errors or result.errors) else 0
+    _report_to_actions(actions, result)
+    # A scheduled run goes on past an image it cannot look up: that is a warning, and the
+    # other images' pull requests are still opened and closed. A refused push is an error.
+    print_warnings(result.scan_errors, result.errors)
+    failed = [a for a in actions if a.kind == "failed"]
+    for action in failed:
+        print(f"tagbot: error: {action.branch}: {printable(action.detail, limit=1000)}", file=sys.stderr)
+    return EXIT_ERRORS if failed else 0
+
+
+def _report_to_actions(actions: Sequence[Action], result: Plan) -> None:
+    """The step summary, annotations and outputs, when running in GitHub Actions."""
+    from tagbot.pr.actions_ui import outputs, step_summary, warning_annotations
+
+    if os.environ.get("GITHUB_ACTIONS") == "true":
+        for line in warning_annotations(result):
+            print(line)
+    if summary_path := os.environ.get("GITHUB_STEP_SUMMARY"):
+        with open(summary_path, "a", encoding="utf-8") as summary:
+            summary.write(step_summary(actions, result))
+    if output_path := os.environ.get("GITHUB_OUTPUT"):
+        with open(output_path, "a", encoding="utf-8") as output:
+            output.writelines(f"{name}={value}\n" for name, value in outputs(actions, result).items())
 
 
 def _require(paths: Sequence[Path]) -> None:

@@ -36,6 +36,8 @@ TagFilter = str | re.Pattern[str]  # a glob on the tag, or a compiled `/regex/`
 PlatformRule = Literal["auto", "current"] | frozenset[str]
 SourceKind = Literal["auto", "tagsapi", "hub", "registry", "off"]
 GroupBy = Literal["image", "update_type", "all"]
+Rebase = Literal["conflicted", "behind", "never"]
+REBASE: tuple[Rebase, ...] = ("conflicted", "behind", "never")
 
 
 @dataclass(frozen=True)
@@ -103,6 +105,10 @@ class RunSettings:
     reviewers: tuple[str, ...] = ()
     assignees: tuple[str, ...] = ()
     draft: bool = False
+    commit_prefix: str = ""  # before every title and commit message: `chore(deps):`
+    # When a branch is rebuilt on a moved base: when its change no longer applies cleanly
+    # (conflicted), whenever the base moved (behind), or only when its versions change (never).
+    rebase: Rebase = "conflicted"
     max_open_prs: int | None = None
     max_prs_per_run: int | None = None
 
@@ -378,6 +384,12 @@ def _positive(kind: type, most: float) -> Callable[[Any], Any]:
 
 _Check = Callable[[Any], Any]
 
+def _rebase(value: Any) -> Rebase:
+    if value not in REBASE:
+        raise ValueError(f'unknown value "{value}" (known: {", ".join(REBASE)})')
+    return cast(Rebase, value)
+
+
 def _group_by(value: Any) -> GroupBy:
     if value not in GROUP_BY:
         raise ValueError(f'unknown value "{value}" (known: {", ".join(GROUP_BY)})')
@@ -466,6 +478,8 @@ _RUN_SETTINGS: dict[str, _Check] = {
     "reviewers": _names,
     "assignees": _names,
     "draft": _bool,
+    "commit_prefix": _string,
+    "rebase": _rebase,
     "max_open_prs": _positive(int, 10_000),
     "max_prs_per_run": _positive(int, 10_000),
 }

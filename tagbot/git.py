@@ -18,6 +18,8 @@ BOT_NAME = "tagbot"
 BOT_EMAIL = "tagbot@users.noreply.github.com"
 BRANCH_PREFIX = "tagbot/"
 _CREDENTIALS = re.compile(r"(://)[^/@\s]+@")
+PUSH_HINT = ("in GitHub Actions, give the job `permissions: contents: write` (and `pull-requests: write`), "
+             "and allow Actions to create pull requests in the repository's Settings > Actions > General")
 
 
 def redact(text: str, secrets: Sequence[str] = ()) -> str:
@@ -92,9 +94,24 @@ class Workspace:
         return [email for email in emails if email != BOT_EMAIL]
 
     def push(self, commit: str, branch: str, *, expected: str | None) -> None:
-        """Point the remote `branch` at `commit`, but only if it still is where it was seen."""
+        """Point the remote `branch` at `commit`, but only if it still is where it was seen.
+        A refusal says what the remote said, and what usually fixes it in Actions."""
         lease = f"--force-with-lease=refs/heads/{branch}:{expected or ''}"
-        self._run("push", "--quiet", lease, self.remote, f"{commit}:refs/heads/{branch}")
+        status, _, stderr = self._status("push", "--quiet", "--porcelain", lease, self.remote, f"{commit}:refs/heads/{branch}")
+        if status != 0:
+            said = [line.strip() for line in stderr.splitlines() if line.strip().startswith(("remote:", "error:", "fatal:", "!"))]
+            raise GitHubError(redact(f"git push of {branch} refused: {' / '.join(said) or f'exit {status}'} ({PUSH_HINT})",
+                                     self._secrets))
+
+    def conflicts(self, base: str, tip: str) -> bool:
+        """Whether `tip`'s changes no longer merge cleanly into `base`."""
+        status, _, _ = self._status("merge-tree", "--write-tree", "--no-messages", base, tip)
+        return status != 0
+
+    def behind(self, base: str, tip: str) -> bool:
+        """Whether `base` has commits `tip` lacks."""
+        status, _, _ = self._status("merge-base", "--is-ancestor", base, tip)
+        return status != 0
 
     def close(self) -> None:
         if self._opened:
@@ -110,6 +127,11 @@ class Workspace:
 
     def _in_tree(self, *args: str) -> str:
         return self._run("-C", str(self.path), *args)
+
+    def _status(self, *args: str) -> tuple[int, str, str]:
+        """(exit status, stdout, stderr) of a git command expected to fail now and then."""
+        status, out, err = self._git.execute(["git", *args], with_extended_output=True, with_exceptions=False)
+        return int(status), str(out), str(err)
 
     def _run(self, *args: str) -> str:
         try:

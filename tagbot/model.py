@@ -22,7 +22,7 @@ Check = Literal[
     "shape", "suffix", "pre-release", "ignore", "allow", "update type",
     "not described", "platforms", "age", "digest",
 ]
-ActionKind = Literal["open", "update", "close", "unchanged", "skip"]
+ActionKind = Literal["open", "update", "close", "unchanged", "skip", "failed"]
 OutputFormat = Literal["table", "json", "diff"]
 # What went wrong, for tools reading JSON: one word per kind of failure.
 FailureKind = Literal[
@@ -152,3 +152,4 @@ class Action:
     title: str
     detail: str = ""
     url: str = ""
+    number: int | None = None  # the pull request's, once it exists

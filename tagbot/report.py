@@ -173,12 +173,17 @@ def check_lines(plan: Plan) -> str:
     )
 
 
-def print_errors(*groups: Sequence[ScanError | Failure]) -> None:
+def print_errors(*groups: Sequence[ScanError | Failure], label: str = "error") -> None:
     """Every error, one line each, on stderr: the one place people read them."""
     for group in groups:
         for error in group:
             text = str(error) if isinstance(error, ScanError) else error.text
-            print(f"tagbot: error: {printable(text, limit=1000)}", file=sys.stderr)
+            print(f"tagbot: {label}: {printable(text, limit=1000)}", file=sys.stderr)
+
+
+def print_warnings(*groups: Sequence[ScanError | Failure]) -> None:
+    """As `print_errors`, for failures a run goes on past."""
+    print_errors(*groups, label="warning")
 
 
 def calls_summary(calls: Calls) -> str:

@@ -54,6 +54,8 @@ class FakeGitHub:
             self.requests.append((method, path))
             if auth not in (f"token {self.token}", f"Bearer {self.token}"):
                 return 401, {"message": "Bad credentials"}
+            if path == "/graphql" and method == "POST":
+                return self._graphql(body)
             prefix = f"/repos/{self.repository}"
             if not path.startswith(prefix):
                 return 404, {"message": "Not Found"}
@@ -149,20 +151,31 @@ class FakeGitHub:
         subprocess.run(["git", "-C", str(self.remote), "update-ref", "-d", f"refs/heads/{branch}"], check=True)
         return 204, None
 
+    def _graphql(self, body: dict[str, Any]) -> tuple[int, Any]:
+        """The two mutations tagbot sends: a pull request to draft and back."""
+        query, node = body["query"], body["variables"]["input"]["pullRequestId"]
+        pull = self._pull(node.removeprefix("PR_"))
+        name = "convertPullRequestToDraft" if "convertPullRequestToDraft" in query else "markPullRequestReadyForReview"
+        pull["draft"] = name == "convertPullRequestToDraft"
+        return 200, {"data": {name: {"clientMutationId": None, "pullRequest": {"isDraft": pull["draft"]}}}}
+
     def _pull(self, number: str) -> dict[str, Any]:
         return self.pulls[int(number) - 1]
 
     def _pull_json(self, pull: dict[str, Any]) -> dict[str, Any]:
         api = f"{self.url}/repos/{self.repository}"
         return {
-            "number": pull["number"], "state": pull["state"], "title": pull["title"], "body": pull["body"],
-            "draft": pull["draft"], "merged": False, "url": f"{api}/pulls/{pull['number']}",
+            "number": pull["number"], "node_id": f"PR_{pull['number']}", "state": pull["state"], "title": pull["title"],
+            "body": pull["body"], "draft": pull["draft"], "merged": pull.get("merged", False),
+            "merged_at": "2026-08-20T00:00:00Z" if pull.get("merged") else None, "url": f"{api}/pulls/{pull['number']}",
             "issue_url": f"{api}/issues/{pull['number']}",
             "html_url": f"https://github.example/{self.repository}/pull/{pull['number']}",
             "head": {"ref": pull["head"], "sha": self.branch_sha(pull["head"]) or "0" * 40,
                      "label": f"{self.repository.split('/')[0]}:{pull['head']}"},
             "base": {"ref": pull["base"]},
             "labels": [{"name": n} for n in pull["labels"]],
+            "requested_reviewers": [{"login": r} for r in pull["reviewers"]],
+            "assignees": [{"login": a} for a in pull["assignees"]],
             "user": {"login": "tagbot"},
         }
 

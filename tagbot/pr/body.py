@@ -8,27 +8,38 @@ from collections.abc import Sequence
 from tagbot.model import HeldBack, PlannedUpdate
 from tagbot.platforms import short_platform
 from tagbot.pr.grouping import Group
+from tagbot.pr.state import REBASE_BOX, Proposal, state_of, with_state
 from tagbot.refs import ImageRef, short_version
 
+_NAMED_IN_TITLE = 3  # images a title names with their versions; more are counted
 
-def pr_title(group: Group) -> str:
-    images = sorted({_image(p).short_name for p in group.updates})
-    targets = {(p.update.to_tag, p.update.update_type) for p in group.updates}
-    if len(images) == 1 and len(targets) == 1:
-        (tag, kind), = targets
+
+def pr_title(group: Group, prefix: str = "") -> str:
+    """`Update postgres to 16.15 and redis to 7.4.11-alpine`, `Update 5 images (major)`, after
+    `prefix` (`chore(deps):`) when the config gives one."""
+    title = _title(group)
+    return f"{prefix} {title}" if prefix else title
+
+
+def _title(group: Group) -> str:
+    targets = sorted({(_image(p).short_name, p.update.to_tag, p.update.update_type) for p in group.updates})
+    images = sorted({image for image, _, _ in targets})
+    if len(targets) == 1:
+        (image, tag, kind), = targets
         if kind == "pin":
-            return f"Pin {images[0]} to its digest"
+            return f"Pin {image} to its digest"
         if kind == "digest":
-            return f"Update {images[0]}:{tag or 'latest'} digest"
-        return f"Update {images[0]} to {tag}"
-    if len(images) == 1:
-        return f"Update {images[0]}"
-    shown = ", ".join(images[:3]) + (f" and {len(images) - 3} more" if len(images) > 3 else "")
-    return f"Update {shown}"
+            return f"Update {image}:{tag or 'latest'} digest"
+        return f"Update {image} to {tag}"
+    if len(targets) > _NAMED_IN_TITLE or len(images) != len(targets):
+        kinds = {kind for _, _, kind in targets}
+        return f"Update {len(images)} images" + (f" ({kinds.pop()})" if len(kinds) == 1 else "")
+    named = [f"{image} to {tag}" if kind not in ("pin", "digest") else f"{image} ({kind})" for image, tag, kind in targets]
+    return "Update " + ", ".join(named[:-1]) + f" and {named[-1]}"
 
 
-def commit_message(group: Group) -> str:
-    lines = [pr_title(group), ""]
+def commit_message(group: Group, prefix: str = "") -> str:
+    lines = [pr_title(group, prefix), ""]
     for planned in group.updates:
         reference, update = planned.reference, planned.update
         lines.append(f"- {reference.file}:{reference.line} {_image(planned).short_name} "
@@ -68,14 +79,21 @@ def pr_body(group: Group, held_back: Sequence[HeldBack]) -> str:
     if notes:
         lines += ["", "**Held back**", ""]
         lines += [f"- `{h.reference.file}:{h.reference.line}` {h.reference.found.text}: {h.reason}" for h in notes]
-    first_image = _image(group.updates[0]).short_name
-    first_tag = group.updates[0].update.to_tag or "latest"
+    skipped = sorted({(_image(p).short_name, p.update.to_tag or "latest") for p in group.updates})
     lines += [
         "", "---", "",
-        "To skip an update, tell tagbot in `tagbot.yaml` (then close this pull request):",
-        "", "```yaml", "rules:", f"  - match: {first_image}", f'    ignore: ["{first_tag}"]', "```",
+        "To skip these versions, close this pull request (tagbot will not propose them again), or tell "
+        "tagbot in `tagbot.yaml`:",
+        "", "```yaml", "rules:",
+        *(line for image, tag in skipped for line in (f"  - match: {image}", f'    ignore: ["{tag}"]')),
+        "```", "", REBASE_BOX,
     ]
-    return "\n".join(lines) + "\n"
+    return with_state("\n".join(lines) + "\n", state_of(proposals(group), (p.reference.file for p in group.updates)))
+
+
+def proposals(group: Group) -> list[Proposal]:
+    """What the group proposes, image by image, as its pull request records it."""
+    return [Proposal(_image(p).name, short_version(p.update.to_tag, p.update.to_digest)) for p in group.updates]
 
 
 def _image(planned: PlannedUpdate) -> ImageRef:

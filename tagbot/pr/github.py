@@ -4,6 +4,7 @@ costs a tenth of a second that `scan`, `check` and the pre-commit hook should no
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from github import Auth, Github, GithubException
@@ -11,6 +12,7 @@ from github import Auth, Github, GithubException
 from tagbot.config import RunSettings
 from tagbot.errors import GitHubError
 from tagbot.git import BRANCH_PREFIX, redact
+from tagbot.pr.state import Proposal, read_state, with_state
 
 DEFAULT_API_URL = "https://api.github.com"
 # GitHub asks integrations to leave a second between writes (its secondary rate limits);
@@ -38,11 +40,16 @@ class PullRequests:
         pulls = self._call(lambda: list(self.repo.get_pulls(state="open", base=base)))
         return {pull.head.ref: pull for pull in pulls if pull.head.ref.startswith(BRANCH_PREFIX)}
 
-    def closed_with_title(self, branch: str, base: str, title: str) -> bool:
-        """Whether a pull request from `branch` with this very title was closed before."""
-        head = f"{self.repo.owner.login}:{branch}"
-        pulls = self._call(lambda: list(self.repo.get_pulls(state="closed", base=base, head=head)))
-        return any(pull.title == title for pull in pulls)
+    def declined(self, base: str) -> dict[Proposal, int]:
+        """Each version a person declined (a tagbot pull request closed without merging, and
+        not by tagbot), with the number of the pull request that proposed it."""
+        pulls = self._call(lambda: list(self.repo.get_pulls(state="closed", base=base)))
+        declined: dict[Proposal, int] = {}
+        for pull in pulls:
+            state = read_state(pull.body)
+            if pull.head.ref.startswith(BRANCH_PREFIX) and pull.merged_at is None and state and not state.closed_by_tagbot:
+                declined.update((proposal, pull.number) for proposal in state.proposals)
+        return declined
 
     def create(self, *, branch: str, base: str, title: str, body: str, settings: RunSettings) -> Any:
         pull = self._call(lambda: self.repo.create_pull(title=title, body=body, base=base, head=branch, draft=settings.draft))
@@ -58,9 +65,30 @@ class PullRequests:
         self._call(lambda: pull.edit(title=title, body=body))
 
     def close(self, pull: Any, comment: str) -> None:
+        """Close with `comment`, marked as closed by tagbot (so no one reads it as a decline),
+        and delete its branch."""
+        state = read_state(pull.body)
+        body = with_state(pull.body or "", replace(state, closed_by_tagbot=True)) if state else pull.body
         self._call(lambda: pull.create_issue_comment(comment))
-        self._call(lambda: pull.edit(state="closed"))
+        self._call(lambda: pull.edit(state="closed", body=body))
         self._call(lambda: self.repo.get_git_ref(f"heads/{pull.head.ref}").delete())
+
+    def keep_in_step(self, pull: Any, settings: RunSettings) -> bool:
+        """Give an open pull request the labels, reviewers, assignees and draft state the config
+        asks for now; people's own additions stay. Whether anything had to be written."""
+        labels = [name for name in settings.labels if name not in {label.name for label in pull.labels}]
+        reviewers = [name for name in settings.reviewers if name not in {user.login for user in pull.requested_reviewers}]
+        assignees = [name for name in settings.assignees if name not in {user.login for user in pull.assignees}]
+        draft_change = bool(pull.draft) != settings.draft
+        if labels:
+            self._call(lambda: pull.add_to_labels(*labels))
+        if reviewers:
+            self._call(lambda: pull.create_review_request(reviewers=reviewers))
+        if assignees:
+            self._call(lambda: pull.add_to_assignees(*assignees))
+        if draft_change:
+            self._call(pull.convert_to_draft if settings.draft else pull.mark_ready_for_review)
+        return bool(labels or reviewers or assignees or draft_change)
 
     def _call(self, request: Callable[[], Any]) -> Any:
         try:

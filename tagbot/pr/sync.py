@@ -1,13 +1,15 @@
 """Keeping tagbot's pull requests in step with the plan: one branch and commit per group,
-opened, updated in place, closed when the base has caught up.
+opened, updated in place, rebuilt only when needed, closed with the true reason.
 
 A second run with nothing new makes no commit and no API write. A branch with commits tagbot
-did not make belongs to a person now: it is reported, never force-pushed.
+did not make belongs to a person now: it is reported, never force-pushed. A version a person
+declined (closed its pull request without merging) is not proposed again until a newer one
+appears, whatever the grouping. One group that fails (a refused push) never stops the others.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -15,14 +17,25 @@ from typing import Any
 from tagbot.config import RunSettings
 from tagbot.errors import GitHubError
 from tagbot.git import Workspace
-from tagbot.model import Action, Failure, HeldBack, PlannedUpdate
-from tagbot.pr.body import commit_message, pr_body, pr_title
+from tagbot.model import Action, ActionKind, Failure, HeldBack, PlannedUpdate
+from tagbot.pr.body import commit_message, pr_body, pr_title, proposals
 from tagbot.pr.github import PullRequests
-from tagbot.pr.grouping import Group
+from tagbot.pr.grouping import Group, group_updates
+from tagbot.pr.state import Proposal, State, read_state, rebase_requested
+from tagbot.refs import short_version
 
-CLOSING_COMMENT = "The base branch already has these image versions (or needs them no more), so tagbot closes this pull request."
 # Makes a group's edits in a folder: the files it cannot change, with the reason (nothing written then).
 ApplyUpdates = Callable[[Sequence[PlannedUpdate], Path], list[Failure]]
+
+
+@dataclass(frozen=True)
+class Repository:
+    """What the run learned of the base branch, beyond the updates: enough to tell why a pull
+    request is no longer wanted, and when that cannot be told."""
+
+    present: Mapping[str, frozenset[str]]  # image name -> the versions the base names now
+    not_looked_up: frozenset[str] = frozenset()  # image names whose lookup failed
+    unread_files: frozenset[str] = frozenset()  # files that could not be scanned
 
 
 @dataclass
@@ -36,85 +49,196 @@ class SyncContext:
     apply_updates: ApplyUpdates
 
 
-def sync_group(context: SyncContext, group: Group, held_back: Sequence[HeldBack], open_pulls: dict[str, Any],
-               can_open: Callable[[], bool]) -> Action:
-    """Bring one group's branch and pull request in step with the plan."""
-    workspace, pulls = context.workspace, context.pulls
-    title, body = pr_title(group), pr_body(group, held_back)
-    tree_path = workspace.start(context.base_commit)
-    failures = context.apply_updates(group.updates, tree_path)
-    if failures:
-        return Action("skip", group.branch, title, "; ".join(f.message for f in failures))
-    commit = workspace.commit(commit_message(group))
-    existing = workspace.remote_branch(group.branch)
-    pull = open_pulls.get(group.branch)
-    if existing is not None:
-        foreign = workspace.foreign_authors(context.base_commit, existing)
-        if foreign:
-            return Action("skip", group.branch, title, f"edited by hand ({', '.join(sorted(set(foreign)))}); left alone")
-    branch_current = existing is not None and workspace.tree(existing) == workspace.tree(commit)
-    if pull is not None and branch_current and pull.title == title and pull.body == body:
-        return Action("unchanged", group.branch, title, url=pull.html_url)
-    # Closing tagbot's pull request without merging it declines that update, as with Dependabot;
-    # tagbot deletes the branches it closes itself, so a left-over branch means a person closed it.
-    if pull is None and existing is not None and pulls.closed_with_title(group.branch, context.base_branch, title):
-        return Action("skip", group.branch, title, "closed without merging before; not opened again")
-    if pull is None and not can_open():
-        return Action("skip", group.branch, title, "max_open_prs or max_prs_per_run reached")
-    if context.dry_run:
-        return Action("update" if pull is not None else "open", group.branch, title, "dry run")
-    if not branch_current:
-        workspace.push(commit, group.branch, expected=existing)
-    if pull is None:
-        pull = pulls.create(branch=group.branch, base=context.base_branch, title=title, body=body, settings=context.settings)
-        return Action("open", group.branch, title, url=pull.html_url)
-    if pull.title != title or pull.body != body:
-        pulls.edit(pull, title=title, body=body)
-    return Action("update", group.branch, title, "rebuilt on the base" if not branch_current else "", url=pull.html_url)
-
-
 def sync_pull_requests(
     *,
     workspace: Workspace,
     pulls: PullRequests,
     settings: RunSettings,
-    groups: Sequence[Group],
+    updates: Sequence[PlannedUpdate],
     held_back: Sequence[HeldBack],
     base_branch: str,
     base_commit: str,
-    complete: bool,
+    repository: Repository,
     dry_run: bool,
     apply_updates: ApplyUpdates,
 ) -> list[Action]:
-    """Open, update and close tagbot's pull requests. Stale ones are closed only after a
-    `complete` run (every image looked up): a failed lookup must not look like "up to date"."""
+    """Open, update and close tagbot's pull requests for `updates`, less the declined ones."""
     open_pulls = pulls.open_tagbot_pulls(base_branch)
+    declined = pulls.declined(base_branch)
+    wanted = [u for u in updates if _proposal(u) not in declined]
     context = SyncContext(workspace, pulls, settings, base_branch, base_commit, dry_run, apply_updates)
+    can_open = _opening_limit(settings, len(open_pulls))
+    actions = [_declined_action(group, declined) for group in group_updates(
+        [u for u in updates if _proposal(u) in declined], settings)]
+    groups = group_updates(wanted, settings)
+    for group in groups:
+        try:
+            actions.append(sync_group(context, group, held_back, open_pulls.get(group.branch), can_open))
+        except GitHubError as e:  # a refused push or write: this group only
+            actions.append(Action("failed", group.branch, pr_title(group, settings.commit_prefix), str(e)))
+    proposed_in = _proposed_in(groups, actions, open_pulls)
+    for branch, pull in sorted(open_pulls.items()):
+        if branch not in {group.branch for group in groups}:
+            actions.append(_close_stale(context, pull, repository, proposed_in))
+    return actions
+
+
+def sync_group(context: SyncContext, group: Group, held_back: Sequence[HeldBack], pull: Any | None,
+               can_open: Callable[[], bool]) -> Action:
+    """Bring one group's branch and pull request in step with the plan."""
+    workspace, pulls, settings = context.workspace, context.pulls, context.settings
+    title, body = pr_title(group, settings.commit_prefix), pr_body(group, held_back)
+    existing = workspace.remote_branch(group.branch)
+    if existing is not None:
+        foreign = workspace.foreign_authors(context.base_commit, existing)
+        if foreign:
+            return Action("skip", group.branch, title, f"edited by hand ({', '.join(sorted(set(foreign)))}); left alone")
+    if pull is None and not can_open():
+        return Action("skip", group.branch, title, "max_open_prs or max_prs_per_run reached")
+    why = _why_rebuild(context, group, pull, existing)
+    if context.dry_run:
+        kind: ActionKind = "open" if pull is None else "update" if why or pull.title != title or pull.body != body else "unchanged"
+        return Action(kind, group.branch, title, "dry run" + (f": {why}" if why else ""))
+    pushed = False
+    if why:
+        workspace.start(context.base_commit)
+        failures = context.apply_updates(group.updates, workspace.path)
+        if failures:
+            return Action("skip", group.branch, title, "; ".join(f.message for f in failures))
+        commit = workspace.commit(commit_message(group, settings.commit_prefix))
+        if existing is None or workspace.tree(existing) != workspace.tree(commit) or workspace.behind(context.base_commit, existing):
+            workspace.push(commit, group.branch, expected=existing)
+            pushed = True
+    if pull is None:
+        pull = pulls.create(branch=group.branch, base=context.base_branch, title=title, body=body, settings=settings)
+        return Action("open", group.branch, title, url=pull.html_url, number=pull.number)
+    edited = pull.title != title or pull.body != body
+    if edited:
+        pulls.edit(pull, title=title, body=body)
+    in_step = pulls.keep_in_step(pull, settings)
+    if not (pushed or edited or in_step):
+        return Action("unchanged", group.branch, title, url=pull.html_url, number=pull.number)
+    return Action("update", group.branch, title, why if pushed else "", url=pull.html_url, number=pull.number)
+
+
+def _why_rebuild(context: SyncContext, group: Group, pull: Any | None, existing: str | None) -> str:
+    """Why the branch must be built anew on the base, or "" when it may stay as it is: only a new
+    branch, other versions, a ticked rebase box or the `rebase` setting rebuild one, so an
+    unrelated commit on the base does not re-run CI and dismiss reviews on every tagbot branch."""
+    if existing is None:
+        return "new branch"
+    on_pull = read_state(pull.body) if pull is not None else None
+    if on_pull is None or on_pull.proposals != tuple(sorted(set(proposals(group)))):
+        return "versions changed"
+    if rebase_requested(pull.body if pull is not None else None):
+        return "rebase asked for"
+    rebase, workspace = context.settings.rebase, context.workspace
+    if rebase == "behind" and workspace.behind(context.base_commit, existing):
+        return "rebuilt on the base (rebase: behind)"
+    if rebase in ("behind", "conflicted") and workspace.conflicts(context.base_commit, existing):
+        return "rebuilt on the base: the change no longer applied cleanly"
+    return ""
+
+
+def _close_stale(context: SyncContext, pull: Any, repository: Repository, proposed_in: Mapping[str, int | str]) -> Action:
+    """Close a pull request this run does not want, saying truly why; or keep it, when what it
+    proposes could not be checked (a failed lookup, a file that could not be read)."""
+    state = read_state(pull.body)
+    branch, title = pull.head.ref, pull.title
+    reason = _why_unwanted(state, repository, proposed_in)
+    if reason is None:
+        unknown = _unchecked(state, repository)
+        return Action("skip", branch, title, f"not closed: {unknown} could not be checked")
+    if context.dry_run:
+        return Action("close", branch, title, f"dry run: {reason}", url=pull.html_url, number=pull.number)
+    context.pulls.close(pull, reason)
+    return Action("close", branch, title, reason, url=pull.html_url, number=pull.number)
+
+
+def _why_unwanted(state: State | None, repository: Repository, proposed_in: Mapping[str, int | str]) -> str | None:
+    if state is None:  # an older tagbot's pull request: it says nothing of what it proposes
+        if repository.not_looked_up or repository.unread_files:
+            return None
+        return "tagbot proposes none of this any more, so it closes this pull request."
+    if _unchecked(state, repository):
+        return None
+    successors = sorted({f"#{n}" if isinstance(n, int) else str(n) for p in state.proposals
+                         if (n := proposed_in.get(p.image)) is not None}, key=str)
+    if successors:
+        return f"Superseded by {', '.join(successors)}: tagbot proposes these images there now."
+    present = [p for p in state.proposals if p.version in repository.present.get(p.image, frozenset())]
+    if len(present) == len(state.proposals):
+        versions = ", ".join(f"`{_short(p.image)}:{p.version}`" for p in present)
+        return f"The base branch already has {versions}, so tagbot closes this pull request."
+    gone = [p for p in state.proposals if p.image not in repository.present]
+    if gone:
+        return (f"The base branch no longer names {', '.join(sorted({_short(p.image) for p in gone}))}, "
+                "so tagbot closes this pull request.")
+    return ("The config now holds these versions back (or the base has moved past them), "
+            "so tagbot closes this pull request.")
+
+
+def _unchecked(state: State | None, repository: Repository) -> str:
+    """What of a pull request this run could not check, in words; "" when everything was."""
+    if state is None:
+        return "some images or files" if (repository.not_looked_up or repository.unread_files) else ""
+    images = sorted(_short(image) for image in state.images & repository.not_looked_up)
+    files = sorted(set(state.files) & repository.unread_files)
+    return ", ".join([*images, *files])
+
+
+def _proposed_in(groups: Sequence[Group], actions: Sequence[Action], open_pulls: Mapping[str, Any]) -> dict[str, int | str]:
+    """Image name -> the pull request (its number, or its branch in a dry run) proposing it now."""
+    numbers = {a.branch: a.number for a in actions if a.number is not None}
+    out: dict[str, int | str] = {}
+    for group in groups:
+        where = numbers.get(group.branch) or (open_pulls[group.branch].number if group.branch in open_pulls else None)
+        for proposal in proposals(group):
+            out.setdefault(proposal.image, where if where is not None else group.branch)
+    return out
+
+
+def _declined_action(group: Group, declined: Mapping[Proposal, int]) -> Action:
+    numbers = sorted({f"#{declined[_proposal(u)]}" for u in group.updates})
+    versions = ", ".join(sorted({f"{_short(p.image)}:{p.version}" for p in proposals(group)}))
+    return Action("skip", group.branch, versions,
+                  f"declined in {', '.join(numbers)} (closed without merging); proposed again when a newer version appears")
+
+
+def _opening_limit(settings: RunSettings, open_now: int) -> Callable[[], bool]:
     opened = 0
 
     def can_open() -> bool:
         nonlocal opened
-        open_now = len(open_pulls) + opened
-        if settings.max_open_prs is not None and open_now >= settings.max_open_prs:
+        if settings.max_open_prs is not None and open_now + opened >= settings.max_open_prs:
             return False
         if settings.max_prs_per_run is not None and opened >= settings.max_prs_per_run:
             return False
         opened += 1
         return True
 
-    actions = [sync_group(context, group, held_back, open_pulls, can_open) for group in groups]
-    wanted = {group.branch for group in groups}
-    for branch, pull in sorted(open_pulls.items()):
-        if branch in wanted:
-            continue
-        if not complete:
-            actions.append(Action("skip", branch, pull.title, "not closed: some images could not be looked up"))
-        elif dry_run:
-            actions.append(Action("close", branch, pull.title, "dry run", url=pull.html_url))
-        else:
-            pulls.close(pull, CLOSING_COMMENT)
-            actions.append(Action("close", branch, pull.title, url=pull.html_url))
-    return actions
+    return can_open
+
+
+def _proposal(planned: PlannedUpdate) -> Proposal:
+    image = planned.reference.found.image
+    assert image is not None
+    return Proposal(image.name, short_version(planned.update.to_tag, planned.update.to_digest))
+
+
+def _short(name: str) -> str:
+    """`postgres` for docker.io/library/postgres, `acme/app` for docker.io/acme/app."""
+    return name.removeprefix("docker.io/").removeprefix("library/")
+
+
+def present_versions(references: Iterable[Any]) -> dict[str, frozenset[str]]:
+    """Image name -> the versions the scanned references name, as proposals write them."""
+    out: dict[str, set[str]] = {}
+    for reference in references:
+        image = reference.found.image
+        if image is not None:
+            out.setdefault(image.name, set()).add(short_version(image.tag, image.digest))
+    return {name: frozenset(versions) for name, versions in out.items()}
 
 
 def workspace_paths(paths: Sequence[Path], workspace_root: Path, checkout_root: Path) -> list[Path]:

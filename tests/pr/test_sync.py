@@ -65,7 +65,8 @@ def test_a_base_that_caught_up_closes_the_pull_request(world: World):
     assert world.pr() == 0
     tiny = next(p for p in world.github.pulls if p["head"] == "tagbot/acme-tiny")
     assert tiny["state"] == "closed"
-    assert tiny["comments"] == ["The base branch already has these image versions (or needs them no more), so tagbot closes this pull request."]
+    assert tiny["comments"] == ["The base branch already has `acme/tiny:1.2.1`, so tagbot closes this pull request."]
+    assert '"closed_by":"tagbot"' in tiny["body"]  # so no later run reads it as declined
     assert world.github.branch_sha("tagbot/acme-tiny") is None  # branch deleted
     assert [p["head"] for p in world.github.open_pulls()] == ["tagbot/acme-other", "tagbot/acme-other-major"]
 
@@ -94,7 +95,7 @@ def test_a_pull_request_closed_by_hand_is_not_opened_again(world: World, capsys:
     capsys.readouterr()
     assert world.pr() == 0
     assert world.github.writes == writes
-    assert "closed without merging before; not opened again" in capsys.readouterr().out
+    assert f"declined in #{tiny['number']} (closed without merging)" in capsys.readouterr().out
     tags_file(world.fixtures, "acme/tiny", ["1.3.0", "1.2.1", "1.1.0"])  # a newer version is a new question
     assert world.pr() == 0
     assert any(p["head"] == "tagbot/acme-tiny" and p["state"] == "open" for p in world.github.pulls)
@@ -120,7 +121,7 @@ def test_one_pull_request_for_two_images_names_both(world: World):
     (world.checkout / "tagbot.yaml").write_text("rate_limit: 100\ngroup_by: all\nseparate_major: false\n")
     assert world.pr() == 0
     (pull,) = world.github.open_pulls()
-    assert pull["title"] == "Update acme/other, acme/tiny"
+    assert pull["title"] == "Update acme/other to 3.0.0 and acme/tiny to 1.2.1"
     assert "`2.0.0` → `3.0.0` | major" in pull["body"] and "`1.1.0` → `1.2.1` | minor" in pull["body"]
 
 
