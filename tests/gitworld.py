@@ -45,7 +45,8 @@ class World:
             git(self.root, "clone", "-q", str(self.remote), str(work))
         git(work, "pull", "-q")
         (work / path).write_text(text)
-        git(work, "commit", "-qam", f"Edit {path} by hand")
+        git(work, "add", path)
+        git(work, "commit", "-qm", f"Edit {path} by hand")
         git(work, "push", "-q")
 
     def pr(self, *args: str) -> int:
