@@ -225,6 +225,7 @@ def _cmd_pr(options: LookupOptions, *, paths: Sequence[Path], include: Sequence[
     from tagbot.git import Workspace
     from tagbot.pr.github import DEFAULT_API_URL as GITHUB_API
     from tagbot.pr.github import PullRequests
+    from tagbot.pr.links import find_links
     from tagbot.pr.sync import Repository, present_versions, sync_pull_requests, workspace_paths
 
     token = os.environ.get(TOKEN_ENV)
@@ -250,6 +251,8 @@ def _cmd_pr(options: LookupOptions, *, paths: Sequence[Path], include: Sequence[
                 workspace=workspace, pulls=pulls, settings=run, updates=result.updates, held_back=result.held_back,
                 base_branch=base_branch, base_commit=base_commit, repository=known, dry_run=dry_run,
                 apply_updates=apply_updates,
+                links_for=lambda group: find_links(group.updates, registry_for=services.sources.registry_for,
+                                                   find_release=pulls.release) if run.links else {},
             )
         print_actions(actions, services.calls)
     finally:

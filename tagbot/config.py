@@ -106,6 +106,7 @@ class RunSettings:
     assignees: tuple[str, ...] = ()
     draft: bool = False
     commit_prefix: str = ""  # before every title and commit message: `chore(deps):`
+    links: bool = True  # source, release notes and compare links in pull requests (from image labels)
     # When a branch is rebuilt on a moved base: when its change no longer applies cleanly
     # (conflicted), whenever the base moved (behind), or only when its versions change (never).
     rebase: Rebase = "conflicted"
@@ -479,6 +480,7 @@ _RUN_SETTINGS: dict[str, _Check] = {
     "assignees": _names,
     "draft": _bool,
     "commit_prefix": _string,
+    "links": _bool,
     "rebase": _rebase,
     "max_open_prs": _positive(int, 10_000),
     "max_prs_per_run": _positive(int, 10_000),

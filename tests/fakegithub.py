@@ -31,6 +31,7 @@ class FakeGitHub:
     token: str = "ghp-test-token"
     default_branch: str = "main"
     pulls: list[dict[str, Any]] = field(default_factory=list)
+    releases: dict[tuple[str, str], str] = field(default_factory=dict)  # (owner/name, tag) -> notes, of any repository
     requests: list[tuple[str, str]] = field(default_factory=list)
     url: str = ""
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -56,6 +57,9 @@ class FakeGitHub:
                 return 401, {"message": "Bad credentials"}
             if path == "/graphql" and method == "POST":
                 return self._graphql(body)
+            release = re.fullmatch(r"/repos/([^/]+/[^/]+)/releases/tags/(.+)", path)
+            if release and method == "GET":
+                return self._release(*release.groups())
             prefix = f"/repos/{self.repository}"
             if not path.startswith(prefix):
                 return 404, {"message": "Not Found"}
@@ -150,6 +154,13 @@ class FakeGitHub:
             return 422, {"message": "Reference does not exist"}
         subprocess.run(["git", "-C", str(self.remote), "update-ref", "-d", f"refs/heads/{branch}"], check=True)
         return 204, None
+
+    def _release(self, repository: str, tag: str) -> tuple[int, Any]:
+        if (repository, tag) not in self.releases:
+            return 404, {"message": "Not Found"}
+        return 200, {"id": 1, "tag_name": tag, "name": tag, "body": self.releases[(repository, tag)],
+                     "html_url": f"https://github.com/{repository}/releases/tag/{tag}",
+                     "url": f"{self.url}/repos/{repository}/releases/1"}
 
     def _graphql(self, body: dict[str, Any]) -> tuple[int, Any]:
         """The two mutations tagbot sends: a pull request to draft and back."""

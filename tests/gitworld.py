@@ -17,6 +17,8 @@ from tests.fakegithub import FakeGitHub, serving
 
 DOCKERFILE = "FROM acme/tiny:1.1.0 AS tool\nFROM acme/other:2.0.0\nCOPY --from=tool /t /t\n"
 COMPOSE = "services:\n  tool:\n    image: acme/tiny:1.1.0  # the tool\n"
+# Docker Hub's registry, which links read image labels from, is not on this machine.
+WORLD_CONFIG = "rate_limit: 100\nlinks: false\n"
 
 
 def tags_file(folder: Path, name: str, versions: list[str]) -> None:
@@ -62,7 +64,7 @@ def make_world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     git(tmp_path, "init", "-q", str(seed))
     (seed / "Dockerfile").write_text(DOCKERFILE)
     (seed / "compose.yaml").write_text(COMPOSE)
-    (seed / "tagbot.yaml").write_text("rate_limit: 100\n")
+    (seed / "tagbot.yaml").write_text(WORLD_CONFIG)
     git(seed, "add", ".")
     git(seed, "commit", "-qm", "Initial")
     git(seed, "push", "-q", str(remote), "HEAD:main")

@@ -60,15 +60,15 @@ def running_registry(folder: Path, auth: dict[str, Any] | None = None) -> Iterat
     if auth:
         config["auth"] = auth
     (folder / "config.yml").write_text(json.dumps(config))  # JSON is YAML
-    process = subprocess.Popen([binary, "serve", str(folder / "config.yml")],
-                               stdout=subprocess.DEVNULL, stderr=open(folder / "registry.log", "w"))
     url = f"http://127.0.0.1:{port}"
-    try:
-        _wait_until_up(url, process, folder)
-        yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
+    with open(folder / "registry.log", "w") as log:
+        process = subprocess.Popen([binary, "serve", str(folder / "config.yml")], stdout=subprocess.DEVNULL, stderr=log)
+        try:
+            _wait_until_up(url, process, folder)
+            yield url
+        finally:
+            process.terminate()
+            process.wait(timeout=10)
 
 
 def _wait_until_up(url: str, process: subprocess.Popen[bytes], folder: Path) -> None:
@@ -111,15 +111,16 @@ class Pusher:
         return digest_of(data)
 
     def image(self, repository: str, tags: Sequence[str], platforms: Sequence[str], created: str = "2026-08-01T00:00:00Z",
-              salt: str = "") -> str:
+              salt: str = "", labels: dict[str, str] | None = None) -> str:
         """A multi-arch image (an index over one manifest per platform) under every tag in
-        `tags`; its index digest. `salt` makes a different build of the same tags."""
+        `tags`; its index digest. `salt` makes a different build of the same tags; `labels`
+        go in each image's config, as `docker build --label` puts them."""
         entries = []
         for platform in platforms:
             os_name, arch, *variant = platform.split("/")
             layer = self.blob(repository, f"layer {platform} {salt}".encode())
             config = {"architecture": arch, "os": os_name, "created": created,
-                      "rootfs": {"type": "layers", "diff_ids": [layer["digest"]]}}
+                      "rootfs": {"type": "layers", "diff_ids": [layer["digest"]]}, "config": {"Labels": labels or {}}}
             if variant:
                 config["variant"] = variant[0]
             config_blob = self.blob(repository, json.dumps(config).encode())

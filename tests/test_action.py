@@ -11,7 +11,7 @@ from pathlib import Path
 
 import yaml
 
-from tests.gitworld import World
+from tests.gitworld import WORLD_CONFIG, World
 
 ROOT = Path(__file__).parent.parent
 ACTION = yaml.safe_load((ROOT / "action.yml").read_text())
@@ -72,7 +72,7 @@ def test_the_run_script_opens_pull_requests(world: World, tmp_path: Path):
 
 
 def test_the_run_script_honours_dry_run_paths_and_config(world: World, tmp_path: Path):
-    (world.checkout / "ci.yaml").write_text("rate_limit: 100\ngroup_by: all\nseparate_major: false\n")
+    (world.checkout / "ci.yaml").write_text(WORLD_CONFIG + "group_by: all\nseparate_major: false\n")
     inputs = {"api-key": world.tags.key, "dry-run": "true", "paths": "compose.yaml", "config": "ci.yaml"}
     result = run_step(world, inputs, tmp_path)
     assert result.returncode == 0, result.stderr

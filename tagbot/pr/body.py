@@ -3,11 +3,12 @@ so a re-run edits nothing."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from tagbot.model import HeldBack, PlannedUpdate
 from tagbot.platforms import short_platform
 from tagbot.pr.grouping import Group
+from tagbot.pr.links import Links, shortened
 from tagbot.pr.state import REBASE_BOX, Proposal, state_of, with_state
 from tagbot.refs import ImageRef, short_version
 
@@ -47,8 +48,9 @@ def commit_message(group: Group, prefix: str = "") -> str:
     return "\n".join(lines) + "\n"
 
 
-def pr_body(group: Group, held_back: Sequence[HeldBack]) -> str:
-    """The PR description; stable for a stable plan, so a re-run edits nothing."""
+def pr_body(group: Group, held_back: Sequence[HeldBack], links: Mapping[tuple[str, str], Links] | None = None) -> str:
+    """The PR description; stable for a stable plan, so a re-run edits nothing. `links`, by
+    (image name, new tag): where to read what changed."""
     rows: dict[tuple[str, str, str], list[PlannedUpdate]] = {}
     for planned in group.updates:
         update = planned.update
@@ -68,6 +70,7 @@ def pr_body(group: Group, held_back: Sequence[HeldBack]) -> str:
         published = update.last_updated.date().isoformat() if update.last_updated else "unknown"
         lines.append(f"| {_image_link(_image(first))} | {where} | `{old}` → `{new}` | {update.update_type} "
                      f"| {platforms} | {_size(update.size, update.from_size)} | {published} |")
+    lines += _links_section(group, links or {})
     dropped = {(_image(members[0]).short_name, new, _platform_list(members[0].update.platforms_dropped))
                for (_, _, new), members in rows.items() if members[0].update.platforms_dropped}
     if dropped:
@@ -94,6 +97,26 @@ def pr_body(group: Group, held_back: Sequence[HeldBack]) -> str:
 def proposals(group: Group) -> list[Proposal]:
     """What the group proposes, image by image, as its pull request records it."""
     return [Proposal(_image(p).name, short_version(p.update.to_tag, p.update.to_digest)) for p in group.updates]
+
+
+def _links_section(group: Group, links: Mapping[tuple[str, str], Links]) -> list[str]:
+    shown = sorted({(_image(p).short_name, p.update.to_tag, links[key]) for p in group.updates
+                    if (key := (_image(p).name, p.update.to_tag or "")) in links}, key=lambda row: (row[0], row[1] or ""))
+    if not shown:
+        return []
+    lines = ["", "**What changed**", ""]
+    for image, tag, found in shown:
+        parts = [f"[source]({found.source})"]
+        if found.release is not None:
+            parts.append(f"[release notes]({found.release.url})")
+        if found.compare is not None:
+            parts.append(f"[compare]({found.compare})")
+        lines.append(f"- {image} `{tag}`: " + " · ".join(parts))
+    for image, tag, found in shown:
+        if found.release is not None and found.release.notes.strip():
+            lines += ["", f"<details><summary>{image} {found.release.tag} release notes</summary>", "",
+                      shortened(found.release.notes), "", "</details>"]
+    return lines
 
 
 def _image(planned: PlannedUpdate) -> ImageRef:

@@ -3,8 +3,8 @@ costs a tenth of a second that `scan`, `check` and the pre-commit hook should no
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import replace
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 from typing import Any
 
 from github import Auth, Github, GithubException
@@ -19,6 +19,13 @@ DEFAULT_API_URL = "https://api.github.com"
 # PyGithub waits so by itself. The test suite's fake GitHub sets these to zero.
 SECONDS_BETWEEN_REQUESTS = 0.25
 SECONDS_BETWEEN_WRITES = 1.0
+
+
+@dataclass(frozen=True)
+class Release:
+    tag: str
+    url: str
+    notes: str  # as its authors wrote it: untrusted Markdown
 
 
 class PullRequests:
@@ -89,6 +96,16 @@ class PullRequests:
         if draft_change:
             self._call(pull.convert_to_draft if settings.draft else pull.mark_ready_for_review)
         return bool(labels or reviewers or assignees or draft_change)
+
+    def release(self, repository: str, tags: Sequence[str]) -> Release | None:
+        """The first of `tags` (`1.2.0`, `v1.2.0`) that `repository` has a GitHub release for."""
+        for tag in tags:
+            try:
+                found = self._client.get_repo(repository, lazy=True).get_release(tag)
+            except GithubException:
+                continue  # no such release (404), or a repository this token cannot read
+            return Release(str(found.tag_name), str(found.html_url), str(found.body or ""))
+        return None
 
     def _call(self, request: Callable[[], Any]) -> Any:
         try:

@@ -21,11 +21,14 @@ from tagbot.model import Action, ActionKind, Failure, HeldBack, PlannedUpdate
 from tagbot.pr.body import commit_message, pr_body, pr_title, proposals
 from tagbot.pr.github import PullRequests
 from tagbot.pr.grouping import Group, group_updates
+from tagbot.pr.links import Links
 from tagbot.pr.state import Proposal, State, read_state, rebase_requested
 from tagbot.refs import short_version
 
 # Makes a group's edits in a folder: the files it cannot change, with the reason (nothing written then).
 ApplyUpdates = Callable[[Sequence[PlannedUpdate], Path], list[Failure]]
+# A group's links, by (image name, new tag): source, release notes, compare.
+LinksFor = Callable[[Group], Mapping[tuple[str, str], Links]]
 
 
 @dataclass(frozen=True)
@@ -47,6 +50,7 @@ class SyncContext:
     base_commit: str
     dry_run: bool
     apply_updates: ApplyUpdates
+    links_for: LinksFor = lambda group: {}
 
 
 def sync_pull_requests(
@@ -61,12 +65,13 @@ def sync_pull_requests(
     repository: Repository,
     dry_run: bool,
     apply_updates: ApplyUpdates,
+    links_for: LinksFor = lambda group: {},
 ) -> list[Action]:
     """Open, update and close tagbot's pull requests for `updates`, less the declined ones."""
     open_pulls = pulls.open_tagbot_pulls(base_branch)
     declined = pulls.declined(base_branch)
     wanted = [u for u in updates if _proposal(u) not in declined]
-    context = SyncContext(workspace, pulls, settings, base_branch, base_commit, dry_run, apply_updates)
+    context = SyncContext(workspace, pulls, settings, base_branch, base_commit, dry_run, apply_updates, links_for)
     can_open = _opening_limit(settings, len(open_pulls))
     actions = [_declined_action(group, declined) for group in group_updates(
         [u for u in updates if _proposal(u) in declined], settings)]
@@ -87,7 +92,7 @@ def sync_group(context: SyncContext, group: Group, held_back: Sequence[HeldBack]
                can_open: Callable[[], bool]) -> Action:
     """Bring one group's branch and pull request in step with the plan."""
     workspace, pulls, settings = context.workspace, context.pulls, context.settings
-    title, body = pr_title(group, settings.commit_prefix), pr_body(group, held_back)
+    title, body = pr_title(group, settings.commit_prefix), pr_body(group, held_back, context.links_for(group))
     existing = workspace.remote_branch(group.branch)
     if existing is not None:
         foreign = workspace.foreign_authors(context.base_commit, existing)

@@ -31,6 +31,7 @@ from tagbot.sources.model import Tag, TagList, parse_timestamp
 
 PAGE_SIZE = 100
 HELPER_TIMEOUT = 10.0  # seconds a docker credential helper may take
+SOURCE_LABEL = "org.opencontainers.image.source"
 INDEX_TYPES = ("application/vnd.oci.image.index.v1+json", "application/vnd.docker.distribution.manifest.list.v2+json")
 MANIFEST_TYPES = ("application/vnd.oci.image.manifest.v1+json", "application/vnd.docker.distribution.manifest.v2+json")
 _ACCEPT = ", ".join(INDEX_TYPES + MANIFEST_TYPES)
@@ -96,6 +97,23 @@ class Registry:
                 last_updated=parse_timestamp(created, f"{self.host}: {tag}'s config created") if isinstance(created, str) else None,
             )
         raise BadResponse(f"{self.host} answered {tag} with an unknown manifest type {media_type!r}", host=self.host)
+
+    def source_url(self, image: ImageRef, tag: str) -> str | None:
+        """Where the tag's image says its source is: the `org.opencontainers.image.source` label
+        of its config (of the linux/amd64 image, for an index), or None. Untrusted: callers check it."""
+        manifest_url = f"{self.base_url}/v2/{image.repository}/manifests"
+        body = read_json(self._get(f"{manifest_url}/{tag}", image, headers={"accept": _ACCEPT}))
+        if isinstance(body, dict) and body.get("mediaType") in INDEX_TYPES:
+            entries = [m for m in _field(body, "manifests", list) if isinstance(m, dict) and isinstance(m.get("digest"), str)]
+            entries.sort(key=lambda m: (m.get("platform") or {}).get("architecture") != "amd64")
+            if not entries:
+                return None
+            body = read_json(self._get(f"{manifest_url}/{entries[0]['digest']}", image, headers={"accept": _ACCEPT}))
+        config = _field(body, "config", dict)
+        blob = read_json(self._get(f"{self.base_url}/v2/{image.repository}/blobs/{_field(config, 'digest', str)}", image))
+        labels = (blob.get("config") or {}).get("Labels") if isinstance(blob, dict) else None
+        value = labels.get(SOURCE_LABEL) if isinstance(labels, dict) else None
+        return value if isinstance(value, str) else None
 
     # --- auth -------------------------------------------------------------------------------
 

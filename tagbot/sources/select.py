@@ -5,6 +5,7 @@ own distribution API for every other registry."""
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from collections.abc import Callable
 
 import httpx
@@ -54,6 +55,16 @@ class SourceSet:
             return self.tagsapi
         if kind == "hub":
             return self.hub
+        return self._registry(image.registry, setting)
+
+    def registry_for(self, image: ImageRef) -> Registry | None:
+        """The image's registry itself (registry-1.docker.io for Docker Hub's), for what only
+        image configs hold; None when lookups are off for it."""
+        setting = self._registries.get(image.registry, RegistrySettings())
+        if setting.source == "off":
+            return None
+        if image.is_docker_hub and setting.source != "registry":
+            setting = replace(setting, url=None)  # a docker.io url names Docker Hub's API or a mirror
         return self._registry(image.registry, setting)
 
     def _registry(self, host: str, setting: RegistrySettings) -> Registry:

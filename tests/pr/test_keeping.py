@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.gitworld import COMPOSE, DOCKERFILE, World, git, tags_file
+from tests.gitworld import COMPOSE, DOCKERFILE, WORLD_CONFIG, World, git, tags_file
 
 
 def pull(world: World, branch: str) -> dict:
@@ -17,7 +17,7 @@ def pull(world: World, branch: str) -> dict:
 
 
 def configure(world: World, text: str) -> None:
-    (world.checkout / "tagbot.yaml").write_text("rate_limit: 100\n" + text)
+    (world.checkout / "tagbot.yaml").write_text(WORLD_CONFIG + text)
 
 
 # --- rebuild only when needed ---------------------------------------------------------------

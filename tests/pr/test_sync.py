@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from tagbot.git import BOT_EMAIL, redact
-from tests.gitworld import COMPOSE, DOCKERFILE, World, git, tags_file
+from tests.gitworld import COMPOSE, DOCKERFILE, WORLD_CONFIG, World, git, tags_file
 
 def test_first_run_opens_one_pull_request_per_image(world: World, capsys: pytest.CaptureFixture[str]):
     assert world.pr() == 0
@@ -112,13 +112,13 @@ def test_a_pull_request_closed_by_hand_is_not_opened_again(world: World, capsys:
     ],
 )
 def test_grouping(world: World, config: str, branches: set[str]):
-    (world.checkout / "tagbot.yaml").write_text("rate_limit: 100\n" + config)
+    (world.checkout / "tagbot.yaml").write_text(WORLD_CONFIG + config)
     assert world.pr() == 0
     assert {p["head"] for p in world.github.open_pulls()} == branches
 
 
 def test_one_pull_request_for_two_images_names_both(world: World):
-    (world.checkout / "tagbot.yaml").write_text("rate_limit: 100\ngroup_by: all\nseparate_major: false\n")
+    (world.checkout / "tagbot.yaml").write_text(WORLD_CONFIG + "group_by: all\nseparate_major: false\n")
     assert world.pr() == 0
     (pull,) = world.github.open_pulls()
     assert pull["title"] == "Update acme/other to 3.0.0 and acme/tiny to 1.2.1"
@@ -126,18 +126,18 @@ def test_one_pull_request_for_two_images_names_both(world: World):
 
 
 def test_limits(world: World, capsys: pytest.CaptureFixture[str]):
-    (world.checkout / "tagbot.yaml").write_text("rate_limit: 100\nmax_prs_per_run: 1\n")
+    (world.checkout / "tagbot.yaml").write_text(WORLD_CONFIG + "max_prs_per_run: 1\n")
     assert world.pr() == 0
     assert len(world.github.open_pulls()) == 1
     assert "max_open_prs or max_prs_per_run reached" in capsys.readouterr().out
-    (world.checkout / "tagbot.yaml").write_text("rate_limit: 100\nmax_open_prs: 1\n")
+    (world.checkout / "tagbot.yaml").write_text(WORLD_CONFIG + "max_open_prs: 1\n")
     assert world.pr() == 0
     assert len(world.github.open_pulls()) == 1
 
 
 def test_labels_reviewers_assignees_and_draft(world: World):
     (world.checkout / "tagbot.yaml").write_text(
-        "rate_limit: 100\nlabels: [dependencies, docker]\nreviewers: [jane]\nassignees: [joe]\ndraft: true\n")
+        WORLD_CONFIG + "labels: [dependencies, docker]\nreviewers: [jane]\nassignees: [joe]\ndraft: true\n")
     assert world.pr() == 0
     pull = world.github.open_pulls()[0]
     assert (pull["labels"], pull["reviewers"], pull["assignees"], pull["draft"]) == (
