@@ -246,7 +246,8 @@ def _cmd_pr(options: LookupOptions, *, paths: Sequence[Path], include: Sequence[
             result = plan(workspace_paths(paths, tree, workspace.root), services=services, base=tree,
                           include=include, exclude=exclude, for_pull_requests=True)
             known = Repository(present_versions(result.references), frozenset(f.subject for f in result.errors),
-                               frozenset(e.file for e in result.scan_errors))
+                               frozenset(e.file for e in result.scan_errors),
+                               tuple([*(str(e) for e in result.scan_errors), *(f.text for f in result.errors)]))
             actions = sync_pull_requests(
                 workspace=workspace, pulls=pulls, settings=run, updates=result.updates, held_back=result.held_back,
                 base_branch=base_branch, base_commit=base_commit, repository=known, dry_run=dry_run,

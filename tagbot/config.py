@@ -107,6 +107,8 @@ class RunSettings:
     draft: bool = False
     commit_prefix: str = ""  # before every title and commit message: `chore(deps):`
     links: bool = True  # source, release notes and compare links in pull requests (from image labels)
+    dashboard: bool = True  # one issue that says what tagbot proposes, and why not more
+    dashboard_title: str = "tagbot dashboard"
     # When a branch is rebuilt on a moved base: when its change no longer applies cleanly
     # (conflicted), whenever the base moved (behind), or only when its versions change (never).
     rebase: Rebase = "conflicted"
@@ -481,6 +483,8 @@ _RUN_SETTINGS: dict[str, _Check] = {
     "draft": _bool,
     "commit_prefix": _string,
     "links": _bool,
+    "dashboard": _bool,
+    "dashboard_title": _string,
     "rebase": _rebase,
     "max_open_prs": _positive(int, 10_000),
     "max_prs_per_run": _positive(int, 10_000),

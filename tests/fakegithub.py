@@ -31,6 +31,7 @@ class FakeGitHub:
     token: str = "ghp-test-token"
     default_branch: str = "main"
     pulls: list[dict[str, Any]] = field(default_factory=list)
+    issues: list[dict[str, Any]] = field(default_factory=list)  # issues that are not pull requests
     releases: dict[tuple[str, str], str] = field(default_factory=dict)  # (owner/name, tag) -> notes, of any repository
     requests: list[tuple[str, str]] = field(default_factory=list)
     url: str = ""
@@ -78,6 +79,9 @@ class FakeGitHub:
             (r"/pulls/(\d+)", "GET", lambda q, b, n: (200, self._pull_json(self._pull(n)))),
             (r"/pulls/(\d+)", "PATCH", self._edit_pull),
             (r"/pulls/(\d+)/requested_reviewers", "POST", self._request_reviewers),
+            (r"/issues", "GET", self._list_issues),
+            (r"/issues", "POST", self._create_issue),
+            (r"/issues/(\d+)", "PATCH", self._edit_issue),
             (r"/issues/(\d+)/comments", "POST", self._comment),
             (r"/issues/(\d+)/labels", "POST", self._label),
             (r"/issues/(\d+)/assignees", "POST", self._assign),
@@ -110,12 +114,41 @@ class FakeGitHub:
         if any(p["head"] == head and p["state"] == "open" for p in self.pulls):
             return 422, {"message": f"A pull request already exists for {head}."}
         pull = {
-            "number": len(self.pulls) + 1, "state": "open", "title": body["title"], "body": body.get("body", ""),
+            "number": self._next_number(), "state": "open", "title": body["title"], "body": body.get("body", ""),
             "head": head, "base": base, "draft": bool(body.get("draft")), "labels": [], "reviewers": [],
             "assignees": [], "comments": [],
         }
         self.pulls.append(pull)
         return 201, self._pull_json(pull)
+
+    def _next_number(self) -> int:
+        """Issues and pull requests share one sequence of numbers, as on GitHub."""
+        return len(self.pulls) + len(self.issues) + 1
+
+    def _list_issues(self, query: dict[str, str], body: Any) -> tuple[int, Any]:
+        state = query.get("state", "open")
+        issues = [self._issue_json(i) for i in self.issues if state in ("all", i["state"])]
+        pulls = [{**self._issue_json(p), "pull_request": {"url": self._pull_json(p)["url"]}}
+                 for p in self.pulls if state in ("all", p["state"])]
+        return 200, issues + pulls
+
+    def _create_issue(self, query: dict[str, str], body: dict[str, Any]) -> tuple[int, Any]:
+        issue = {"number": self._next_number(), "state": "open", "title": body["title"], "body": body.get("body", "")}
+        self.issues.append(issue)
+        return 201, self._issue_json(issue)
+
+    def _edit_issue(self, query: dict[str, str], body: dict[str, Any], number: str) -> tuple[int, Any]:
+        issue = next(i for i in self.issues if i["number"] == int(number))
+        for key in ("title", "body", "state"):
+            if body.get(key) is not None:
+                issue[key] = body[key]
+        return 200, self._issue_json(issue)
+
+    def _issue_json(self, issue: dict[str, Any]) -> dict[str, Any]:
+        api = f"{self.url}/repos/{self.repository}"
+        return {"number": issue["number"], "state": issue["state"], "title": issue["title"], "body": issue["body"],
+                "url": f"{api}/issues/{issue['number']}", "html_url": f"https://github.example/{self.repository}/issues/{issue['number']}",
+                "user": {"login": "tagbot"}, "labels": []}
 
     def _edit_pull(self, query: dict[str, str], body: dict[str, Any], number: str) -> tuple[int, Any]:
         pull = self._pull(number)
@@ -171,7 +204,7 @@ class FakeGitHub:
         return 200, {"data": {name: {"clientMutationId": None, "pullRequest": {"isDraft": pull["draft"]}}}}
 
     def _pull(self, number: str) -> dict[str, Any]:
-        return self.pulls[int(number) - 1]
+        return next(p for p in self.pulls if p["number"] == int(number))
 
     def _pull_json(self, pull: dict[str, Any]) -> dict[str, Any]:
         api = f"{self.url}/repos/{self.repository}"

@@ -12,7 +12,7 @@ from github import Auth, Github, GithubException
 from tagbot.config import RunSettings
 from tagbot.errors import GitHubError
 from tagbot.git import BRANCH_PREFIX, redact
-from tagbot.pr.state import Proposal, read_state, with_state
+from tagbot.pr.state import DASHBOARD_MARK, Proposal, read_state, with_state
 
 DEFAULT_API_URL = "https://api.github.com"
 # GitHub asks integrations to leave a second between writes (its secondary rate limits);
@@ -47,16 +47,38 @@ class PullRequests:
         pulls = self._call(lambda: list(self.repo.get_pulls(state="open", base=base)))
         return {pull.head.ref: pull for pull in pulls if pull.head.ref.startswith(BRANCH_PREFIX)}
 
-    def declined(self, base: str) -> dict[Proposal, int]:
-        """Each version a person declined (a tagbot pull request closed without merging, and
-        not by tagbot), with the number of the pull request that proposed it."""
+    def declined(self, base: str) -> dict[Proposal, Any]:
+        """Each version a person declined (a tagbot pull request closed without merging, not by
+        tagbot, and not un-declined since), with the pull request that proposed it."""
         pulls = self._call(lambda: list(self.repo.get_pulls(state="closed", base=base)))
-        declined: dict[Proposal, int] = {}
+        declined: dict[Proposal, Any] = {}
         for pull in pulls:
             state = read_state(pull.body)
-            if pull.head.ref.startswith(BRANCH_PREFIX) and pull.merged_at is None and state and not state.closed_by_tagbot:
-                declined.update((proposal, pull.number) for proposal in state.proposals)
+            if pull.head.ref.startswith(BRANCH_PREFIX) and pull.merged_at is None and state and state.declines:
+                declined.update((proposal, pull) for proposal in state.proposals)
         return declined
+
+    def undecline(self, pull: Any) -> None:
+        """Mark a closed pull request as no longer declining what it proposed."""
+        state = read_state(pull.body)
+        if state is not None:
+            self._call(lambda: pull.edit(body=with_state(pull.body or "", replace(state, undeclined=True))))
+
+    def dashboard(self, title: str) -> Any | None:
+        """tagbot's open dashboard issue, found by its hidden mark (its title may be renamed)."""
+        issues = self._call(lambda: list(self.repo.get_issues(state="open")))
+        # By the mark alone: asking a listed issue whether it is a pull request costs a request each.
+        return next((i for i in issues if DASHBOARD_MARK in (i.body or "")), None)
+
+    def write_dashboard(self, issue: Any | None, title: str, body: str) -> str:
+        """Open the dashboard issue, or bring it up to date; "open", "update" or "unchanged"."""
+        if issue is None:
+            self._call(lambda: self.repo.create_issue(title=title, body=body))
+            return "open"
+        if issue.body == body and issue.title == title:
+            return "unchanged"
+        self._call(lambda: issue.edit(title=title, body=body))
+        return "update"
 
     def create(self, *, branch: str, base: str, title: str, body: str, settings: RunSettings) -> Any:
         pull = self._call(lambda: self.repo.create_pull(title=title, body=body, base=base, head=branch, draft=settings.draft))

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 
 _STATE = re.compile(r"<!-- tagbot:state (\{.*?\}) -->", re.DOTALL)
 REBASE_BOX = "- [ ] <!-- tagbot:rebase --> Rebase this pull request on its base branch (tick to ask)"
+DASHBOARD_MARK = "<!-- tagbot:dashboard -->"
+_UNDECLINE_TICKED = re.compile(r"^- \[[xX]\] <!-- tagbot:undecline (\S+) (\S+) -->", re.MULTILINE)
 _REBASE_TICKED = re.compile(r"^- \[[xX]\] <!-- tagbot:rebase -->", re.MULTILINE)
 
 
@@ -31,6 +33,12 @@ class State:
     proposals: tuple[Proposal, ...]
     files: tuple[str, ...] = ()
     closed_by_tagbot: bool = False
+    undeclined: bool = False  # a person ticked its box on the dashboard: propose these again
+
+    @property
+    def declines(self) -> bool:
+        """Whether, closed without merging, it declines its proposals."""
+        return not (self.closed_by_tagbot or self.undeclined)
 
     @property
     def images(self) -> frozenset[str]:
@@ -46,6 +54,8 @@ def with_state(body: str, state: State) -> str:
     data = {"proposals": [[p.image, p.version] for p in state.proposals], "files": list(state.files)}
     if state.closed_by_tagbot:
         data["closed_by"] = "tagbot"
+    if state.undeclined:
+        data["undeclined"] = True
     comment = f"<!-- tagbot:state {json.dumps(data, separators=(',', ':'), sort_keys=True)} -->"
     return _STATE.sub("", body).rstrip("\n") + "\n\n" + comment + "\n"
 
@@ -62,7 +72,16 @@ def read_state(body: str | None) -> State | None:
         files = tuple(str(f) for f in data.get("files", []))
     except (ValueError, KeyError, TypeError):
         return None
-    return State(proposals, files, data.get("closed_by") == "tagbot")
+    return State(proposals, files, data.get("closed_by") == "tagbot", data.get("undeclined") is True)
+
+
+def undecline_box(proposal: Proposal, text: str) -> str:
+    return f"- [ ] <!-- tagbot:undecline {proposal.image} {proposal.version} --> {text}"
+
+
+def undeclines_requested(body: str | None) -> set[Proposal]:
+    """The declined versions whose dashboard box a person ticked."""
+    return {Proposal(image, version) for image, version in _UNDECLINE_TICKED.findall(body or "")}
 
 
 def rebase_requested(body: str | None) -> bool:

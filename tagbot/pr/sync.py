@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from tagbot.config import RunSettings
 from tagbot.errors import GitHubError
@@ -22,7 +22,8 @@ from tagbot.pr.body import commit_message, pr_body, pr_title, proposals
 from tagbot.pr.github import PullRequests
 from tagbot.pr.grouping import Group, group_updates
 from tagbot.pr.links import Links
-from tagbot.pr.state import Proposal, State, read_state, rebase_requested
+from tagbot.pr.dashboard import dashboard_body
+from tagbot.pr.state import Proposal, State, read_state, rebase_requested, undeclines_requested
 from tagbot.refs import short_version
 
 # Makes a group's edits in a folder: the files it cannot change, with the reason (nothing written then).
@@ -39,6 +40,7 @@ class Repository:
     present: Mapping[str, frozenset[str]]  # image name -> the versions the base names now
     not_looked_up: frozenset[str] = frozenset()  # image names whose lookup failed
     unread_files: frozenset[str] = frozenset()  # files that could not be scanned
+    errors: tuple[str, ...] = ()  # what went wrong, a line each, for the dashboard
 
 
 @dataclass
@@ -69,7 +71,8 @@ def sync_pull_requests(
 ) -> list[Action]:
     """Open, update and close tagbot's pull requests for `updates`, less the declined ones."""
     open_pulls = pulls.open_tagbot_pulls(base_branch)
-    declined = pulls.declined(base_branch)
+    dashboard = pulls.dashboard(settings.dashboard_title) if settings.dashboard else None
+    declined = _still_declined(pulls, pulls.declined(base_branch), dashboard, dry_run)
     wanted = [u for u in updates if _proposal(u) not in declined]
     context = SyncContext(workspace, pulls, settings, base_branch, base_commit, dry_run, apply_updates, links_for)
     can_open = _opening_limit(settings, len(open_pulls))
@@ -85,7 +88,23 @@ def sync_pull_requests(
     for branch, pull in sorted(open_pulls.items()):
         if branch not in {group.branch for group in groups}:
             actions.append(_close_stale(context, pull, repository, proposed_in))
+    if settings.dashboard:
+        body = dashboard_body(actions, held_back, declined, repository.errors)
+        kind = "update" if dry_run else pulls.write_dashboard(dashboard, settings.dashboard_title, body)
+        actions.append(Action(cast(ActionKind, kind), "(dashboard)", settings.dashboard_title, "dry run" if dry_run else ""))
     return actions
+
+
+def _still_declined(pulls: PullRequests, declined: dict[Proposal, Any], dashboard: Any | None,
+                    dry_run: bool) -> dict[Proposal, Any]:
+    """The declines, less those a person un-declined by ticking their box on the dashboard (the
+    closed pull request then says so, so the next runs know too)."""
+    ticked = undeclines_requested(dashboard.body if dashboard is not None else None)
+    undeclined = {declined[p].number: declined[p] for p in ticked if p in declined}
+    for pull in undeclined.values():
+        if not dry_run:
+            pulls.undecline(pull)
+    return {p: pull for p, pull in declined.items() if pull.number not in undeclined}
 
 
 def sync_group(context: SyncContext, group: Group, held_back: Sequence[HeldBack], pull: Any | None,
@@ -203,8 +222,8 @@ def _proposed_in(groups: Sequence[Group], actions: Sequence[Action], open_pulls:
     return out
 
 
-def _declined_action(group: Group, declined: Mapping[Proposal, int]) -> Action:
-    numbers = sorted({f"#{declined[_proposal(u)]}" for u in group.updates})
+def _declined_action(group: Group, declined: Mapping[Proposal, Any]) -> Action:
+    numbers = sorted({f"#{declined[_proposal(u)].number}" for u in group.updates})
     versions = ", ".join(sorted({f"{_short(p.image)}:{p.version}" for p in proposals(group)}))
     return Action("skip", group.branch, versions,
                   f"declined in {', '.join(numbers)} (closed without merging); proposed again when a newer version appears")

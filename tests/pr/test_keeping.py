@@ -176,9 +176,46 @@ def test_the_actions_ui_gets_a_summary_annotations_and_outputs(world: World, tmp
     out = capsys.readouterr().out
     assert "::warning file=Dockerfile,line=2::docker.io/acme/other: " in out
     text = summary.read_text()
-    assert text.startswith("## tagbot\n\n1 open\n")
+    assert text.startswith("## tagbot\n\n2 open\n")  # the pull request and the dashboard issue
+    assert "| open | tagbot dashboard | `(dashboard)` |" in text
     assert "| open | [Update acme/tiny to 1.2.1](https://github.example/acme/app/pull/1) | `tagbot/acme-tiny` |" in text
     assert "### Errors" in text and "docker.io/acme/other" in text
     values = dict(line.split("=", 1) for line in output.read_text().splitlines())
     assert json.loads(values["pull-requests"]) == ["https://github.example/acme/app/pull/1"]
     assert (values["updates"], values["errors"]) == ("2", "1")  # acme/tiny in Dockerfile and compose.yaml
+
+
+# --- the dashboard --------------------------------------------------------------------------
+
+def test_the_dashboard_round_trip_un_declines_a_ticked_version(world: World):
+    (world.fixtures / "acme__other.tags.json").unlink()
+    assert world.pr() == 0
+    (dashboard,) = world.github.issues
+    assert dashboard["title"] == "tagbot dashboard"
+    body = dashboard["body"]
+    assert "## Open pull requests\n\n- [Update acme/tiny to 1.2.1](https://github.example/acme/app/pull/1) `tagbot/acme-tiny`" in body
+    assert "## Errors\n\n- docker.io/acme/other: not found at 127.0.0.1" in body
+    assert "## Declined\n\nNone." in body
+    tiny = pull(world, "tagbot/acme-tiny")
+    tiny["state"] = "closed"  # a person declines acme/tiny 1.2.1
+    assert world.pr() == 0
+    box = "- [ ] <!-- tagbot:undecline docker.io/acme/tiny 1.2.1 --> acme/tiny `1.2.1` (closed without merging in #1)"
+    assert box in dashboard["body"]
+    dashboard["body"] = dashboard["body"].replace(box, box.replace("- [ ]", "- [x]"))  # ...and changes their mind
+    assert world.pr() == 0
+    assert pull(world, "tagbot/acme-tiny")["number"] != tiny["number"]  # proposed again
+    assert '"undeclined":true' in tiny["body"]  # the closed one says so, for every later run
+    assert "## Declined\n\nNone." in dashboard["body"]
+    writes = list(world.github.writes)
+    assert world.pr() == 0
+    assert world.github.writes == writes
+
+
+def test_the_dashboard_can_be_renamed_or_turned_off(world: World):
+    configure(world, "dashboard_title: Dependencies\n")
+    assert world.pr() == 0
+    assert [i["title"] for i in world.github.issues] == ["Dependencies"]
+    configure(world, "dashboard: false\n")
+    writes = list(world.github.writes)
+    assert world.pr() == 0
+    assert world.github.writes == writes

@@ -94,7 +94,8 @@ def test_a_pull_request_closed_by_hand_is_not_opened_again(world: World, capsys:
     writes = list(world.github.writes)
     capsys.readouterr()
     assert world.pr() == 0
-    assert world.github.writes == writes
+    (dashboard,) = world.github.issues
+    assert world.github.writes == [*writes, ("PATCH", f"/repos/acme/app/issues/{dashboard['number']}")]  # it lists the decline
     assert f"declined in #{tiny['number']} (closed without merging)" in capsys.readouterr().out
     tags_file(world.fixtures, "acme/tiny", ["1.3.0", "1.2.1", "1.1.0"])  # a newer version is a new question
     assert world.pr() == 0

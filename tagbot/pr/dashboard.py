@@ -1,0 +1,42 @@
+"""The dependency dashboard: one issue, rewritten by each run, that says what tagbot is doing
+and why it is not doing more: open pull requests, updates waiting, updates held back, declined
+versions (each with a box that un-declines it on the next run) and images it could not look
+up. Stable for a stable run, so a run with nothing new leaves it untouched."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from tagbot.model import Action, HeldBack
+from tagbot.pr.state import DASHBOARD_MARK, Proposal, undecline_box
+
+_MOST = 100  # rows a section lists; an issue body holds 65,536 characters
+
+
+def dashboard_body(actions: Sequence[Action], held_back: Sequence[HeldBack], declined: Mapping[Proposal, Any],
+                   errors: Sequence[str]) -> str:
+    lines = [DASHBOARD_MARK, "tagbot rewrites this issue on every run: what it proposes, and why not more.", ""]
+    open_pulls = sorted((a for a in actions if a.url and a.kind in ("open", "update", "unchanged")), key=lambda a: a.branch)
+    waiting = sorted((a for a in actions if a.kind in ("skip", "failed") and "declined in" not in a.detail),
+                     key=lambda a: a.branch)
+    lines += _section("Open pull requests", [f"- [{a.title}]({a.url}) `{a.branch}`" for a in open_pulls])
+    lines += _section("Waiting", [f"- {a.title} `{a.branch}`: {a.detail}" for a in waiting])
+    lines += _section("Held back", sorted({f"- `{h.reference.file}:{h.reference.line}` {h.reference.found.text}: {h.reason}"
+                                           for h in held_back}))
+    boxes = [undecline_box(p, f"{_short(p.image)} `{p.version}` (closed without merging in #{pull.number})")
+             for p, pull in sorted(declined.items(), key=lambda item: item[0])]
+    lines += _section("Declined", boxes, "Tick a box and tagbot proposes that version again on its next run.")
+    lines += _section("Errors", [f"- {error}" for error in sorted(errors)])
+    return "\n".join(lines).rstrip("\n") + "\n"
+
+
+def _section(title: str, rows: Sequence[str], intro: str = "") -> list[str]:
+    if not rows:
+        return [f"## {title}", "", "None.", ""]
+    shown = list(rows[:_MOST]) + ([f"- and {len(rows) - _MOST} more"] if len(rows) > _MOST else [])
+    return [f"## {title}", "", *([intro, ""] if intro else []), *shown, ""]
+
+
+def _short(name: str) -> str:
+    return name.removeprefix("docker.io/").removeprefix("library/")
