@@ -3,15 +3,17 @@ would, against the fake GitHub and tags APIs."""
 
 from __future__ import annotations
 
+import base64
 import os
 import re
 import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import yaml
 
-from tests.gitworld import WORLD_CONFIG, World
+from tests.gitworld import WORLD_CONFIG, World, git
 
 ROOT = Path(__file__).parent.parent
 ACTION = yaml.safe_load((ROOT / "action.yml").read_text())
@@ -26,10 +28,17 @@ def test_inputs():
 
 
 def test_steps_install_from_the_action_checkout_and_keep_the_cache():
-    install, cache, run = ACTION["runs"]["steps"]
+    install, day, cache, run = ACTION["runs"]["steps"]
     assert ACTION["runs"]["using"] == "composite"
     assert '"$GITHUB_ACTION_PATH"' in install["run"] and "pip install" in install["run"]
     assert cache["uses"].startswith("actions/cache@")
+    # A daily schedule's runs share a key a day, and restore the newest earlier day's.
+    assert cache["with"]["key"] == "tagbot-lookups-${{ runner.os }}-${{ steps.day.outputs.day }}"
+    assert cache["with"]["restore-keys"] == "tagbot-lookups-${{ runner.os }}-"
+    assert "date -u +%Y-%m-%d" in day["run"] and day["id"] == "day"
+    assert {name: spec["value"] for name, spec in ACTION["outputs"].items()} == {
+        name: f"${{{{ steps.tagbot.outputs.{name} }}}}" for name in ("pull-requests", "updates", "errors")}
+    assert run["id"] == "tagbot"
     assert cache["with"]["path"] == run["env"]["TAGBOT_CACHE_DIR"] == "${{ runner.temp }}/tagbot-cache"
     assert "tagbot" in run["run"] and "${{" not in run["run"]  # inputs arrive as env, never pasted in
 
@@ -63,12 +72,16 @@ def run_step(world: World, inputs: dict[str, str], runner_temp: Path) -> subproc
                           env={**os.environ, **env, "PATH": path})
 
 
-def test_the_run_script_opens_pull_requests(world: World, tmp_path: Path):
+def test_the_run_script_opens_pull_requests(world: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv("GITHUB_SERVER_URL", "https://github.example")
     result = run_step(world, {"api-key": world.tags.key}, tmp_path)
     assert result.returncode == 0, result.stderr
     assert {p["head"] for p in world.github.open_pulls()} == {"tagbot/acme-tiny", "tagbot/acme-other", "tagbot/acme-other-major"}
     assert any((tmp_path / "tagbot-cache").rglob("*.json"))  # the cache actions/cache will save
     assert world.github.token not in result.stdout + result.stderr
+    # Pushes carry the github-token input, as the API calls do.
+    header = git(world.checkout, "config", "--local", "--get-all", "http.https://github.example/.extraheader")
+    assert header == "AUTHORIZATION: basic " + base64.b64encode(f"x-access-token:{world.github.token}".encode()).decode()
 
 
 def test_the_run_script_honours_dry_run_paths_and_config(world: World, tmp_path: Path):

@@ -34,9 +34,13 @@ class PullRequests:
 
     def __init__(self, repository: str, token: str, api_url: str = DEFAULT_API_URL) -> None:
         self._token = token
-        self._client = Github(auth=Auth.Token(token), base_url=api_url, retry=None,
-                              seconds_between_requests=SECONDS_BETWEEN_REQUESTS,
-                              seconds_between_writes=SECONDS_BETWEEN_WRITES)
+        options: dict[str, Any] = dict(auth=Auth.Token(token), base_url=api_url, retry=None,
+                                       seconds_between_requests=SECONDS_BETWEEN_REQUESTS,
+                                       seconds_between_writes=SECONDS_BETWEEN_WRITES)
+        self._client = Github(**options)
+        # Other repositories (an image's source) are only asked for a release: no request for
+        # the repository itself first.
+        self._lazy = Github(lazy=True, **options)
         self.repo = self._call(lambda: self._client.get_repo(repository))
 
     @property
@@ -123,7 +127,7 @@ class PullRequests:
         """The first of `tags` (`1.2.0`, `v1.2.0`) that `repository` has a GitHub release for."""
         for tag in tags:
             try:
-                found = self._client.get_repo(repository, lazy=True).get_release(tag)
+                found = self._lazy.get_repo(repository).get_release(tag)
             except GithubException:
                 continue  # no such release (404), or a repository this token cannot read
             return Release(str(found.tag_name), str(found.html_url), str(found.body or ""))
