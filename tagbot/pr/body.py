@@ -4,6 +4,7 @@ so a re-run edits nothing."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import date, datetime, timezone
 
 from tagbot.model import HeldBack, PlannedUpdate
 from tagbot.platforms import short_platform
@@ -48,9 +49,12 @@ def commit_message(group: Group, prefix: str = "") -> str:
     return "\n".join(lines) + "\n"
 
 
-def pr_body(group: Group, held_back: Sequence[HeldBack], links: Mapping[tuple[str, str], Links] | None = None) -> str:
+def pr_body(group: Group, held_back: Sequence[HeldBack], links: Mapping[tuple[str, str], Links] | None = None,
+            proposed_on: date | None = None) -> str:
     """The PR description; stable for a stable plan, so a re-run edits nothing. `links`, by
-    (image name, new tag): where to read what changed."""
+    (image name, new tag): where to read what changed. Ages are told as of `proposed_on`, the
+    day these versions were first proposed, so the body does not change every day."""
+    proposed_on = proposed_on or today()
     rows: dict[tuple[str, str, str], list[PlannedUpdate]] = {}
     for planned in group.updates:
         update = planned.update
@@ -67,7 +71,7 @@ def pr_body(group: Group, held_back: Sequence[HeldBack], links: Mapping[tuple[st
         update = first.update
         where = ", ".join(f"`{p.reference.file}:{p.reference.line}`" for p in members)
         platforms = _platform_list(update.platforms) or "unknown"
-        published = update.last_updated.date().isoformat() if update.last_updated else "unknown"
+        published = _published(update.last_updated, proposed_on)
         lines.append(f"| {_image_link(_image(first))} | {where} | `{old}` → `{new}` | {update.update_type} "
                      f"| {platforms} | {_size(update.size, update.from_size)} | {published} |")
     lines += _links_section(group, links or {})
@@ -91,7 +95,8 @@ def pr_body(group: Group, held_back: Sequence[HeldBack], links: Mapping[tuple[st
         *(line for image, tag in skipped for line in (f"  - match: {image}", f'    ignore: ["{tag}"]')),
         "```", "", REBASE_BOX,
     ]
-    return with_state("\n".join(lines) + "\n", state_of(proposals(group), (p.reference.file for p in group.updates)))
+    state = state_of(proposals(group), (p.reference.file for p in group.updates), proposed_on=proposed_on.isoformat())
+    return with_state("\n".join(lines) + "\n", state)
 
 
 def proposals(group: Group) -> list[Proposal]:
@@ -131,6 +136,18 @@ def _image_link(image: ImageRef) -> str:
     namespace, _, name = image.repository.partition("/")
     path = f"_/{name}" if namespace == "library" else f"r/{image.repository}"
     return f"[{image.short_name}](https://hub.docker.com/{path})"
+
+
+def today() -> date:
+    return datetime.now(timezone.utc).date()
+
+
+def _published(pushed: datetime | None, proposed_on: date) -> str:
+    """`2026-08-10 (12 days old)`, the age as of the day the version was proposed."""
+    if pushed is None:
+        return "unknown"
+    days = (proposed_on - pushed.date()).days
+    return f"{pushed.date().isoformat()} ({days} day{'s' if days != 1 else ''} old)" if days >= 0 else pushed.date().isoformat()
 
 
 def _size(size: int | None, before: int | None) -> str:

@@ -13,6 +13,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _STATE = re.compile(r"<!-- tagbot:state (\{.*?\}) -->", re.DOTALL)
 REBASE_BOX = "- [ ] <!-- tagbot:rebase --> Rebase this pull request on its base branch (tick to ask)"
 DASHBOARD_MARK = "<!-- tagbot:dashboard -->"
@@ -34,6 +35,7 @@ class State:
     files: tuple[str, ...] = ()
     closed_by_tagbot: bool = False
     undeclined: bool = False  # a person ticked its box on the dashboard: propose these again
+    proposed_on: str = ""  # the day these versions were first proposed (ISO): ages are told as of then
 
     @property
     def declines(self) -> bool:
@@ -45,8 +47,8 @@ class State:
         return frozenset(p.image for p in self.proposals)
 
 
-def state_of(proposals: Iterable[Proposal], files: Iterable[str], *, closed_by_tagbot: bool = False) -> State:
-    return State(tuple(sorted(set(proposals))), tuple(sorted(set(files))), closed_by_tagbot)
+def state_of(proposals: Iterable[Proposal], files: Iterable[str], *, proposed_on: str = "") -> State:
+    return State(tuple(sorted(set(proposals))), tuple(sorted(set(files))), proposed_on=proposed_on)
 
 
 def with_state(body: str, state: State) -> str:
@@ -56,6 +58,8 @@ def with_state(body: str, state: State) -> str:
         data["closed_by"] = "tagbot"
     if state.undeclined:
         data["undeclined"] = True
+    if state.proposed_on:
+        data["proposed_on"] = state.proposed_on
     comment = f"<!-- tagbot:state {json.dumps(data, separators=(',', ':'), sort_keys=True)} -->"
     return _STATE.sub("", body).rstrip("\n") + "\n\n" + comment + "\n"
 
@@ -72,7 +76,9 @@ def read_state(body: str | None) -> State | None:
         files = tuple(str(f) for f in data.get("files", []))
     except (ValueError, KeyError, TypeError):
         return None
-    return State(proposals, files, data.get("closed_by") == "tagbot", data.get("undeclined") is True)
+    proposed_on = data.get("proposed_on")
+    return State(proposals, files, data.get("closed_by") == "tagbot", data.get("undeclined") is True,
+                 proposed_on if isinstance(proposed_on, str) and _DATE.fullmatch(proposed_on) else "")
 
 
 def undecline_box(proposal: Proposal, text: str) -> str:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any, cast
 
@@ -111,7 +112,8 @@ def sync_group(context: SyncContext, group: Group, held_back: Sequence[HeldBack]
                can_open: Callable[[], bool]) -> Action:
     """Bring one group's branch and pull request in step with the plan."""
     workspace, pulls, settings = context.workspace, context.pulls, context.settings
-    title, body = pr_title(group, settings.commit_prefix), pr_body(group, held_back, context.links_for(group))
+    title = pr_title(group, settings.commit_prefix)
+    body = pr_body(group, held_back, context.links_for(group), _proposed_on(group, pull))
     existing = workspace.remote_branch(group.branch)
     if existing is not None:
         foreign = workspace.foreign_authors(context.base_commit, existing)
@@ -143,6 +145,14 @@ def sync_group(context: SyncContext, group: Group, held_back: Sequence[HeldBack]
     if not (pushed or edited or in_step):
         return Action("unchanged", group.branch, title, url=pull.html_url, number=pull.number)
     return Action("update", group.branch, title, why if pushed else "", url=pull.html_url, number=pull.number)
+
+
+def _proposed_on(group: Group, pull: Any | None) -> date | None:
+    """The day the pull request first proposed these very versions, if it did."""
+    state = read_state(pull.body) if pull is not None else None
+    if state is None or not state.proposed_on or state.proposals != tuple(sorted(set(proposals(group)))):
+        return None
+    return date.fromisoformat(state.proposed_on)
 
 
 def _why_rebuild(context: SyncContext, group: Group, pull: Any | None, existing: str | None) -> str:

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 
 from tagbot.model import PlannedUpdate, Update
 from tagbot.pr.body import pr_body
@@ -23,6 +23,13 @@ def test_a_dropped_platform_is_named_in_the_body():
     body = pr_body(group, ())
     assert "| linux/amd64, linux/arm64 |" in body
     assert "- node `26.7.0` drops linux/arm/v7, linux/s390x" in body
+
+
+def test_ages_are_told_as_of_the_day_the_version_was_proposed():
+    group = Group("node", (planned("node:20.10.0", "20.11.0", {"linux/amd64"}, set()),))
+    body = pr_body(group, (), proposed_on=date(2026, 8, 22))
+    assert "| 2026-08-01 (21 days old) |" in body
+    assert '"proposed_on":"2026-08-22"' in body
 
 
 def test_nothing_dropped_says_nothing():

@@ -5,6 +5,7 @@ git remote and the fake GitHub, with the base branch moving between runs."""
 from __future__ import annotations
 
 import json
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -219,3 +220,15 @@ def test_the_dashboard_can_be_renamed_or_turned_off(world: World):
     writes = list(world.github.writes)
     assert world.pr() == 0
     assert world.github.writes == writes
+
+
+def test_a_later_day_edits_no_body_for_the_age(world: World, monkeypatch: pytest.MonkeyPatch):
+    assert world.pr() == 0
+    writes = list(world.github.writes)
+    later = date.today() + timedelta(days=30)
+    monkeypatch.setattr("tagbot.pr.body.today", lambda: later)
+    assert world.pr() == 0
+    assert world.github.writes == writes  # ages stay as of the day the versions were proposed
+    tags_file(world.fixtures, "acme/tiny", ["1.3.0", "1.2.1", "1.1.0"])
+    assert world.pr() == 0
+    assert f'"proposed_on":"{later.isoformat()}"' in pull(world, "tagbot/acme-tiny")["body"]  # a new version, a new day

@@ -20,7 +20,7 @@ def test_first_run_opens_one_pull_request_per_image(world: World, capsys: pytest
     tiny = pulls["tagbot/acme-tiny"]
     assert tiny["title"] == "Update acme/tiny to 1.2.1" and tiny["base"] == "main"
     assert "| [acme/tiny](https://hub.docker.com/r/acme/tiny) | `Dockerfile:1`, `compose.yaml:3` | `1.1.0` → `1.2.1` | minor |" in tiny["body"]
-    assert "0.0 MB (+0.0 MB)" not in tiny["body"] and "| 2026-08-10 |" in tiny["body"]
+    assert "0.0 MB (+0.0 MB)" not in tiny["body"] and "| 2026-08-10 (" in tiny["body"]
     assert 'ignore: ["1.2.1"]' in tiny["body"]
     assert pulls["tagbot/acme-other-major"]["title"] == "Update acme/other to 3.0.0"
     assert pulls["tagbot/acme-other"]["title"] == "Update acme/other to 2.1.0"
