@@ -46,7 +46,7 @@ def test_steps_install_from_the_action_checkout_and_keep_the_cache():
 def test_the_workflow_example_is_complete():
     workflow = yaml.safe_load((ROOT / ".github/workflows/tagbot.yml").read_text())
     assert "schedule" in workflow[True] and "workflow_dispatch" in workflow[True]  # `on:` reads as True in YAML 1.1
-    assert workflow["permissions"] == {"contents": "write", "pull-requests": "write"}
+    assert workflow["permissions"] == {"contents": "write", "pull-requests": "write", "issues": "write"}
     steps = workflow["jobs"]["tagbot"]["steps"]
     assert steps[0]["uses"].startswith("actions/checkout@") and steps[1]["uses"] == "./"
     assert steps[1]["with"]["api-key"] == "${{ secrets.OANOR_API_KEY }}"

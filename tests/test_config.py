@@ -98,6 +98,9 @@ def test_any_spelling_of_a_hub_image_matches(written, pattern):
     [
         ("update_types: [minr]\n", 't.yaml:1: update_types: unknown value "minr" (known: major, minor, patch, digest, pin)'),
         ("\n\nupdate_types: minr\n", 't.yaml:3: update_types: unknown value "minr"'),
+        ("rebase: sometimes\n", 't.yaml:1: rebase: unknown value "sometimes" (known: conflicted, behind, never)'),
+        ("dashboard: yes please\n", "t.yaml:1: dashboard: expected true or false"),
+        ("commit_prefix: [a]\n", "t.yaml:1: commit_prefix: expected a string"),
         ("pin_digest: true\n", "t.yaml:1: pin_digest: unknown setting (known: "),
         ("enabled: maybe\n", "t.yaml:1: enabled: expected true or false, got 'maybe'"),
         ("min_age: 3 days\n", "t.yaml:1: min_age: expected a duration such as 3d, 12h or 30m, got '3 days'"),
@@ -135,5 +138,6 @@ def test_the_example_config_is_valid_and_documents_every_setting():
                 "digest_settle", "allow_prerelease", "follow_suffix", "rules", "match", "api_url", "rate_limit",
                 "max_calls", "cache_ttl", "base_branch", "group_by", "groups", "separate_major", "labels", "reviewers",
                 "assignees", "draft", "max_open_prs", "max_prs_per_run", "require_digest", "forbid_tags",
-                "registries", "max_tag_pages", "deep_search", "kinds", "exclude"):
+                "registries", "max_tag_pages", "deep_search", "kinds", "exclude", "commit_prefix", "rebase", "links",
+                "dashboard", "dashboard_title"):
         assert f"{key}:" in text, key
