@@ -3,6 +3,7 @@ costs a tenth of a second that `scan`, `check` and the pre-commit hook should no
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
@@ -19,6 +20,7 @@ DEFAULT_API_URL = "https://api.github.com"
 # PyGithub waits so by itself. The test suite's fake GitHub sets these to zero.
 SECONDS_BETWEEN_REQUESTS = 0.25
 SECONDS_BETWEEN_WRITES = 1.0
+DECLINES_READ = 300  # closed pull requests read for declines, newest first
 
 
 @dataclass(frozen=True)
@@ -54,7 +56,9 @@ class PullRequests:
     def declined(self, base: str) -> dict[Proposal, Any]:
         """Each version a person declined (a tagbot pull request closed without merging, not by
         tagbot, and not un-declined since), with the pull request that proposed it."""
-        pulls = self._call(lambda: list(self.repo.get_pulls(state="closed", base=base)))
+        # The most recently closed: a busy repository's older history costs a request per 30.
+        recent = self.repo.get_pulls(state="closed", base=base, sort="updated", direction="desc")
+        pulls = self._call(lambda: list(itertools.islice(recent, DECLINES_READ)))
         declined: dict[Proposal, Any] = {}
         for pull in pulls:
             state = read_state(pull.body)
