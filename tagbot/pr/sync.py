@@ -29,6 +29,7 @@ from tagbot.refs import short_version
 
 # Makes a group's edits in a folder: the files it cannot change, with the reason (nothing written then).
 ApplyUpdates = Callable[[Sequence[PlannedUpdate], Path], list[Failure]]
+DASHBOARD = "(dashboard)"  # what the branch column says for the dashboard issue
 # A group's links, by (image name, new tag): source, release notes, compare.
 LinksFor = Callable[[Group], Mapping[tuple[str, str], Links]]
 
@@ -88,12 +89,25 @@ def sync_pull_requests(
     proposed_in = _proposed_in(groups, actions, open_pulls)
     for branch, pull in sorted(open_pulls.items()):
         if branch not in {group.branch for group in groups}:
-            actions.append(_close_stale(context, pull, repository, proposed_in))
+            try:
+                actions.append(_close_stale(context, pull, repository, proposed_in))
+            except GitHubError as e:
+                actions.append(Action("failed", branch, pull.title, str(e), url=pull.html_url, number=pull.number))
     if settings.dashboard:
-        body = dashboard_body(actions, held_back, declined, repository.errors)
-        kind = "update" if dry_run else pulls.write_dashboard(dashboard, settings.dashboard_title, body)
-        actions.append(Action(cast(ActionKind, kind), "(dashboard)", settings.dashboard_title, "dry run" if dry_run else ""))
+        actions.append(_write_dashboard(pulls, settings, dashboard, dashboard_body(actions, held_back, declined, repository.errors),
+                                        dry_run))
     return actions
+
+
+def _write_dashboard(pulls: PullRequests, settings: RunSettings, issue: Any | None, body: str, dry_run: bool) -> Action:
+    title = settings.dashboard_title
+    if dry_run:
+        return Action("update" if issue is not None else "open", DASHBOARD, title, "dry run")
+    try:
+        kind = pulls.write_dashboard(issue, title, body)
+    except GitHubError as e:
+        return Action("failed", DASHBOARD, title, f"{e} (give the job `permissions: issues: write`, or set dashboard: false)")
+    return Action(cast(ActionKind, kind), DASHBOARD, title)
 
 
 def _still_declined(pulls: PullRequests, declined: dict[Proposal, Any], dashboard: Any | None,

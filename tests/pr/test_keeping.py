@@ -232,3 +232,16 @@ def test_a_later_day_edits_no_body_for_the_age(world: World, monkeypatch: pytest
     tags_file(world.fixtures, "acme/tiny", ["1.3.0", "1.2.1", "1.1.0"])
     assert world.pr() == 0
     assert f'"proposed_on":"{later.isoformat()}"' in pull(world, "tagbot/acme-tiny")["body"]  # a new version, a new day
+
+
+def test_a_dashboard_that_cannot_be_written_says_how_to_fix_it(world: World, capsys: pytest.CaptureFixture[str],
+                                                               monkeypatch: pytest.MonkeyPatch):
+    def forbidden(*args: object, **kwargs: object) -> tuple[int, dict]:
+        return 403, {"message": "Resource not accessible by integration"}
+
+    monkeypatch.setattr(world.github, "_create_issue", forbidden)
+    assert world.pr() == 2
+    err = capsys.readouterr().err
+    assert "tagbot: error: (dashboard): GitHub API: 403 Resource not accessible by integration" in err
+    assert "permissions: issues: write" in err
+    assert len(world.github.open_pulls()) == 3  # the pull requests were done first
