@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import os
 import sys
@@ -21,7 +22,9 @@ from tagbot.refs import parse_ref
 from tagbot.report import (
     calls_summary, print_actions, print_check, print_errors, print_explain, print_plan, print_scan, print_warnings,
 )
-from tagbot.run import LookupOptions, Services, apply_updates, explain, open_services, plan, write_changes
+from tagbot.run import (
+    LookupOptions, Services, apply_updates, explain, failure, look_up_tags, open_services, plan, write_changes,
+)
 from tagbot.scan import scan_paths
 from tagbot.sources.cache import default_cache_dir
 from tagbot.sources.tagsapi import DEFAULT_API_URL, KEY_ENV, URL_ENV
@@ -82,6 +85,27 @@ def _parser() -> argparse.ArgumentParser:
     _add_lookup_options(pr)
     pr.add_argument("--dry-run", action="store_true", help="show the pull requests it would open, update or close")
     pr.add_argument("--repository", help=f"owner/name (default: ${REPOSITORY_ENV})")
+    pr.add_argument("--result", type=Path, metavar="FILE",
+                    help="write what was done as JSON (for `tagbot org summary`)")
+
+    org = commands.add_parser("org", help="a whole organisation: plan the matrix, look up every image once")
+    org_commands = org.add_subparsers(dest="org_command", required=True, metavar="STEP")
+    for name, text in (("plan", "print the repositories as a GitHub Actions matrix"),
+                       ("lookup", "look up every image the repositories name, once, into the cache folder")):
+        step = org_commands.add_parser(name, help=text)
+        step.add_argument("--owner", required=True, help="the organisation or user")
+        step.add_argument("--topic", help="only repositories with this topic")
+        step.add_argument("--include", action="append", default=[], metavar="GLOB", help="only repositories named so")
+        step.add_argument("--exclude", action="append", default=[], metavar="GLOB", help="not repositories named so")
+        step.add_argument("--forks", action="store_true", help="take forks too")
+        step.add_argument("--archived", action="store_true", help="take archived repositories too")
+        if name == "plan":
+            step.add_argument("--per-job", type=int, default=1, metavar="N", help="repositories a matrix job takes (default 1)")
+            step.add_argument("--config", type=Path, help="the organisation's config, for its repositories: list")
+        else:
+            _add_lookup_options(step)
+    summary = org_commands.add_parser("summary", help="one table for the whole run, from each job's --result file")
+    summary.add_argument("results", nargs="+", type=Path, metavar="FILE")
 
     explain = commands.add_parser("explain", help="why an image is (not) updated, step by step")
     explain.add_argument("image", metavar="IMAGE[:TAG]")
@@ -125,6 +149,8 @@ class _StderrHandler(logging.Handler):
 
 def _add_lookup_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--config", type=Path, help="the config file (default: tagbot.yaml, .tagbot.yaml, .github/tagbot.yaml)")
+    parser.add_argument("--default-config", type=Path, metavar="FILE",
+                        help="the config when the repository has none (an organisation's defaults)")
     parser.add_argument("--api-url", help=f"the tags API (default: ${URL_ENV}, the config's api_url, or {DEFAULT_API_URL})")
     parser.add_argument("--cache-dir", type=Path, help=f"where lookups are cached (default: {default_cache_dir()})")
     cache = parser.add_mutually_exclusive_group()
@@ -138,7 +164,9 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "scan":
         return _cmd_scan(paths=args.paths, include=args.include, exclude=args.exclude, fmt=args.format,
                          config_path=args.config)
-    options = LookupOptions(args.config, args.api_url, args.cache_dir, args.no_cache, args.offline)
+    if args.command == "org":
+        return _cmd_org(args)
+    options = _lookup_options(args)
     if args.command == "update":
         return _cmd_update(options, paths=args.paths, include=args.include, exclude=args.exclude,
                            dry_run=args.dry_run, fmt=args.format)
@@ -146,10 +174,55 @@ def _dispatch(args: argparse.Namespace) -> int:
         return _cmd_check(options, paths=args.paths, include=args.include, exclude=args.exclude, hook=args.hook)
     if args.command == "pr":
         return _cmd_pr(options, paths=args.paths, include=args.include, exclude=args.exclude,
-                       dry_run=args.dry_run, repository=args.repository)
+                       dry_run=args.dry_run, repository=args.repository, result_file=args.result)
     if args.command == "explain":
         return _cmd_explain(options, image_text=args.image, platform=args.platform, show_all=args.all)
     raise AssertionError(f"unhandled command {args.command}")
+
+
+def _lookup_options(args: argparse.Namespace) -> LookupOptions:
+    return LookupOptions(args.config, args.api_url, args.cache_dir, args.no_cache, args.offline,
+                         default_config=args.default_config)
+
+
+def _cmd_org(args: argparse.Namespace) -> int:
+    """`tagbot org plan|lookup|summary`: one scheduled workflow for many repositories."""
+    from tagbot.org import Selection, choose, look_up_organisation, matrix, read_results, summary_table
+    from tagbot.pr.github import DEFAULT_API_URL as GITHUB_API
+    from tagbot.pr.github import Organisation
+
+    if args.org_command == "summary":
+        table = summary_table(read_results(args.results))
+        print(table, end="")
+        if summary_path := os.environ.get("GITHUB_STEP_SUMMARY"):
+            with open(summary_path, "a", encoding="utf-8") as summary:
+                summary.write(table)
+        return 0
+    token = os.environ.get(TOKEN_ENV)
+    if not token:
+        raise ConfigError(f"set {TOKEN_ENV} to a token that may read the organisation's repositories")
+    if args.org_command == "plan" and args.per_job < 1:
+        raise ConfigError("--per-job: expected 1 or more")
+    listed = load_config(args.config, directory=Path.cwd()).run.repositories if args.org_command == "plan" else ()
+    api = Organisation(token, os.environ.get(GITHUB_API_ENV) or GITHUB_API)
+    selection = Selection(args.topic, tuple(args.include), tuple(args.exclude), listed, args.forks, args.archived)
+    chosen = choose(api.repositories(args.owner), selection)
+    if args.org_command == "plan":
+        planned = json.dumps(matrix(chosen, args.per_job), separators=(",", ":"))
+        print(planned)
+        if output_path := os.environ.get("GITHUB_OUTPUT"):
+            with open(output_path, "a", encoding="utf-8") as output:
+                output.write(f"matrix={planned}\n")
+        return 0
+    with _services(_lookup_options(args)) as services:
+        if services.config.run.repositories:
+            chosen = choose(chosen, replace(selection, listed=services.config.run.repositories))
+        looked_up = look_up_organisation(api, chosen, lambda images: look_up_tags(images, services))
+        print(f"tagbot: {looked_up.repositories} repositories, {looked_up.images} unique images; "
+              f"{calls_summary(services.calls)}", file=sys.stderr)
+    print_warnings(looked_up.unreadable, looked_up.scanned.errors,
+                   [failure(name, error) for name, error in sorted(looked_up.lookups.errors.items())])
+    return 0
 
 
 def _cmd_scan(*, paths: Sequence[Path], include: Sequence[str], exclude: Sequence[str], fmt: OutputFormat,
@@ -219,7 +292,7 @@ def _cmd_explain(options: LookupOptions, *, image_text: str, platform: str | Non
 
 
 def _cmd_pr(options: LookupOptions, *, paths: Sequence[Path], include: Sequence[str], exclude: Sequence[str],
-            dry_run: bool, repository: str | None) -> int:
+            dry_run: bool, repository: str | None, result_file: Path | None = None) -> int:
     # Imported here: PyGithub and GitPython take a tenth of a second to load, which no other
     # command (the pre-commit hook least of all) should pay.
     from tagbot.git import Workspace
@@ -263,6 +336,12 @@ def _cmd_pr(options: LookupOptions, *, paths: Sequence[Path], include: Sequence[
     # other images' pull requests are still opened and closed. A refused push is an error.
     print_warnings(result.scan_errors, result.errors)
     failed = [a for a in actions if a.kind == "failed"]
+    if result_file is not None:
+        result_file.write_text(json.dumps({
+            "repository": repository,
+            "actions": [{"kind": a.kind, "branch": a.branch, "title": a.title, "url": a.url} for a in actions],
+            "errors": len(result.errors) + len(result.scan_errors) + len(failed),
+        }, indent=1) + "\n", encoding="utf-8")
     for action in failed:
         print(f"tagbot: error: {action.branch}: {printable(action.detail, limit=1000)}", file=sys.stderr)
     return EXIT_ERRORS if failed else 0

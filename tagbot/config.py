@@ -96,6 +96,7 @@ class RunSettings:
     # Which files are read: the kinds (None: all) and globs of files to leave out
     kinds: frozenset[str] | None = None
     exclude: tuple[str, ...] = ()
+    repositories: tuple[str, ...] = ()  # `tagbot org`: only these (owner/name or name); empty: all
     # Pull requests (`tagbot pr`)
     base_branch: str | None = None  # None: the repository's default branch
     group_by: GroupBy = "image"  # `groups` come first
@@ -151,10 +152,11 @@ def find_config(directory: Path) -> Path | None:
     return next((directory / name for name in CONFIG_NAMES if (directory / name).is_file()), None)
 
 
-def load_config(path: Path | None, *, directory: Path) -> Config:
-    """The config at `path`, or the first of CONFIG_NAMES in `directory`, or the defaults."""
+def load_config(path: Path | None, *, directory: Path, default: Path | None = None) -> Config:
+    """The config at `path`, or the first of CONFIG_NAMES in `directory`, or `default` (an
+    organisation's), or the defaults."""
     if path is None:
-        path = find_config(directory)
+        path = find_config(directory) or default
         if path is None:
             return Config()
     name = str(path)
@@ -473,6 +475,7 @@ _RUN_SETTINGS: dict[str, _Check] = {
     "max_tag_pages": _positive(int, 10_000),
     "kinds": _kinds,
     "exclude": _names,
+    "repositories": _names,
     "base_branch": _string,
     "group_by": _group_by,
     "groups": _groups,

@@ -60,6 +60,7 @@ class LookupOptions:
     no_cache: bool = False
     offline: bool = False
     hook: bool = False  # a pre-commit hook: one short try at the network, then the cache only
+    default_config: Path | None = None  # when the directory has no config: an organisation's defaults
 
 
 @dataclass
@@ -92,7 +93,7 @@ def open_services(
     sleep: Callable[[float], None] = time.sleep,
 ) -> Iterator[Services]:
     """Services from the config in `directory` (or `options.config`) and the environment."""
-    config = load_config(options.config, directory=directory)
+    config = load_config(options.config, directory=directory, default=options.default_config)
     api_url = _api_url(options, config)
     key, notices = _api_key()
     calls = Calls(config.run.max_calls)

@@ -7,6 +7,7 @@ Every request is recorded as (method, path) so tests can prove a run wrote nothi
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 import subprocess
@@ -30,6 +31,9 @@ class FakeGitHub:
     repository: str = "acme/app"
     token: str = "ghp-test-token"
     default_branch: str = "main"
+    archived: bool = False
+    fork: bool = False
+    topics: tuple[str, ...] = ()
     pulls: list[dict[str, Any]] = field(default_factory=list)
     issues: list[dict[str, Any]] = field(default_factory=list)  # issues that are not pull requests
     releases: dict[tuple[str, str], str] = field(default_factory=dict)  # (owner/name, tag) -> notes, of any repository
@@ -86,18 +90,15 @@ class FakeGitHub:
             (r"/issues/(\d+)/labels", "POST", self._label),
             (r"/issues/(\d+)/assignees", "POST", self._assign),
             (r"/git/ref/heads/(.+)", "GET", self._get_ref),
+            (r"/git/trees/(.+)", "GET", self._tree),
+            (r"/git/blobs/([0-9a-f]+)", "GET", self._blob),
             (r"/git/refs/heads/(.+)", "DELETE", self._delete_ref),
         ]
 
     # --- handlers ----------------------------------------------------------------------
 
     def _repo(self, query: dict[str, str], body: Any) -> tuple[int, Any]:
-        owner, name = self.repository.split("/")
-        return 200, {
-            "id": 1, "name": name, "full_name": self.repository, "owner": {"login": owner},
-            "default_branch": self.default_branch, "url": f"{self.url}/repos/{self.repository}",
-            "html_url": f"https://github.example/{self.repository}",
-        }
+        return 200, self.repository_json()
 
     def _list_pulls(self, query: dict[str, str], body: Any) -> tuple[int, Any]:
         pulls = [p for p in self.pulls if query.get("state", "open") in ("all", p["state"])]
@@ -175,6 +176,35 @@ class FakeGitHub:
         pull["assignees"] += body.get("assignees", [])
         return 201, {"number": int(number), "assignees": [{"login": a} for a in pull["assignees"]]}
 
+    def _git(self, *args: str) -> str:
+        return subprocess.run(["git", "-C", str(self.remote), *args], check=True, capture_output=True, text=True).stdout
+
+    def _tree(self, query: dict[str, str], body: Any, ref: str) -> tuple[int, Any]:
+        listing = self._git("ls-tree", "-r", "-z", ref) if query.get("recursive") else self._git("ls-tree", "-z", ref)
+        entries = []
+        for line in filter(None, listing.split("\0")):
+            meta, path = line.split("\t", 1)
+            mode, kind, sha = meta.split()
+            entries.append({"path": path, "mode": mode, "type": kind, "sha": sha,
+                            "url": f"{self.url}/repos/{self.repository}/git/blobs/{sha}"})
+        sha = self._git("rev-parse", f"{ref}^{{tree}}").strip()
+        return 200, {"sha": sha, "url": f"{self.url}/repos/{self.repository}/git/trees/{sha}", "tree": entries,
+                     "truncated": False}
+
+    def _blob(self, query: dict[str, str], body: Any, sha: str) -> tuple[int, Any]:
+        data = subprocess.run(["git", "-C", str(self.remote), "cat-file", "blob", sha], check=True, capture_output=True).stdout
+        return 200, {"sha": sha, "size": len(data), "encoding": "base64", "content": base64.b64encode(data).decode(),
+                     "url": f"{self.url}/repos/{self.repository}/git/blobs/{sha}"}
+
+    def repository_json(self) -> dict[str, Any]:
+        owner, name = self.repository.split("/")
+        return {
+            "id": abs(hash(self.repository)) % 10**8, "name": name, "full_name": self.repository, "owner": {"login": owner},
+            "default_branch": self.default_branch, "url": f"{self.url}/repos/{self.repository}",
+            "html_url": f"https://github.example/{self.repository}", "archived": self.archived, "fork": self.fork,
+            "disabled": False, "topics": list(self.topics),
+        }
+
     def _get_ref(self, query: dict[str, str], body: Any, branch: str) -> tuple[int, Any]:
         sha = self.branch_sha(branch)
         if sha is None:
@@ -251,8 +281,51 @@ class FakeGitHub:
         return Handler(*args)  # type: ignore[arg-type]
 
 
+@dataclass
+class FakeOrganisation:
+    """Many fake repositories behind one fake GitHub: `/orgs/{owner}/repos` lists them, and
+    `/repos/{owner}/{name}/...` goes to that repository's fake."""
+
+    owner: str
+    token: str = "ghp-test-token"
+    repositories: dict[str, FakeGitHub] = field(default_factory=dict)
+    requests: list[tuple[str, str]] = field(default_factory=list)
+    url: str = ""
+
+    def add(self, fake: FakeGitHub) -> FakeGitHub:
+        fake.url, fake.token = self.url, self.token
+        self.repositories[fake.repository] = fake
+        return fake
+
+    def handle(self, method: str, path: str, query: dict[str, str], body: Any, auth: str | None) -> tuple[int, Any]:
+        self.requests.append((method, path))
+        if auth not in (f"token {self.token}", f"Bearer {self.token}"):
+            return 401, {"message": "Bad credentials"}
+        if path == f"/orgs/{self.owner}":
+            return 200, {"login": self.owner, "url": f"{self.url}/orgs/{self.owner}"}
+        if path == f"/orgs/{self.owner}/repos":
+            page, per_page = int(query.get("page", 1)), int(query.get("per_page", 30))
+            listed = [r.repository_json() for r in self.repositories.values()]
+            return 200, listed[(page - 1) * per_page : page * per_page]
+        match = re.match(r"/repos/([^/]+/[^/]+)", path)
+        if match and match.group(1) in self.repositories:
+            return self.repositories[match.group(1)].handle(method, path, query, body, auth)
+        return 404, {"message": "Not Found"}
+
+    handler = FakeGitHub.handler
+
+
 @contextmanager
 def serving(fake: FakeGitHub) -> Iterator[FakeGitHub]:
     with serve(fake.handler) as url:
         fake.url = url
+        yield fake
+
+
+@contextmanager
+def serving_organisation(fake: FakeOrganisation) -> Iterator[FakeOrganisation]:
+    with serve(fake.handler) as url:
+        fake.url = url
+        for repository in fake.repositories.values():
+            repository.url = url
         yield fake

@@ -3,6 +3,7 @@ costs a tenth of a second that `scan`, `check` and the pre-commit hook should no
 
 from __future__ import annotations
 
+import base64
 import itertools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
@@ -13,6 +14,7 @@ from github import Auth, Github, GithubException
 from tagbot.config import RunSettings
 from tagbot.errors import GitHubError
 from tagbot.git import BRANCH_PREFIX, redact
+from tagbot.org import RepositoryInfo
 from tagbot.pr.state import DASHBOARD_MARK, Proposal, read_state, with_state
 
 DEFAULT_API_URL = "https://api.github.com"
@@ -138,9 +140,49 @@ class PullRequests:
         return None
 
     def _call(self, request: Callable[[], Any]) -> Any:
-        try:
-            return request()
-        except GithubException as e:
-            message = e.data.get("message") if isinstance(e.data, dict) else None
-            # `from None`: PyGithub's error may carry request headers, the token among them.
-            raise GitHubError(redact(f"GitHub API: {e.status} {message or ''}".strip(), [self._token])) from None
+        return _call(request, self._token)
+
+
+class Organisation:
+    """An organisation's (or a user's) repositories and their files, read through the API
+    without cloning: what `tagbot org` plans and looks up from."""
+
+    def __init__(self, token: str, api_url: str = DEFAULT_API_URL) -> None:
+        self._token = token
+        self._client = Github(auth=Auth.Token(token), base_url=api_url, retry=None, per_page=100,
+                              seconds_between_requests=SECONDS_BETWEEN_REQUESTS,
+                              seconds_between_writes=SECONDS_BETWEEN_WRITES)
+
+    def repositories(self, owner: str) -> list[RepositoryInfo]:
+        """Every repository of `owner`, an organisation or else a user."""
+        def listed() -> list[Any]:
+            try:
+                return list(self._client.get_organization(owner).get_repos(type="all"))
+            except GithubException as e:
+                if e.status != 404:
+                    raise
+                return list(self._client.get_user(owner).get_repos(type="owner"))
+
+        repos = _call(listed, self._token)
+        return [RepositoryInfo(str(r.full_name), str(r.default_branch), bool(r.archived), bool(r.fork),
+                               bool(getattr(r, "disabled", False)), tuple(r.topics or ())) for r in repos]
+
+    def files(self, repository: str, branch: str, wanted: Callable[[str], bool]) -> dict[str, bytes]:
+        """The files of `branch` whose paths `wanted` claims: one request for the tree, one a file."""
+        repo = _call(lambda: self._client.get_repo(repository), self._token)
+        tree = _call(lambda: repo.get_git_tree(branch, recursive=True), self._token)
+        found: dict[str, bytes] = {}
+        for element in tree.tree:
+            if element.type == "blob" and wanted(element.path):
+                blob = _call(lambda: repo.get_git_blob(element.sha), self._token)
+                found[element.path] = base64.b64decode(blob.content) if blob.encoding == "base64" else str(blob.content).encode()
+        return found
+
+
+def _call(request: Callable[[], Any], token: str) -> Any:
+    try:
+        return request()
+    except GithubException as e:
+        message = e.data.get("message") if isinstance(e.data, dict) else None
+        # `from None`: PyGithub's error may carry request headers, the token among them.
+        raise GitHubError(redact(f"GitHub API: {e.status} {message or ''}".strip(), [token])) from None

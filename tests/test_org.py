@@ -1,0 +1,162 @@
+"""A whole organisation on the fake GitHub: 30 repositories (bare remotes) naming 10 images among
+them. `tagbot org plan` makes the matrix, `tagbot org lookup` asks the tags API once per unique
+image, and each matrix job's `tagbot pr --offline` opens the very pull requests `tagbot pr`
+opens in that repository alone, without another call."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import ExitStack
+from pathlib import Path
+
+import pytest
+
+from tagbot.cli import main
+from tests.fakeapi import FakeTagsAPI
+from tests.fakegithub import FakeGitHub, FakeOrganisation, serving_organisation
+from tests.gitworld import git
+
+IMAGES = ["nginx:1.31.3-alpine", "postgres:16.4-bookworm", "redis:7.2.5-alpine", "alpine:3.20", "python:3.11.16",
+          "golang:1.25.14", "node:22.23.2-alpine", "prom/prometheus:v2.54.1", "acme/tiny:1.1.0", "ubuntu:22.04"]
+REPOSITORIES = 30
+CONFIG = "links: false  # Docker Hub's registry is not on this machine\nrate_limit: 200\n"
+
+
+def files_of(i: int) -> dict[str, str]:
+    first, second, third = IMAGES[i % 10], IMAGES[(i + 3) % 10], IMAGES[(i + 7) % 10]
+    return {
+        "Dockerfile": f"FROM {first} AS build\nFROM {second}\nCOPY --from=build /out /out\n",
+        "deploy/compose.yaml": f"services:\n  side:\n    image: {third}\n",
+        "tagbot.yaml": CONFIG,
+    }
+
+
+def organisation(root: Path, count: int = REPOSITORIES) -> FakeOrganisation:
+    """`count` repositories, and an archived one and a fork, which plans leave out."""
+    org = FakeOrganisation("acme")
+    root.mkdir(parents=True, exist_ok=True)
+    for i in range(count + 2):
+        remote, seed = root / f"svc{i}.git", root / f"seed{i}"
+        git(root, "init", "-q", "--bare", str(remote))
+        git(root, "init", "-q", str(seed))
+        for name, text in files_of(i).items():
+            (seed / name).parent.mkdir(parents=True, exist_ok=True)
+            (seed / name).write_text(text)
+        git(seed, "add", ".")
+        git(seed, "commit", "-qm", "Initial")
+        git(seed, "push", "-q", str(remote), "HEAD:main")
+        org.add(FakeGitHub(remote, repository=f"acme/svc{i}", archived=i == count, fork=i == count + 1))
+    return org
+
+
+@pytest.fixture
+def env(monkeypatch: pytest.MonkeyPatch, tags_api: FakeTagsAPI, tmp_path: Path) -> Iterator[None]:
+    monkeypatch.setenv("OANOR_API_KEY", tags_api.key)
+    monkeypatch.setenv("TAGBOT_API_URL", tags_api.url)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "no-cache-here"))
+    monkeypatch.setattr("tagbot.pr.github.SECONDS_BETWEEN_WRITES", 0.0)
+    monkeypatch.setattr("tagbot.pr.github.SECONDS_BETWEEN_REQUESTS", 0.0)
+    yield
+
+
+def pull_requests(org: FakeOrganisation) -> dict[str, set[tuple[str, str]]]:
+    return {name: {(p["head"], p["title"]) for p in fake.open_pulls()} for name, fake in org.repositories.items()}
+
+
+def run_pr(org: FakeOrganisation, root: Path, name: str, monkeypatch: pytest.MonkeyPatch, *args: str) -> int:
+    checkout = root / "checkouts" / name
+    git(root, "clone", "-q", str(org.repositories[name].remote), str(checkout))
+    monkeypatch.chdir(checkout)
+    return main(["pr", "--repository", name, *args])
+
+
+def test_one_lookup_per_unique_image_and_the_pull_requests_of_each_repository_alone(
+        env: None, tags_api: FakeTagsAPI, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]):
+    with ExitStack() as stack:
+        together = stack.enter_context(serving_organisation(organisation(tmp_path / "together")))
+        monkeypatch.setenv("GITHUB_TOKEN", together.token)
+        monkeypatch.setenv("GITHUB_API_URL", together.url)
+        output = tmp_path / "github-output"
+        monkeypatch.setenv("GITHUB_OUTPUT", str(output))
+        monkeypatch.chdir(tmp_path)
+
+        assert main(["org", "plan", "--owner", "acme", "--per-job", "4"]) == 0
+        planned = json.loads(capsys.readouterr().out)
+        names = [name for entry in planned["include"] for name in entry["repository"].split()]
+        assert names == sorted(f"acme/svc{i}" for i in range(REPOSITORIES))  # no archived, no fork
+        assert len(planned["include"]) == 8  # 4 a job
+        assert output.read_text() == f"matrix={json.dumps(planned, separators=(',', ':'))}\n"
+
+        cache = tmp_path / "org-cache"
+        (tmp_path / "tagbot.yaml").write_text("rate_limit: 200\n")  # the organisation's run
+        assert main(["org", "lookup", "--owner", "acme", "--cache-dir", str(cache)]) == 0
+        assert "30 repositories, 10 unique images" in capsys.readouterr().err
+        tag_calls = [r for r in tags_api.requests if r.startswith("/v1/tags")]
+        assert len(tag_calls) == 10 and len(set(tag_calls)) == 10  # one call per unique image
+
+        for name in names:  # each matrix job, from the restored cache only
+            assert run_pr(together, tmp_path / "together", name, monkeypatch, "--offline", "--cache-dir", str(cache)) == 0
+        assert len([r for r in tags_api.requests if r.startswith("/v1/tags")]) == 10  # nothing asked twice
+
+        alone = stack.enter_context(serving_organisation(organisation(tmp_path / "alone")))
+        monkeypatch.setenv("GITHUB_API_URL", alone.url)
+        would_open: dict[str, set[tuple[str, str]]] = {}
+        for name in names:  # each repository on its own, online, with a cache of its own
+            result = tmp_path / "alone-results" / f"{name.replace('/', '-')}.json"
+            result.parent.mkdir(exist_ok=True)
+            assert run_pr(alone, tmp_path / "alone", name, monkeypatch, "--dry-run", "--result", str(result),
+                          "--cache-dir", str(tmp_path / "c" / name)) == 0
+            would_open[name] = {(a["branch"], a["title"]) for a in json.loads(result.read_text())["actions"]
+                                if a["kind"] == "open" and a["branch"] != "(dashboard)"}
+        opened = pull_requests(together)
+        assert {name: opened[name] for name in names} == would_open
+        assert sum(len(prs) for prs in opened.values()) >= 3 * REPOSITORIES
+        assert len([r for r in tags_api.requests if r.startswith("/v1/tags")]) == 10 + 3 * REPOSITORIES
+
+
+def test_a_summary_for_the_whole_run(env: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                     capsys: pytest.CaptureFixture[str]):
+    org = organisation(tmp_path, count=2)
+    with serving_organisation(org):
+        monkeypatch.setenv("GITHUB_TOKEN", org.token)
+        monkeypatch.setenv("GITHUB_API_URL", org.url)
+        results = []
+        for name in ("acme/svc0", "acme/svc1"):
+            results.append(tmp_path / f"{name.replace('/', '-')}.json")
+            assert run_pr(org, tmp_path, name, monkeypatch, "--result", str(results[-1])) == 0
+    summary = tmp_path / "summary.md"
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
+    capsys.readouterr()
+    assert main(["org", "summary", *map(str, results)]) == 0
+    table = summary.read_text()
+    assert table == capsys.readouterr().out
+    opened = {name: len(org.repositories[name].open_pulls()) for name in ("acme/svc0", "acme/svc1")}
+    assert f"| acme/svc0 | {opened['acme/svc0']} | 0 | 0 | 0 |" in table
+    assert f"| acme/svc1 | {opened['acme/svc1']} | 0 | 0 | 0 |" in table
+
+
+def test_topics_globs_and_the_configs_list_choose_repositories(env: None, tmp_path: Path,
+                                                               monkeypatch: pytest.MonkeyPatch,
+                                                               capsys: pytest.CaptureFixture[str]):
+    org = organisation(tmp_path, count=4)
+    org.repositories["acme/svc1"].topics = ("docker",)
+    org.repositories["acme/svc2"].topics = ("docker", "legacy")
+    with serving_organisation(org):
+        monkeypatch.setenv("GITHUB_TOKEN", org.token)
+        monkeypatch.setenv("GITHUB_API_URL", org.url)
+        monkeypatch.chdir(tmp_path)
+
+        def planned(*args: str) -> list[str]:
+            assert main(["org", "plan", "--owner", "acme", *args]) == 0
+            return [e["repository"] for e in json.loads(capsys.readouterr().out)["include"]]
+
+        assert planned("--topic", "docker") == ["acme/svc1", "acme/svc2"]
+        assert planned("--include", "svc[0-2]", "--exclude", "acme/svc1") == ["acme/svc0", "acme/svc2"]
+        assert planned("--archived", "--forks") == [f"acme/svc{i}" for i in range(6)]
+        (tmp_path / "org.yaml").write_text("repositories: [svc3, acme/svc0]\n")
+        assert planned("--config", "org.yaml") == ["acme/svc0", "acme/svc3"]
+        monkeypatch.setenv("GITHUB_TOKEN", "wrong")
+        assert main(["org", "plan", "--owner", "acme"]) == 2
+        assert capsys.readouterr().err == "tagbot: error: GitHub API: 401 Bad credentials\n"
