@@ -6,11 +6,15 @@ opens in that repository alone, without another call."""
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
+import yaml
 
 from tagbot.cli import main
 from tests.fakeapi import FakeTagsAPI
@@ -160,3 +164,55 @@ def test_topics_globs_and_the_configs_list_choose_repositories(env: None, tmp_pa
         monkeypatch.setenv("GITHUB_TOKEN", "wrong")
         assert main(["org", "plan", "--owner", "acme"]) == 2
         assert capsys.readouterr().err == "tagbot: error: GitHub API: 401 Bad credentials\n"
+
+
+WORKFLOW = yaml.safe_load((Path(__file__).parent.parent / ".github" / "workflows" / "org.yml").read_text())
+JOB_SCRIPT = Path(__file__).parent.parent / ".github" / "org-job.sh"
+
+
+def test_the_reusable_workflow_plans_looks_up_and_runs_a_matrix():
+    call = WORKFLOW[True]["workflow_call"]  # `on:` reads as True in YAML 1.1
+    assert set(call["inputs"]) == {"owner", "topic", "per-job", "max-parallel", "default-config"}
+    assert set(call["secrets"]) == {"api-key", "app-id", "app-private-key"}
+    plan, pr, summary = (WORKFLOW["jobs"][name] for name in ("plan", "pr", "summary"))
+    runs = " ".join(step.get("run", "") for step in plan["steps"])
+    assert "org plan" in runs and "org lookup" in runs and "--cache-dir" in runs
+    assert plan["outputs"]["matrix"] == "${{ steps.plan.outputs.matrix }}"
+    assert pr["needs"] == "plan"
+    assert pr["strategy"] == {"fail-fast": False, "max-parallel": "${{ inputs.max-parallel }}",
+                              "matrix": "${{ fromJSON(needs.plan.outputs.matrix) }}"}
+    assert any(step.get("uses", "").startswith("actions/download-artifact@") for step in pr["steps"])
+    assert any("org-job.sh" in step.get("run", "") for step in pr["steps"])
+    assert summary["needs"] == "pr" and summary["if"] == "always()"
+    assert "org summary" in summary["steps"][-1]["run"]
+    for job in (plan, pr):  # every job acts with the App's token, scoped to the owner
+        token = next(step for step in job["steps"] if step.get("id") == "token")
+        assert token["uses"].startswith("actions/create-github-app-token@") and token["with"]["owner"] == "${{ inputs.owner }}"
+
+
+def test_a_matrix_jobs_script_goes_on_past_a_repository_it_cannot_clone(
+        env: None, tags_api: FakeTagsAPI, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    org = organisation(tmp_path / "remotes", count=2)
+    server = tmp_path / "server" / "acme"
+    server.mkdir(parents=True)
+    for i in range(2):
+        (server / f"svc{i}.git").symlink_to(tmp_path / "remotes" / f"svc{i}.git")
+    with serving_organisation(org):
+        monkeypatch.setenv("GITHUB_TOKEN", org.token)
+        monkeypatch.setenv("GITHUB_API_URL", org.url)
+        monkeypatch.chdir(tmp_path)
+        (tmp_path / "tagbot.yaml").write_text("rate_limit: 200\n")
+        assert main(["org", "lookup", "--owner", "acme", "--cache-dir", str(tmp_path / "cache")]) == 0
+        calls = len(tags_api.requests)
+        job = tmp_path / "job"
+        job.mkdir()
+        env_vars = {**os.environ, "REPOSITORIES": "acme/svc0 acme/missing acme/svc1", "GITHUB_SERVER_URL": f"file://{tmp_path / 'server'}",
+                    "TAGBOT_CACHE_DIR": str(tmp_path / "cache"), "RUNNER_TEMP": str(tmp_path / "runner"),
+                    "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+        result = subprocess.run(["bash", str(JOB_SCRIPT)], cwd=job, env=env_vars, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 1  # acme/missing could not be cloned...
+    assert "::error::acme/missing: cannot clone it with this token" in result.stdout
+    assert all(org.repositories[f"acme/svc{i}"].open_pulls() for i in range(2))  # ...the others were done
+    assert sorted(p.name for p in (job / "results").iterdir()) == ["acme-svc0.json", "acme-svc1.json"]
+    assert len(tags_api.requests) == calls  # offline: nothing asked again
+    assert org.token not in result.stdout + result.stderr
