@@ -194,9 +194,7 @@ def _cmd_org(args: argparse.Namespace) -> int:
     if args.org_command == "summary":
         table = summary_table(read_results(args.results))
         print(table, end="")
-        if summary_path := os.environ.get("GITHUB_STEP_SUMMARY"):
-            with open(summary_path, "a", encoding="utf-8") as summary:
-                summary.write(table)
+        _append_to_runner_file("GITHUB_STEP_SUMMARY", table)
         return 0
     token = os.environ.get(TOKEN_ENV)
     if not token:
@@ -210,9 +208,7 @@ def _cmd_org(args: argparse.Namespace) -> int:
     if args.org_command == "plan":
         planned = json.dumps(matrix(chosen, args.per_job), separators=(",", ":"))
         print(planned)
-        if output_path := os.environ.get("GITHUB_OUTPUT"):
-            with open(output_path, "a", encoding="utf-8") as output:
-                output.write(f"matrix={planned}\n")
+        _append_to_runner_file("GITHUB_OUTPUT", f"matrix={planned}\n")
         return 0
     with _services(_lookup_options(args)) as services:
         if services.config.run.repositories:
@@ -354,12 +350,16 @@ def _report_to_actions(actions: Sequence[Action], result: Plan) -> None:
     if os.environ.get("GITHUB_ACTIONS") == "true":
         for line in warning_annotations(result):
             print(line)
-    if summary_path := os.environ.get("GITHUB_STEP_SUMMARY"):
-        with open(summary_path, "a", encoding="utf-8") as summary:
-            summary.write(step_summary(actions, result))
-    if output_path := os.environ.get("GITHUB_OUTPUT"):
-        with open(output_path, "a", encoding="utf-8") as output:
-            output.writelines(f"{name}={value}\n" for name, value in outputs(actions, result).items())
+    _append_to_runner_file("GITHUB_STEP_SUMMARY", step_summary(actions, result))
+    _append_to_runner_file("GITHUB_OUTPUT", "".join(f"{name}={value}\n" for name, value in outputs(actions, result).items()))
+
+
+def _append_to_runner_file(variable: str, text: str) -> None:
+    """Add `text` to the file an Actions runner names in `variable` (a step summary, outputs);
+    outside Actions there is none, and nothing is written."""
+    if path := os.environ.get(variable):
+        with open(path, "a", encoding="utf-8") as runner_file:
+            runner_file.write(text)
 
 
 def _require(paths: Sequence[Path]) -> None:
