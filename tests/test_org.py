@@ -103,6 +103,12 @@ def test_one_lookup_per_unique_image_and_the_pull_requests_of_each_repository_al
         for name in names:  # each matrix job, from the restored cache only
             assert run_pr(together, tmp_path / "together", name, monkeypatch, "--offline", "--cache-dir", str(cache)) == 0
         assert len([r for r in tags_api.requests if r.startswith("/v1/tags")]) == 10  # nothing asked twice
+        # In the last job's checkout, `update --dry-run --offline` decides as the job did.
+        capsys.readouterr()
+        assert main(["update", "--dry-run", "--offline", "--format", "json", "--cache-dir", str(cache)]) == 0
+        planned_tags = {u["to"]["tag"] for u in json.loads(capsys.readouterr().out)["updates"]}
+        titles = {p["title"] for p in together.repositories[names[-1]].open_pulls()}
+        assert planned_tags and all(any(title.endswith(f" to {tag}") for title in titles) for tag in planned_tags)
 
         alone = stack.enter_context(serving_organisation(organisation(tmp_path / "alone")))
         monkeypatch.setenv("GITHUB_API_URL", alone.url)
