@@ -216,3 +216,27 @@ def test_a_matrix_jobs_script_goes_on_past_a_repository_it_cannot_clone(
     assert sorted(p.name for p in (job / "results").iterdir()) == ["acme-svc0.json", "acme-svc1.json"]
     assert len(tags_api.requests) == calls  # offline: nothing asked again
     assert org.token not in result.stdout + result.stderr
+
+
+def test_an_organisations_default_config_applies_where_a_repository_has_none(
+        env: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    org = organisation(tmp_path / "remotes", count=2)
+    defaults = tmp_path / "org-defaults.yaml"
+    defaults.write_text(CONFIG + "commit_prefix: 'org:'\n")
+    own = tmp_path / "remotes" / "own"
+    git(tmp_path, "clone", "-q", str(org.repositories["acme/svc1"].remote), str(own))
+    (own / "tagbot.yaml").write_text(CONFIG + "commit_prefix: 'own:'\n")
+    git(own, "commit", "-qam", "Own config")
+    git(own, "push", "-q")
+    svc0 = tmp_path / "remotes" / "none"
+    git(tmp_path, "clone", "-q", str(org.repositories["acme/svc0"].remote), str(svc0))
+    git(svc0, "rm", "-q", "tagbot.yaml")
+    git(svc0, "commit", "-qm", "No config")
+    git(svc0, "push", "-q")
+    with serving_organisation(org):
+        monkeypatch.setenv("GITHUB_TOKEN", org.token)
+        monkeypatch.setenv("GITHUB_API_URL", org.url)
+        for name in ("acme/svc0", "acme/svc1"):
+            assert run_pr(org, tmp_path, name, monkeypatch, "--default-config", str(defaults)) == 0
+    assert {p["title"].split()[0] for p in org.repositories["acme/svc0"].open_pulls()} == {"org:"}
+    assert {p["title"].split()[0] for p in org.repositories["acme/svc1"].open_pulls()} == {"own:"}

@@ -123,6 +123,8 @@ def test_one_pull_request_for_two_images_names_both(world: World):
     assert world.pr() == 0
     (pull,) = world.github.open_pulls()
     assert pull["title"] == "Update acme/other to 3.0.0 and acme/tiny to 1.2.1"
+    # one skip snippet covers every image of the pull request
+    assert '  - match: acme/other\n    ignore: ["3.0.0"]\n  - match: acme/tiny\n    ignore: ["1.2.1"]' in pull["body"]
     assert "`2.0.0` → `3.0.0` | major" in pull["body"] and "`1.1.0` → `1.2.1` | minor" in pull["body"]
 
 
