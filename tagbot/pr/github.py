@@ -38,13 +38,10 @@ class PullRequests:
 
     def __init__(self, repository: str, token: str, api_url: str = DEFAULT_API_URL) -> None:
         self._token = token
-        options: dict[str, Any] = dict(auth=Auth.Token(token), base_url=api_url, retry=None,
-                                       seconds_between_requests=SECONDS_BETWEEN_REQUESTS,
-                                       seconds_between_writes=SECONDS_BETWEEN_WRITES)
-        self._client = Github(**options)
+        self._client = _client(token, api_url)
         # Other repositories (an image's source) are only asked for a release: no request for
         # the repository itself first.
-        self._lazy = Github(lazy=True, **options)
+        self._lazy = _client(token, api_url, lazy=True)
         self.repo = self._call(lambda: self._client.get_repo(repository))
 
     @property
@@ -149,9 +146,7 @@ class Organisation:
 
     def __init__(self, token: str, api_url: str = DEFAULT_API_URL) -> None:
         self._token = token
-        self._client = Github(auth=Auth.Token(token), base_url=api_url, retry=None, per_page=100,
-                              seconds_between_requests=SECONDS_BETWEEN_REQUESTS,
-                              seconds_between_writes=SECONDS_BETWEEN_WRITES)
+        self._client = _client(token, api_url, per_page=100)
 
     def repositories(self, owner: str) -> list[RepositoryInfo]:
         """Every repository of `owner`, an organisation or else a user."""
@@ -177,6 +172,12 @@ class Organisation:
                 blob = _call(lambda: repo.get_git_blob(element.sha), self._token)
                 found[element.path] = base64.b64decode(blob.content) if blob.encoding == "base64" else str(blob.content).encode()
         return found
+
+
+def _client(token: str, api_url: str, **options: Any) -> Github:
+    # Read at each call: the test suite sets the paces to zero for its fake GitHub.
+    return Github(auth=Auth.Token(token), base_url=api_url, retry=None, seconds_between_requests=SECONDS_BETWEEN_REQUESTS,
+                  seconds_between_writes=SECONDS_BETWEEN_WRITES, **options)
 
 
 def _call(request: Callable[[], Any], token: str) -> Any:
