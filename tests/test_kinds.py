@@ -6,14 +6,16 @@ from __future__ import annotations
 
 import difflib
 import json
+import shutil
 from pathlib import Path
 
 import pytest
 
 from tagbot.cli import main
 from tests.fakeapi import FakeTagsAPI
-from tests.helpers import fixture_repository, load_tags
+from tests.helpers import FIXTURES, fixture_repository, load_tags
 
+FIXTURES_DEPLOY = FIXTURES / "repos" / "deploy"
 NGINX_1_31_4_ALPINE = next(t.digest for t in load_tags("library/nginx") if t.name == "1.31.4-alpine")
 
 
@@ -149,3 +151,25 @@ def test_bad_kinds_are_one_line_naming_the_setting(repo: Path, capsys: pytest.Ca
     assert main(["scan"]) == 2
     err = capsys.readouterr().err
     assert message in err and err.count("\n") == 1
+
+
+def test_every_kind_keeps_a_bom_and_crlf_line_endings(repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """Written with a BOM and CRLF endings, every kind gets the same edits as with LF, and keeps both."""
+    def normalised(data: bytes) -> bytes:
+        return data.removeprefix(b"\xef\xbb\xbf").replace(b"\r\n", b"\n")
+
+    lf = tmp_path / "lf"
+    shutil.copytree(repo, lf)
+    names = [p.relative_to(repo) for p in repo.rglob("*") if p.is_file() and p.name != "tagbot.yaml"]
+    for name in names:
+        (lf / name).write_bytes(normalised((lf / name).read_bytes()))
+        (repo / name).write_bytes(b"\xef\xbb\xbf" + normalised((repo / name).read_bytes()).replace(b"\n", b"\r\n"))
+    monkeypatch.chdir(lf)
+    assert main(["update"]) == 0
+    monkeypatch.chdir(repo)
+    assert main(["update"]) == 0
+    for name in names:
+        crlf = (repo / name).read_bytes()
+        assert crlf.startswith(b"\xef\xbb\xbf") and b"\n" not in crlf.replace(b"\r\n", b""), name
+        assert normalised(crlf) == (lf / name).read_bytes(), name
+    assert sum((lf / name).read_bytes() != normalised((FIXTURES_DEPLOY / name).read_bytes()) for name in names) == 8

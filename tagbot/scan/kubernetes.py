@@ -24,7 +24,7 @@ KIND = "kubernetes"
 
 _CONTAINER_LISTS = ("containers", "initContainers", "ephemeralContainers")
 _SUFFIXES = (".yaml", ".yml")
-_MANIFEST = re.compile(r"^apiVersion:", re.MULTILINE)
+_MANIFEST = re.compile(r"^\ufeff?apiVersion:", re.MULTILINE)
 # `image: repo:tag`, `- image: "repo:tag"  # note`, as a template line has it.
 _IMAGE_LINE = re.compile(
     r"""^[ \t]*(?:-[ \t]+)?image:[ \t]*(?:"(?P<double>[^"\n]*)"|'(?P<single>[^'\n]*)'|(?P<plain>[^\s#"'][^\n#]*?))"""

@@ -119,3 +119,9 @@ def test_fixture_folder_is_scanned_as_a_user_would(tmp_path):
     result = scan_paths([FIXTURES / "kubernetes"], base=FIXTURES)
     assert {r.kind for r in result.references} == {"kubernetes"}
     assert result.errors == ()
+
+
+def test_a_template_with_a_bom_is_still_read_line_by_line():
+    text = "\ufeffapiVersion: v1\r\nkind: Pod\r\nmetadata: {name: {{ .Release.Name }}}\r\nspec:\r\n  containers:\r\n" \
+           "    - image: postgres:16.4 # pinned\r\n"
+    assert found_rows(kubernetes.extract(text), text) == [("postgres:16.4", None)]
