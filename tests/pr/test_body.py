@@ -1,9 +1,10 @@
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, datetime, timezone
 
 from tagbot.model import PlannedUpdate, Update
-from tagbot.pr.body import pr_body
+from tagbot.pr.body import pr_body, pr_title
 from tagbot.pr.grouping import Group
 from tagbot.scan.model import Found, Piece, Reference
 from tagbot.refs import parse_ref
@@ -35,3 +36,15 @@ def test_ages_are_told_as_of_the_day_the_version_was_proposed():
 def test_nothing_dropped_says_nothing():
     group = Group("node", (planned("node:20.10.0", "20.11.0", {"linux/amd64"}, set()),))
     assert "drops" not in pr_body(group, ())
+
+
+def test_titles_name_versions_or_count_images():
+    def major(text: str, to_tag: str) -> PlannedUpdate:
+        p = planned(text, to_tag, {"linux/amd64"}, set())
+        return PlannedUpdate(p.reference, replace(p.update, update_type="major"), "")
+
+    two = Group("all", (planned("postgres:16.14", "16.15", set(), set()), planned("redis:7.4.10", "7.4.11", set(), set())))
+    assert pr_title(two) == "Update postgres to 16.15 and redis to 7.4.11"
+    assert pr_title(two, "chore(deps):") == "chore(deps): Update postgres to 16.15 and redis to 7.4.11"
+    five = Group("all-major", tuple(major(f"acme/app{i}:1.0", "2.0") for i in range(5)))
+    assert pr_title(five) == "Update 5 images (major)"
