@@ -322,7 +322,8 @@ def _cmd_pr(options: LookupOptions, *, paths: Sequence[Path], include: Sequence[
                 base_branch=base_branch, base_commit=base_commit, repository=known, dry_run=dry_run,
                 apply_updates=apply_updates,
                 links_for=lambda group: find_links(group.updates, registry_for=services.sources.registry_for,
-                                                   find_release=pulls.release) if run.links else {},
+                                                   find_release=pulls.release, memory=services.index,
+                                                   offline=services.offline) if run.links else {},
             )
         print_actions(actions, services.calls)
     finally:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import Protocol
 
 from tagbot.errors import SourceError
 from tagbot.model import PlannedUpdate
@@ -34,8 +35,16 @@ RegistryFor = Callable[[ImageRef], Registry | None]
 FindRelease = Callable[[str, list[str]], Release | None]
 
 
-def find_links(updates: Iterable[PlannedUpdate], *, registry_for: RegistryFor, find_release: FindRelease) -> dict[tuple[str, str], Links]:
-    """(image name, new tag) -> its links, for each update whose image declares a source."""
+class SourceMemory(Protocol):
+    def source_url(self, image: str, tag: str) -> str | None: ...
+
+    def remember_source(self, image: str, tag: str, url: str | None) -> None: ...
+
+
+def find_links(updates: Iterable[PlannedUpdate], *, registry_for: RegistryFor, find_release: FindRelease,
+               memory: SourceMemory | None = None, offline: bool = False) -> dict[tuple[str, str], Links]:
+    """(image name, new tag) -> its links, for each update whose image declares a source. What a
+    tag declares is read once and kept in `memory` (the tag index); `offline`, only from there."""
     links: dict[tuple[str, str], Links] = {}
     for planned in updates:
         image, update = planned.reference.found.image, planned.update
@@ -43,22 +52,32 @@ def find_links(updates: Iterable[PlannedUpdate], *, registry_for: RegistryFor, f
             continue
         key = (image.name, update.to_tag)
         if key not in links:
-            found = _links(image, update.from_tag, update.to_tag, registry_for, find_release)
+            source = _source(image, update.to_tag, registry_for, memory, offline)
+            found = _links(source, update.from_tag, update.to_tag, find_release) if source else None
             if found is not None:
                 links[key] = found
     return links
 
 
-def _links(image: ImageRef, from_tag: str | None, to_tag: str, registry_for: RegistryFor,
-           find_release: FindRelease) -> Links | None:
+def _source(image: ImageRef, tag: str, registry_for: RegistryFor, memory: SourceMemory | None,
+            offline: bool) -> str | None:
+    known = memory.source_url(image.name, tag) if memory is not None else None
+    if known is not None or offline:
+        return known or None
     registry = registry_for(image)
     if registry is None:
         return None
     try:
-        source = registry.source_url(image, to_tag)
+        source = registry.source_url(image, tag)
     except SourceError:
-        return None
-    if source is None or not _HTTPS_URL.fullmatch(source):
+        return None  # not remembered: the next run asks again
+    if memory is not None:
+        memory.remember_source(image.name, tag, source)
+    return source
+
+
+def _links(source: str, from_tag: str | None, to_tag: str, find_release: FindRelease) -> Links | None:
+    if not _HTTPS_URL.fullmatch(source):
         return None
     repository = _GITHUB_REPOSITORY.fullmatch(source)
     if repository is None:

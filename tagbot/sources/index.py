@@ -38,6 +38,10 @@ CREATE TABLE IF NOT EXISTS tags (
     pushed REAL, pushed_at TEXT, described INTEGER NOT NULL, last_seen REAL NOT NULL, source TEXT NOT NULL,
     PRIMARY KEY (image, name)
 );
+CREATE TABLE IF NOT EXISTS sources (
+    image TEXT NOT NULL, tag TEXT NOT NULL, url TEXT NOT NULL,
+    PRIMARY KEY (image, tag)
+);
 CREATE TABLE IF NOT EXISTS coverage (
     image TEXT NOT NULL, filter TEXT NOT NULL, since REAL NOT NULL, until REAL NOT NULL,
     PRIMARY KEY (image, filter)
@@ -130,6 +134,20 @@ class TagIndex:
                 "last_seen = excluded.last_seen, source = excluded.source",
                 rows,
             )
+
+    # --- sources --------------------------------------------------------------------------------
+
+    def source_url(self, image: str, tag: str) -> str | None:
+        """The source a tag's image declares, as read before: "" for none, None when never read."""
+        with self._lock:
+            row = self._db.execute("SELECT url FROM sources WHERE image = ? AND tag = ?", (image, tag)).fetchone()
+        return row[0] if row else None
+
+    def remember_source(self, image: str, tag: str, url: str | None) -> None:
+        """What a tag's image declares as its source (None: nothing), read once: a tag's labels
+        rarely change, and each read is a pull that Docker Hub counts."""
+        with self._lock, _transaction(self._db):
+            self._db.execute("INSERT OR REPLACE INTO sources VALUES (?, ?, ?)", (image, tag, url or ""))
 
     # --- coverage -----------------------------------------------------------------------------
 

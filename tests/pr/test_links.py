@@ -8,6 +8,8 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
+from tagbot.cli import main
+from tagbot.sources.registry import Registry
 from tests.gitworld import World
 from tests.registry import Pusher, running_registry
 
@@ -46,3 +48,25 @@ def test_source_release_notes_and_compare_links(world: World, registry: str):
     writes = list(world.github.writes)
     assert world.pr() == 0
     assert world.github.writes == writes  # links read again, the same: nothing to write
+
+
+def test_a_tags_source_is_read_once_and_offline_from_the_index(world: World, registry: str, tmp_path,
+                                                               monkeypatch: pytest.MonkeyPatch):
+    host = httpx.URL(registry).netloc.decode()
+    world.github.releases[("acme/tool", "v1.2.0")] = "Notes"
+    (world.checkout / "tagbot.yaml").write_text(f"rate_limit: 100\nregistries: {{'{host}': {{source: registry, insecure: true}}}}\n")
+    world.push_to_main("Dockerfile", f"FROM {host}/acme/tool:1.1.0\n")
+    world.push_to_main("compose.yaml", "services: {}\n")
+    cache = str(tmp_path / "cache")
+    assert main(["pr", "--cache-dir", cache]) == 0
+    body = next(p for p in world.github.open_pulls() if "acme/tool" in p["title"])["body"]
+    assert "[source](https://github.com/acme/tool)" in body
+
+    def tripwire(*args: object) -> None:
+        raise AssertionError("the source label was read again")
+
+    monkeypatch.setattr(Registry, "source_url", tripwire)
+    writes = list(world.github.writes)
+    assert main(["pr", "--cache-dir", cache]) == 0
+    assert main(["pr", "--cache-dir", cache, "--offline"]) == 0
+    assert world.github.writes == writes  # the same links, from the index
