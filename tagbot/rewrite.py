@@ -42,6 +42,8 @@ def edits_for(reference: Reference, update: Update) -> list[Edit]:
     if update.to_digest is not None and update.to_digest != image.digest:
         if image.digest_span is not None:
             edits.append(_replace(found.pieces, image.digest_span, update.to_digest, where))
+        elif found.digest_slot is not None:  # a chart's empty `digest: ""`
+            edits.append(Edit(found.digest_slot, found.digest_slot, "", update.to_digest, where))
         else:
             edits.append(Edit(found.end, found.end, "", f"@{update.to_digest}", where))
     return edits

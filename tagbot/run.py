@@ -262,7 +262,7 @@ def _without_unsafe_pin(reference: Reference, update: Update | None, held_back: 
     image = reference.found.image
     if update is None or not update.to_digest or image is None or image.digest is not None:
         return update
-    if not reference.found.from_variables:
+    if not reference.found.from_variables or reference.found.digest_slot is not None:
         return update
     held_back.append(HeldBack(reference, _NO_PIN_PLACE if reference.found.composed else _NOT_PINNED))
     return replace(update, to_digest=None) if update.update_type != "pin" else None

@@ -173,3 +173,18 @@ def test_every_kind_keeps_a_bom_and_crlf_line_endings(repo: Path, tmp_path: Path
         assert crlf.startswith(b"\xef\xbb\xbf") and b"\n" not in crlf.replace(b"\r\n", b""), name
         assert normalised(crlf) == (lf / name).read_bytes(), name
     assert sum((lf / name).read_bytes() != normalised((FIXTURES_DEPLOY / name).read_bytes()) for name in names) == 8
+
+
+def test_a_pin_goes_into_a_charts_empty_digest_value(repo: Path, capsys: pytest.CaptureFixture[str]):
+    (repo / "tagbot.yaml").write_text((repo / "tagbot.yaml").read_text() + "pin_digests: true\n")
+    before = (repo / "chart" / "values.yaml").read_text()
+    assert main(["update", "--include", "chart/values.yaml"]) == 0
+    after = (repo / "chart" / "values.yaml").read_text()
+    postgres = next(t.digest for t in load_tags("bitnami/postgresql") if t.name == "17.6.0-debian-12-r3")
+    assert f'  digest: "{postgres}"\n' in after  # between the quotes of `digest: ""`
+    assert after.count("\n") == before.count("\n")
+    # prom/prometheus has no digest key: no place for a pin, so none is made.
+    assert '    tag: "v3.14.0"   # keep quoted\n' in after and "prometheus@" not in after
+    capsys.readouterr()
+    assert main(["update", "--include", "chart/values.yaml"]) == 0  # and it is followed from now on
+    assert (repo / "chart" / "values.yaml").read_text() == after

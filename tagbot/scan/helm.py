@@ -7,13 +7,15 @@ three ways (and a map of `registry`, `repository` and `tag` does under any key):
 - a map of `registry`, `image`, `tag` and `digest`, as ingress-nginx has it;
 - a string, `image: nginx:1.27`.
 An update rewrites the `tag` value (and the `digest` value when there is one) and nothing else.
-An empty `tag` means the chart's appVersion: skipped with that reason. A string that is not a
+An empty `tag` means the chart's appVersion: skipped with that reason. A pin goes into an empty
+quoted `digest: ""`; without one there is no place for it. A string that is not a
 reference with a tag or digest (`enableImage: true`) is another setting, not a reference.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 
 import yaml
 
@@ -79,4 +81,16 @@ def _composed(parsed: Parsed, registry: yaml.Node | None, name: yaml.ScalarNode,
     if isinstance(digest, yaml.ScalarNode) and digest.value:
         parts += ["@", yamlnodes.written(parsed, digest)]
     unwritten = next((part for part in parts if isinstance(part, Found)), None)
-    return unwritten or composed_found([part for part in parts if not isinstance(part, Found)])
+    if unwritten is not None:
+        return unwritten
+    found = composed_found([part for part in parts if not isinstance(part, Found)])
+    return replace(found, digest_slot=_empty_quoted(parsed, digest)) if found.image is not None else found
+
+
+def _empty_quoted(parsed: Parsed, node: yaml.Node | None) -> int | None:
+    """Where a digest goes in `digest: ""` (Bitnami's empty slot): between the quotes. An empty
+    plain value takes none: `digest:sha256:...` would be another key."""
+    if not isinstance(node, yaml.ScalarNode) or node.value or node.style not in ("'", '"'):
+        return None
+    pieces = yamlnodes.written(parsed, node)
+    return pieces[0].start if isinstance(pieces, tuple) else None

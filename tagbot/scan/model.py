@@ -119,6 +119,7 @@ class Found:
     skip_reason: SkipReason | None = None
     detail: str | None = None
     artifact: bool = False  # an OCI artifact (a devcontainer feature), not an image: no platforms
+    digest_slot: int | None = None  # a composed reference's empty digest value, where a pin goes
 
     @property
     def from_variables(self) -> bool:
