@@ -68,7 +68,7 @@ def sliced(pieces: Pieces, start: int, end: int) -> Pieces:
     """The pieces covering characters start..end of `joined(pieces)`."""
     if len(pieces) == 1:  # the common case, and a hot path
         piece = pieces[0]
-        return (Piece(piece.start + start, piece.text[start:end]),) if start < end else ()
+        return (Piece(_moved(piece.start, start), piece.text[start:end]),) if start < end else ()
     offsets = _offsets(pieces)
     out: list[Piece] = []
     # From the piece holding `start`, found by bisection: an instruction continued over
@@ -80,8 +80,14 @@ def sliced(pieces: Pieces, start: int, end: int) -> Pieces:
         piece = pieces[index]
         low, high = max(start, offset), min(end, offset + len(piece.text))
         if low < high:
-            out.append(Piece(piece.start + low - offset, piece.text[low - offset : high - offset]))
+            out.append(Piece(_moved(piece.start, low - offset), piece.text[low - offset : high - offset]))
     return tuple(out)
+
+
+def _moved(start: int, by: int) -> int:
+    """Where a piece's text from character `by` on stands: a piece that stands nowhere (a
+    separator between values written apart) stands nowhere however it is cut."""
+    return start if start == NOWHERE else start + by
 
 
 _last_offsets: tuple[Pieces, list[int]] | None = None
