@@ -20,8 +20,10 @@ from typing import Protocol
 from tagbot.errors import ScanError
 from tagbot.scan import bake, compose, devcontainer, dockerfile, gitlab, helm, kubernetes, kustomize, workflows
 from tagbot.atomic import file_digest, read_regular_file
+from tagbot.scan import yamlnodes
 from tagbot.scan.files import FileToScan, find_files
 from tagbot.scan.model import DeclaredPlatform, Found, Reference
+from tagbot.scan.yamlnodes import Parsed
 
 
 class Scanner(Protocol):
@@ -126,29 +128,28 @@ def _with_gitlab_includes(files: list[FileToScan]) -> tuple[list[FileToScan], _P
         if root.name in pipelines.found or root.name in pipelines.errors:
             continue  # included by another pipeline, and read with it
         members = _pipeline(root, by_name, pipelines)
-        texts = [(member.name, text) for member, text in members]
-        found, errors = gitlab.extract_pipeline(texts)
-        pipelines.errors.update(errors)
+        found = gitlab.extract_pipeline([(member.name, parsed) for member, parsed in members])
         for name, references in found.items():
             pipelines.found.setdefault(name, references)
     return list(by_name.values()), pipelines
 
 
-def _pipeline(root: FileToScan, by_name: dict[str, FileToScan], pipelines: _Pipelines) -> list[tuple[FileToScan, str]]:
-    """The root file and every file it includes, in the order they are included, with their text."""
+def _pipeline(root: FileToScan, by_name: dict[str, FileToScan], pipelines: _Pipelines) -> list[tuple[FileToScan, Parsed]]:
+    """The root file and every file it includes, in the order they are included, each parsed once;
+    one that is not YAML is an error of its own, and the rest of the pipeline is still read."""
     folder = root.name.rpartition("/")[0]
-    members: list[tuple[FileToScan, str]] = []
+    members: list[tuple[FileToScan, Parsed]] = []
     queue, seen = [root], {root.name}
     while queue:
         including = queue.pop(0)
         try:
             pipelines.data[including.name] = _read_bytes(including.path, including.name)
-            text = _decoded(pipelines.data[including.name], including.name)
+            parsed = yamlnodes.parse(_decoded(pipelines.data[including.name], including.name))
         except ScanError as e:
             pipelines.errors[including.name] = e
             continue
-        members.append((including, text))
-        for pattern in gitlab.local_includes(text):
+        members.append((including, parsed))
+        for pattern in gitlab.local_includes(parsed):
             wanted = f"{folder}/{pattern}" if folder else pattern
             for name in _named_by(wanted, by_name):
                 file = by_name[name]

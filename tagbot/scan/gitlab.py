@@ -22,11 +22,10 @@ from dataclasses import dataclass
 
 import yaml
 
-from tagbot.errors import ScanError
 from tagbot.scan import yamlnodes
-from tagbot.scan.model import Found, Piece, Pieces, between, image_found, no_platforms, skipped, sliced
-from tagbot.scan.variables import Scope, Unresolved, expand
-from tagbot.scan.yamlnodes import Parsed, literal_scope, scalar, shifted, value
+from tagbot.scan.model import Found, Piece, Pieces, between, image_found, no_platforms, sliced
+from tagbot.scan.variables import Scope
+from tagbot.scan.yamlnodes import Parsed, literal_scope, scalar, value
 
 KIND = "gitlab"
 
@@ -54,10 +53,7 @@ declared_platforms = no_platforms
 
 def extract(text: str) -> list[Found]:
     """The references of one file read alone."""
-    found, errors = extract_pipeline([("", text)])
-    if errors:
-        raise errors[""]
-    return found[""]
+    return extract_pipeline([("", yamlnodes.parse(text))])[""]
 
 
 @dataclass(frozen=True)
@@ -67,16 +63,10 @@ class _Job:
     offset: int
 
 
-def extract_pipeline(files: Sequence[tuple[str, str]]) -> tuple[dict[str, list[Found]], dict[str, ScanError]]:
-    """The references of a pipeline's files (name, text), the root file first, by the file each
-    is reported in; and the files that are not YAML. One broken file leaves the others read."""
-    parsed: dict[int, Parsed] = {}
-    errors: dict[str, ScanError] = {}
-    for index, (name, text) in enumerate(files):
-        try:
-            parsed[index] = yamlnodes.parse(text)
-        except ScanError as e:
-            errors[name] = e
+def extract_pipeline(files: Sequence[tuple[str, Parsed]]) -> dict[str, list[Found]]:
+    """The references of a pipeline's parsed files (name, documents), the root file first, by the
+    file each is reported in."""
+    parsed = {index: documents for index, (_, documents) in enumerate(files)}
     scope: Scope = {}
     jobs: dict[str, _Job] = {}
     for index in [*range(1, len(files)), 0]:  # included files first: the root file's settings win
@@ -98,15 +88,11 @@ def extract_pipeline(files: Sequence[tuple[str, str]]) -> tuple[dict[str, list[F
                 for node in _image_nodes(holder):
                     home, reference = _reference(current, node, job_scope, index)
                     found[names[home]].setdefault((reference.anchor, reference.text), reference)
-    return {name: sorted(by_place.values(), key=lambda f: f.anchor) for name, by_place in found.items()}, errors
+    return {name: sorted(by_place.values(), key=lambda f: f.anchor) for name, by_place in found.items()}
 
 
-def local_includes(text: str) -> list[str]:
+def local_includes(parsed: Parsed) -> list[str]:
     """The repository paths (globs allowed, from the repository's root) this file includes."""
-    try:
-        parsed = yamlnodes.parse(text)
-    except ScanError:  # the scan of the file itself reports it
-        return []
     paths = []
     for document in parsed.documents:
         include = value(document, "include")
@@ -163,17 +149,11 @@ def _named(node: yaml.Node | None) -> Iterator[yaml.ScalarNode]:
 
 def _reference(parsed: Parsed, node: yaml.ScalarNode, scope: Scope, index: int) -> tuple[int, Found]:
     """(index of the file the reference is reported in, the reference with offsets in that file)."""
-    pieces = yamlnodes.written(parsed, node)
+    prefix = next((p for p in _PROXY_PREFIXES if node.value.startswith(p)), "")
+    pieces = yamlnodes.expanded(parsed, node, scope=scope, prefix=prefix, offset=index * _FILE_SPAN)
     if isinstance(pieces, Found):
         return index, pieces
-    prefix = next((p for p in _PROXY_PREFIXES if node.value.startswith(p)), "")
-    written = sliced(pieces, len(prefix), len(node.value)) if prefix and node.value != prefix else pieces
-    try:
-        expanded = expand(shifted(written, index * _FILE_SPAN), scope)
-    except Unresolved as e:
-        return index, skipped(written, "variable", f"{e.expression} {e.problem}")
-    if not expanded:
-        return index, skipped(written, "variable", f"{node.value} expands to nothing")
+    written, expanded = pieces
     home = _home(expanded)
     local = _localised(expanded, home)
     if home == index and len(local) == len(expanded):  # all written in this file: the usual case

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import yaml
 
 from tagbot.errors import ScanError
-from tagbot.scan.model import Found, Piece, Pieces, image_found, skipped, sliced
+from tagbot.scan.model import Found, Piece, Pieces, image_found, joined, skipped, sliced
 from tagbot.scan.variables import Scope, Unresolved, expand
 
 LOADER: type = getattr(yaml, "CBaseLoader", yaml.BaseLoader)
@@ -193,6 +193,15 @@ def scalar_found(
     """The reference a scalar holds, after `prefix` (`docker://`): `$VAR`s expanded from `scope`
     (compose's `${VAR:-default}` from the text itself), template and workflow expressions
     skipped as variables."""
+    pieces = expanded(parsed, node, scope=scope, prefix=prefix)
+    return pieces if isinstance(pieces, Found) else image_found(pieces[1], pieces[0], platform)
+
+
+def expanded(parsed: Parsed, node: yaml.ScalarNode, *, scope: Scope | None = None, prefix: str = "",
+             offset: int = 0) -> tuple[Pieces, Pieces] | Found:
+    """(the pieces as written after `prefix`, the same with variables expanded from `scope`), or
+    the skip that says why there is no reference. Written pieces are moved by `offset` before
+    expanding, for a caller that tells several files apart by it."""
     pieces = written(parsed, node)
     if isinstance(pieces, Found):
         return pieces
@@ -205,10 +214,12 @@ def scalar_found(
     if TEMPLATE in node.value:
         return skipped(pieces, "variable", "a template expression sets it")
     try:
-        expanded = expand(pieces, scope or {})
+        result = expand(shifted(pieces, offset), scope or {})
     except Unresolved as e:
         return skipped(pieces, "variable", f"{e.expression} {e.problem}")
-    return image_found(expanded, pieces, platform)
+    if not result:
+        return skipped(pieces, "variable", f"{joined(pieces)} expands to nothing")
+    return pieces, result
 
 
 def literal_scope(variables: yaml.Node | None, parsed: Parsed, base: Scope | None = None, *,

@@ -5,7 +5,7 @@ import shutil
 import pytest
 
 from tagbot.errors import ScanError
-from tagbot.scan import gitlab, kind_of, scan_paths
+from tagbot.scan import gitlab, kind_of, scan_paths, yamlnodes
 from tests.helpers import FIXTURES, found_rows
 
 
@@ -67,8 +67,9 @@ def test_a_variable_of_another_file_puts_the_reference_where_its_tag_is(tmp_path
 
 def test_a_tag_at_the_top_of_another_file_is_placed_there():
     """The part written in the other file stands nowhere here, however long it is."""
-    found, _ = gitlab.extract_pipeline([("root.yml", "V: 1\n"), ("a.yml", "job: {image: 'registry.example.com/a/b:$T'}\n"),
-                                         ("b.yml", "variables: {T: '1.0'}\n")])
+    files = [("root.yml", "V: 1\n"), ("a.yml", "job: {image: 'registry.example.com/a/b:$T'}\n"),
+             ("b.yml", "variables: {T: '1.0'}\n")]
+    found = gitlab.extract_pipeline([(name, yamlnodes.parse(text)) for name, text in files])
     (reference,) = found["b.yml"]
     assert (reference.text, reference.anchor) == ("registry.example.com/a/b:1.0", 16)
 
