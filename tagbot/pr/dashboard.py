@@ -24,7 +24,7 @@ def dashboard_body(actions: Sequence[Action], held_back: Sequence[HeldBack], dec
     lines += _section("Waiting", [f"- {a.title} `{a.branch}`: {a.detail}" for a in waiting])
     lines += _section("Held back", sorted({f"- `{h.reference.file}:{h.reference.line}` {h.reference.found.text}: {h.reason}"
                                            for h in held_back}))
-    boxes = [undecline_box(p, f"{_short(p.image)} `{p.version}` (closed without merging in #{pull.number})")
+    boxes = [undecline_box(p, f"{p.short_image} `{p.version}` (closed without merging in #{pull.number})")
              for p, pull in sorted(declined.items(), key=lambda item: item[0])]
     lines += _section("Declined", boxes, "Tick a box and tagbot proposes that version again on its next run.")
     lines += _section("Errors", [f"- {error}" for error in sorted(errors)])
@@ -37,6 +37,3 @@ def _section(title: str, rows: Sequence[str], intro: str = "") -> list[str]:
     shown = list(rows[:_MOST]) + ([f"- and {len(rows) - _MOST} more"] if len(rows) > _MOST else [])
     return [f"## {title}", "", *([intro, ""] if intro else []), *shown, ""]
 
-
-def _short(name: str) -> str:
-    return name.removeprefix("docker.io/").removeprefix("library/")

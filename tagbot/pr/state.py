@@ -13,6 +13,9 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from tagbot.errors import InvalidReference
+from tagbot.refs import parse_ref
+
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _STATE = re.compile(r"<!-- tagbot:state (\{.*?\}) -->", re.DOTALL)
 REBASE_BOX = "- [ ] <!-- tagbot:rebase --> Rebase this pull request on its base branch (tick to ask)"
@@ -27,6 +30,19 @@ class Proposal:
 
     image: str
     version: str  # as `short_version` writes it: `1.2.1`, `1.2.1@sha256:abcdef123456`
+
+    @property
+    def short_image(self) -> str:
+        return short_image_name(self.image)
+
+
+def short_image_name(name: str) -> str:
+    """`postgres` for docker.io/library/postgres: the name as people write it; a name read back
+    from a pull request that is no reference is shown as it is."""
+    try:
+        return parse_ref(name).short_name
+    except InvalidReference:
+        return name
 
 
 @dataclass(frozen=True)

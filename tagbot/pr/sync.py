@@ -24,7 +24,9 @@ from tagbot.pr.github import PullRequests
 from tagbot.pr.grouping import Group, group_updates
 from tagbot.pr.links import Links
 from tagbot.pr.dashboard import dashboard_body
-from tagbot.pr.state import Proposal, State, read_state, rebase_requested, undeclines_requested
+from tagbot.pr.state import (
+    Proposal, State, read_state, rebase_requested, short_image_name, state_of, undeclines_requested,
+)
 from tagbot.refs import short_version
 
 # Makes a group's edits in a folder: the files it cannot change, with the reason (nothing written then).
@@ -127,7 +129,6 @@ def sync_group(context: SyncContext, group: Group, held_back: Sequence[HeldBack]
     """Bring one group's branch and pull request in step with the plan."""
     workspace, pulls, settings = context.workspace, context.pulls, context.settings
     title = pr_title(group, settings.commit_prefix)
-    body = pr_body(group, held_back, context.links_for(group), _proposed_on(group, pull))
     existing = workspace.remote_branch(group.branch)
     if existing is not None:
         foreign = workspace.foreign_authors(context.base_commit, existing)
@@ -135,7 +136,12 @@ def sync_group(context: SyncContext, group: Group, held_back: Sequence[HeldBack]
             return Action("skip", group.branch, title, f"edited by hand ({', '.join(sorted(set(foreign)))}); left alone")
     if pull is None and not can_open():
         return Action("skip", group.branch, title, "max_open_prs or max_prs_per_run reached")
-    why = _why_rebuild(context, group, pull, existing)
+    on_pull = read_state(pull.body) if pull is not None else None
+    same_versions = on_pull is not None and on_pull.proposals == state_of(proposals(group), ()).proposals
+    # Ages stay as of the day these very versions were first proposed.
+    proposed_on = date.fromisoformat(on_pull.proposed_on) if same_versions and on_pull and on_pull.proposed_on else None
+    body = pr_body(group, held_back, context.links_for(group), proposed_on)
+    why = _why_rebuild(context, pull, existing, same_versions)
     if context.dry_run:
         kind: ActionKind = "open" if pull is None else "update" if why or pull.title != title or pull.body != body else "unchanged"
         return Action(kind, group.branch, title, "dry run" + (f": {why}" if why else ""))
@@ -161,22 +167,13 @@ def sync_group(context: SyncContext, group: Group, held_back: Sequence[HeldBack]
     return Action("update", group.branch, title, why if pushed else "", url=pull.html_url, number=pull.number)
 
 
-def _proposed_on(group: Group, pull: Any | None) -> date | None:
-    """The day the pull request first proposed these very versions, if it did."""
-    state = read_state(pull.body) if pull is not None else None
-    if state is None or not state.proposed_on or state.proposals != tuple(sorted(set(proposals(group)))):
-        return None
-    return date.fromisoformat(state.proposed_on)
-
-
-def _why_rebuild(context: SyncContext, group: Group, pull: Any | None, existing: str | None) -> str:
+def _why_rebuild(context: SyncContext, pull: Any | None, existing: str | None, same_versions: bool) -> str:
     """Why the branch must be built anew on the base, or "" when it may stay as it is: only a new
     branch, other versions, a ticked rebase box or the `rebase` setting rebuild one, so an
     unrelated commit on the base does not re-run CI and dismiss reviews on every tagbot branch."""
     if existing is None:
         return "new branch"
-    on_pull = read_state(pull.body) if pull is not None else None
-    if on_pull is None or on_pull.proposals != tuple(sorted(set(proposals(group)))):
+    if not same_versions:
         return "versions changed"
     if rebase_requested(pull.body if pull is not None else None):
         return "rebase asked for"
@@ -216,11 +213,11 @@ def _why_unwanted(state: State | None, repository: Repository, proposed_in: Mapp
         return f"Superseded by {', '.join(successors)}: tagbot proposes these images there now."
     present = [p for p in state.proposals if p.version in repository.present.get(p.image, frozenset())]
     if len(present) == len(state.proposals):
-        versions = ", ".join(f"`{_short(p.image)}:{p.version}`" for p in present)
+        versions = ", ".join(f"`{p.short_image}:{p.version}`" for p in present)
         return f"The base branch already has {versions}, so tagbot closes this pull request."
     gone = [p for p in state.proposals if p.image not in repository.present]
     if gone:
-        return (f"The base branch no longer names {', '.join(sorted({_short(p.image) for p in gone}))}, "
+        return (f"The base branch no longer names {', '.join(sorted({p.short_image for p in gone}))}, "
                 "so tagbot closes this pull request.")
     return ("The config now holds these versions back (or the base has moved past them), "
             "so tagbot closes this pull request.")
@@ -230,7 +227,7 @@ def _unchecked(state: State | None, repository: Repository) -> str:
     """What of a pull request this run could not check, in words; "" when everything was."""
     if state is None:
         return "some images or files" if (repository.not_looked_up or repository.unread_files) else ""
-    images = sorted(_short(image) for image in state.images & repository.not_looked_up)
+    images = sorted(short_image_name(image) for image in state.images & repository.not_looked_up)
     files = sorted(set(state.files) & repository.unread_files)
     return ", ".join([*images, *files])
 
@@ -248,7 +245,7 @@ def _proposed_in(groups: Sequence[Group], actions: Sequence[Action], open_pulls:
 
 def _declined_action(group: Group, declined: Mapping[Proposal, Any]) -> Action:
     numbers = sorted({f"#{declined[_proposal(u)].number}" for u in group.updates})
-    versions = ", ".join(sorted({f"{_short(p.image)}:{p.version}" for p in proposals(group)}))
+    versions = ", ".join(sorted({f"{p.short_image}:{p.version}" for p in proposals(group)}))
     return Action("skip", group.branch, versions,
                   f"declined in {', '.join(numbers)} (closed without merging); proposed again when a newer version appears")
 
@@ -272,11 +269,6 @@ def _proposal(planned: PlannedUpdate) -> Proposal:
     image = planned.reference.found.image
     assert image is not None
     return Proposal(image.name, short_version(planned.update.to_tag, planned.update.to_digest))
-
-
-def _short(name: str) -> str:
-    """`postgres` for docker.io/library/postgres, `acme/app` for docker.io/acme/app."""
-    return name.removeprefix("docker.io/").removeprefix("library/")
 
 
 def present_versions(references: Iterable[Any]) -> dict[str, frozenset[str]]:
