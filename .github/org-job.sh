@@ -3,9 +3,11 @@
 # `tagbot pr --offline` on the cache folder the plan job filled; a repository that fails is
 # reported, and the others still run. Reads GITHUB_TOKEN, OANOR_API_KEY, REPOSITORIES (space-
 # separated owner/name), TAGBOT_CACHE_DIR, GITHUB_SERVER_URL and DEFAULT_CONFIG (a path in the
-# caller's checkout, .caller/, or empty). Writes results/<owner>-<name>.json for the summary.
+# caller's checkout, .caller/, or empty), and TAGBOT, the program (default: tagbot on PATH, where
+# the install step puts it). Writes results/<owner>-<name>.json for the summary.
 set -uo pipefail
 
+tagbot="${TAGBOT:-tagbot}"
 basic=$(printf 'x-access-token:%s' "$GITHUB_TOKEN" | base64 | tr -d '\n')
 header="http.${GITHUB_SERVER_URL}/.extraheader"
 results="$PWD/results"
@@ -26,6 +28,6 @@ for repository in $REPOSITORIES; do
     if [ -n "${DEFAULT_CONFIG:-}" ]; then
         args+=(--default-config "$PWD/.caller/$DEFAULT_CONFIG")
     fi
-    (cd "$dir" && tagbot "${args[@]}") || failed=1
+    (cd "$dir" && "$tagbot" "${args[@]}") || failed=1
 done
 exit "$failed"

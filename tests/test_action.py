@@ -66,7 +66,9 @@ def run_step(world: World, inputs: dict[str, str], runner_temp: Path) -> subproc
     values.update({f"inputs.{k}": v for k, v in inputs.items()})
     values.update({"github.token": world.github.token, "runner.temp": str(runner_temp)})
     env = {name: _expand(value, values) for name, value in step["env"].items()}
-    # The install step puts its venv's bin on PATH; this interpreter's bin stands in for it.
+    # The install step puts its venv's bin on PATH; this interpreter's bin, with its own entry
+    # point, stands in for it (activated or not), ahead of any other tagbot.
+    assert (Path(sys.executable).parent / "tagbot").is_file()
     path = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
     return subprocess.run(["bash", "-c", step["run"]], cwd=world.checkout, capture_output=True, text=True,
                           env={**os.environ, **env, "PATH": path})

@@ -206,9 +206,11 @@ def test_a_matrix_jobs_script_goes_on_past_a_repository_it_cannot_clone(
         calls = len(tags_api.requests)
         job = tmp_path / "job"
         job.mkdir()
+        entry_point = Path(sys.executable).parent / "tagbot"  # this venv's, activated or not
+        assert entry_point.is_file()
         env_vars = {**os.environ, "REPOSITORIES": "acme/svc0 acme/missing acme/svc1", "GITHUB_SERVER_URL": f"file://{tmp_path / 'server'}",
                     "TAGBOT_CACHE_DIR": str(tmp_path / "cache"), "RUNNER_TEMP": str(tmp_path / "runner"),
-                    "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+                    "TAGBOT": str(entry_point)}
         result = subprocess.run(["bash", str(JOB_SCRIPT)], cwd=job, env=env_vars, capture_output=True, text=True, timeout=300)
     assert result.returncode == 1  # acme/missing could not be cloned...
     assert "::error::acme/missing: cannot clone it with this token" in result.stdout
