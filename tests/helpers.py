@@ -29,10 +29,22 @@ def fixture_text(*parts: str) -> str:
 
 
 def fixture_repository(name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, api_url: str) -> Path:
-    """A copy of tests/fixtures/repos/`name` to work in, as the current folder, with the fake tags
-    API's key and address and a cache folder of its own."""
-    repo = tmp_path / "repo"
-    shutil.copytree(FIXTURES / "repos" / name, repo)
+    """A copy of tests/fixtures/repos/`name` to work in (see `work_in`)."""
+    shutil.copytree(FIXTURES / "repos" / name, tmp_path / "repo")
+    return work_in(tmp_path / "repo", tmp_path, monkeypatch, api_url)
+
+
+def new_repository(files: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, api_url: str) -> Path:
+    """A repository of `files` (name -> text) to work in (see `work_in`)."""
+    for name, text in files.items():
+        (tmp_path / "repo" / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / "repo" / name).write_text(text)
+    return work_in(tmp_path / "repo", tmp_path, monkeypatch, api_url)
+
+
+def work_in(repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, api_url: str) -> Path:
+    """`repo` as the current folder, with the fake tags API's key and address and a cache folder
+    of its own."""
     monkeypatch.chdir(repo)
     monkeypatch.setenv("OANOR_API_KEY", "test-key")
     monkeypatch.setenv("TAGBOT_API_URL", api_url)

@@ -11,6 +11,7 @@ import pytest
 
 from tagbot.cli import main
 from tests.fakeapi import FakeTagsAPI, serving
+from tests.helpers import new_repository
 
 WORKFLOW = """\
 jobs:
@@ -43,15 +44,8 @@ def api(tmp_path: Path) -> Iterator[FakeTagsAPI]:
 
 @pytest.fixture
 def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, api: FakeTagsAPI) -> Path:
-    root = tmp_path / "repo"
-    root.mkdir()
-    (root / "Dockerfile").write_text("FROM acme/multi:1.0.0\n")
-    (root / "tagbot.yaml").write_text("rate_limit: 100\n")
-    monkeypatch.chdir(root)
-    monkeypatch.setenv("OANOR_API_KEY", api.key)
-    monkeypatch.setenv("TAGBOT_API_URL", api.url)
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
-    return root
+    return new_repository({"Dockerfile": "FROM acme/multi:1.0.0\n", "tagbot.yaml": "rate_limit: 100\n"},
+                          tmp_path, monkeypatch, api.url)
 
 
 def dry_run(capsys: pytest.CaptureFixture[str]) -> dict:

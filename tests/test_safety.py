@@ -27,6 +27,7 @@ from tagbot.scan.model import Reference
 from tagbot.sources.model import Tag, TagList, checked
 from tests.fakeapi import FakeTagsAPI, envelope, serving
 from tests.loopback import serve
+from tests.helpers import new_repository
 
 GOOD = "sha256:" + "a" * 64
 NEWER = "sha256:" + "b" * 64
@@ -70,15 +71,8 @@ def api(tmp_path: Path) -> Iterator[FakeTagsAPI]:
 
 @pytest.fixture
 def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, api: FakeTagsAPI) -> Path:
-    root = tmp_path / "repo"
-    root.mkdir()
-    (root / "tagbot.yaml").write_text("rate_limit: 100\n")
-    monkeypatch.chdir(root)
-    monkeypatch.setenv("OANOR_API_KEY", api.key)
-    monkeypatch.setenv("TAGBOT_API_URL", api.url)
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     monkeypatch.setattr("tagbot.sources.http.BACKOFF", 0.0)
-    return root
+    return new_repository({"tagbot.yaml": "rate_limit: 100\n"}, tmp_path, monkeypatch, api.url)
 
 
 # --- 1. what a source answers is untrusted ------------------------------------------------------

@@ -28,6 +28,7 @@ from tagbot.pr.state import (
     Proposal, State, read_state, rebase_requested, short_image_name, state_of, undeclines_requested,
 )
 from tagbot.refs import short_version
+from tagbot.scan.model import Reference
 
 # Makes a group's edits in a folder: the files it cannot change, with the reason (nothing written then).
 ApplyUpdates = Callable[[Sequence[PlannedUpdate], Path], list[Failure]]
@@ -271,7 +272,7 @@ def _proposal(planned: PlannedUpdate) -> Proposal:
     return Proposal(image.name, short_version(planned.update.to_tag, planned.update.to_digest))
 
 
-def present_versions(references: Iterable[Any]) -> dict[str, frozenset[str]]:
+def present_versions(references: Iterable[Reference]) -> dict[str, frozenset[str]]:
     """Image name -> the versions the scanned references name, as proposals write them."""
     out: dict[str, set[str]] = {}
     for reference in references:
