@@ -294,6 +294,7 @@ def _cmd_pr(options: LookupOptions, *, paths: Sequence[Path], include: Sequence[
     from tagbot.git import Workspace
     from tagbot.pr.github import DEFAULT_API_URL as GITHUB_API
     from tagbot.pr.github import PullRequests
+    from tagbot.pr.identity import BOT_LOGIN_ENV
     from tagbot.pr.links import find_links
     from tagbot.pr.sync import Repository, present_versions, sync_pull_requests, workspace_paths
 
@@ -307,7 +308,8 @@ def _cmd_pr(options: LookupOptions, *, paths: Sequence[Path], include: Sequence[
     workspace = Workspace(Path.cwd(), secrets=[token, os.environ.get(KEY_ENV, "")])
     try:
         with _services(options) as services:
-            pulls = PullRequests(repository, token, os.environ.get(GITHUB_API_ENV) or GITHUB_API)
+            pulls = PullRequests(repository, token, os.environ.get(GITHUB_API_ENV) or GITHUB_API,
+                                 bot_login=os.environ.get(BOT_LOGIN_ENV) or None)
             run = services.config.run
             base_branch = run.base_branch or pulls.default_branch
             base_commit = workspace.fetch(base_branch)
@@ -326,6 +328,8 @@ def _cmd_pr(options: LookupOptions, *, paths: Sequence[Path], include: Sequence[
                                                    offline=services.offline) if run.links else {},
             )
         print_actions(actions, services.calls)
+        for notice in pulls.notices:
+            print(f"tagbot: {printable(notice, limit=1000)}", file=sys.stderr)
     finally:
         workspace.close()
     _report_to_actions(actions, result)

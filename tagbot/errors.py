@@ -90,6 +90,18 @@ class BadResponse(SourceError):
     """An answer that is not the shape the source promises."""
 
 
+def visible(text: str) -> str:
+    """`text` on one line with every control or invisible formatting character shown as an
+    escape (`\\n`, `\\x1b`, `\\u202e`): a file name as it really is, that no one can use to
+    start a line of their own in a log, a commit message or a pull request."""
+    return "".join(c if c.isprintable() or c == " " else _escape(c) for c in text)
+
+
+def _escape(c: str) -> str:
+    named = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+    return named.get(c) or (f"\\x{ord(c):02x}" if ord(c) < 0x100 else f"\\u{ord(c):04x}" if ord(c) < 0x10000 else f"\\U{ord(c):08x}")
+
+
 def printable(text: str, limit: int = 300) -> str:
     """Text a server or file said, safe to print: no terminal escapes or control characters,
     one line, and not endless."""

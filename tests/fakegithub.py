@@ -3,6 +3,11 @@
 It keeps pull requests, comments, labels and review requests in memory, and reads and deletes
 branches in a real bare git repository (the remote the tests push to), so the API and git agree.
 Every request is recorded as (method, path) so tests can prove a run wrote nothing.
+
+Strangers live here too: pull requests from forks (`head_repo` another repository) and issues
+and pull requests by other users (`add_pull`, `add_issue`). The token is a person's (`GET /user`
+answers its login) or, with `app_token`, an installation's: `GET /user` is refused as GitHub
+refuses it, and GraphQL `viewer` names the bot (`viewer_refused` refuses that too).
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from urllib.parse import parse_qs, urlsplit
 from tests.loopback import serve
 
 WRITES = ("POST", "PATCH", "PUT", "DELETE")
+DELETED_FORK = "(deleted fork)"  # a head_repo GitHub answers as null
 
 
 @dataclass
@@ -30,6 +36,9 @@ class FakeGitHub:
     remote: Path  # the bare repository behind the fake
     repository: str = "acme/app"
     token: str = "ghp-test-token"
+    login: str = "tagbot-ci"  # whose token it is: the author of what tagbot opens
+    app_token: bool = False  # an installation token (GITHUB_TOKEN, a GitHub App's): no GET /user
+    viewer_refused: bool = False  # GraphQL `viewer` refused as well
     default_branch: str = "main"
     archived: bool = False
     fork: bool = False
@@ -48,6 +57,20 @@ class FakeGitHub:
     def open_pulls(self) -> list[dict[str, Any]]:
         return [p for p in self.pulls if p["state"] == "open"]
 
+    def add_pull(self, head: str, *, title: str = "A change", body: str = "", user: str | None = None,
+                 head_repo: str | None = None, state: str = "open", base: str = "main") -> dict[str, Any]:
+        """A pull request someone else opened: by `user`, from `head_repo` (a fork) when given."""
+        pull = {"number": self._next_number(), "state": state, "title": title, "body": body, "head": head, "base": base,
+                "draft": False, "labels": [], "reviewers": [], "assignees": [], "comments": [],
+                "user": user or self.login, "head_repo": head_repo or self.repository}
+        self.pulls.append(pull)
+        return pull
+
+    def add_issue(self, *, title: str, body: str, user: str) -> dict[str, Any]:
+        issue = {"number": self._next_number(), "state": "open", "title": title, "body": body, "user": user}
+        self.issues.append(issue)
+        return issue
+
     def branch_sha(self, branch: str) -> str | None:
         result = subprocess.run(["git", "-C", str(self.remote), "rev-parse", "--verify", "--quiet", f"refs/heads/{branch}"],
                                 capture_output=True, text=True)
@@ -57,9 +80,15 @@ class FakeGitHub:
 
     def handle(self, method: str, path: str, query: dict[str, str], body: Any, auth: str | None) -> tuple[int, Any]:
         with self._lock:
-            self.requests.append((method, path))
+            # A GraphQL query reads; only its mutations write.
+            reads = path == "/graphql" and isinstance(body, dict) and str(body.get("query", "")).lstrip().startswith("query")
+            self.requests.append(("QUERY" if reads else method, path))
             if auth not in (f"token {self.token}", f"Bearer {self.token}"):
                 return 401, {"message": "Bad credentials"}
+            if path == "/user" and method == "GET":
+                if self.app_token:
+                    return 403, {"message": "Resource not accessible by integration"}
+                return 200, {"login": self.login, "id": 1, "type": "User", "url": f"{self.url}/users/{self.login}"}
             if path == "/graphql" and method == "POST":
                 return self._graphql(body)
             release = re.fullmatch(r"/repos/([^/]+/[^/]+)/releases/tags/(.+)", path)
@@ -105,19 +134,19 @@ class FakeGitHub:
         if "base" in query:
             pulls = [p for p in pulls if p["base"] == query["base"]]
         if "head" in query:
-            pulls = [p for p in pulls if f"{self.repository.split('/')[0]}:{p['head']}" == query["head"]]
+            pulls = [p for p in pulls if self._head_label(p) == query["head"]]
         return 200, [self._pull_json(p) for p in pulls]
 
     def _create_pull(self, query: dict[str, str], body: dict[str, Any]) -> tuple[int, Any]:
         head, base = body["head"], body["base"]
         if self.branch_sha(head) is None:
             return 422, {"message": "Validation Failed", "errors": [{"field": "head", "code": "invalid"}]}
-        if any(p["head"] == head and p["state"] == "open" for p in self.pulls):
+        if any(p["head"] == head and p["head_repo"] == self.repository and p["state"] == "open" for p in self.pulls):
             return 422, {"message": f"A pull request already exists for {head}."}
         pull = {
             "number": self._next_number(), "state": "open", "title": body["title"], "body": body.get("body", ""),
             "head": head, "base": base, "draft": bool(body.get("draft")), "labels": [], "reviewers": [],
-            "assignees": [], "comments": [],
+            "assignees": [], "comments": [], "user": self.login, "head_repo": self.repository,
         }
         self.pulls.append(pull)
         return 201, self._pull_json(pull)
@@ -131,10 +160,12 @@ class FakeGitHub:
         issues = [self._issue_json(i) for i in self.issues if state in ("all", i["state"])]
         pulls = [{**self._issue_json(p), "pull_request": {"url": self._pull_json(p)["url"]}}
                  for p in self.pulls if state in ("all", p["state"])]
-        return 200, issues + pulls
+        # Newest first, as GitHub lists them by default.
+        return 200, sorted(issues + pulls, key=lambda i: -i["number"])
 
     def _create_issue(self, query: dict[str, str], body: dict[str, Any]) -> tuple[int, Any]:
-        issue = {"number": self._next_number(), "state": "open", "title": body["title"], "body": body.get("body", "")}
+        issue = {"number": self._next_number(), "state": "open", "title": body["title"], "body": body.get("body", ""),
+                 "user": self.login}
         self.issues.append(issue)
         return 201, self._issue_json(issue)
 
@@ -149,11 +180,11 @@ class FakeGitHub:
         api = f"{self.url}/repos/{self.repository}"
         return {"number": issue["number"], "state": issue["state"], "title": issue["title"], "body": issue["body"],
                 "url": f"{api}/issues/{issue['number']}", "html_url": f"https://github.example/{self.repository}/issues/{issue['number']}",
-                "user": {"login": "tagbot"}, "labels": []}
+                "user": {"login": issue.get("user", self.login)}, "labels": []}
 
     def _edit_pull(self, query: dict[str, str], body: dict[str, Any], number: str) -> tuple[int, Any]:
         pull = self._pull(number)
-        for key in ("title", "body", "state"):
+        for key in ("title", "body", "state"):  # GitHub lets the base repository's writers edit any of them
             if body.get(key) is not None:
                 pull[key] = body[key]
         return 200, self._pull_json(pull)
@@ -226,8 +257,14 @@ class FakeGitHub:
                      "url": f"{self.url}/repos/{repository}/releases/1"}
 
     def _graphql(self, body: dict[str, Any]) -> tuple[int, Any]:
-        """The two mutations tagbot sends: a pull request to draft and back."""
-        query, node = body["query"], body["variables"]["input"]["pullRequestId"]
+        """Who the token is (`viewer`), and the two mutations tagbot sends: a pull request to
+        draft and back."""
+        query = body["query"]
+        if "viewer" in query:
+            if self.viewer_refused:
+                return 200, {"data": None, "errors": [{"type": "FORBIDDEN", "message": "Resource not accessible by integration"}]}
+            return 200, {"data": {"viewer": {"login": self.login}}}
+        node = body["variables"]["input"]["pullRequestId"]
         pull = self._pull(node.removeprefix("PR_"))
         name = "convertPullRequestToDraft" if "convertPullRequestToDraft" in query else "markPullRequestReadyForReview"
         pull["draft"] = name == "convertPullRequestToDraft"
@@ -238,20 +275,35 @@ class FakeGitHub:
 
     def _pull_json(self, pull: dict[str, Any]) -> dict[str, Any]:
         api = f"{self.url}/repos/{self.repository}"
+        # A fork's branch lives in the fork: the remote's branch of the same name is another one.
+        own_sha = self.branch_sha(pull["head"]) if pull.get("head_repo", self.repository) == self.repository else None
         return {
             "number": pull["number"], "node_id": f"PR_{pull['number']}", "state": pull["state"], "title": pull["title"],
             "body": pull["body"], "draft": pull["draft"], "merged": pull.get("merged", False),
             "merged_at": "2026-08-20T00:00:00Z" if pull.get("merged") else None, "url": f"{api}/pulls/{pull['number']}",
             "issue_url": f"{api}/issues/{pull['number']}",
             "html_url": f"https://github.example/{self.repository}/pull/{pull['number']}",
-            "head": {"ref": pull["head"], "sha": self.branch_sha(pull["head"]) or "0" * 40,
-                     "label": f"{self.repository.split('/')[0]}:{pull['head']}"},
+            "head": {"ref": pull["head"], "sha": own_sha or "0" * 40, "label": self._head_label(pull),
+                     "repo": self._repo_json(pull.get("head_repo", self.repository))},
             "base": {"ref": pull["base"]},
             "labels": [{"name": n} for n in pull["labels"]],
             "requested_reviewers": [{"login": r} for r in pull["reviewers"]],
             "assignees": [{"login": a} for a in pull["assignees"]],
-            "user": {"login": "tagbot"},
+            "user": {"login": pull.get("user", self.login)},
         }
+
+    def _head_label(self, pull: dict[str, Any]) -> str:
+        return f"{pull.get('head_repo', self.repository).split('/')[0]}:{pull['head']}"
+
+    def _repo_json(self, full_name: str) -> dict[str, Any] | None:
+        """A head repository: this one, a fork (another owner's), or None once the fork is deleted."""
+        if full_name == DELETED_FORK:
+            return None
+        if full_name == self.repository:
+            return self.repository_json()
+        owner, name = full_name.split("/")
+        return {"id": abs(hash(full_name)) % 10**8, "name": name, "full_name": full_name, "owner": {"login": owner},
+                "url": f"{self.url}/repos/{full_name}", "fork": True}
 
     # --- the HTTP side -----------------------------------------------------------------
 
@@ -288,12 +340,13 @@ class FakeOrganisation:
 
     owner: str
     token: str = "ghp-test-token"
+    login: str = "tagbot-ci"
     repositories: dict[str, FakeGitHub] = field(default_factory=dict)
     requests: list[tuple[str, str]] = field(default_factory=list)
     url: str = ""
 
     def add(self, fake: FakeGitHub) -> FakeGitHub:
-        fake.url, fake.token = self.url, self.token
+        fake.url, fake.token, fake.login = self.url, self.token, self.login
         self.repositories[fake.repository] = fake
         return fake
 
@@ -301,6 +354,8 @@ class FakeOrganisation:
         self.requests.append((method, path))
         if auth not in (f"token {self.token}", f"Bearer {self.token}"):
             return 401, {"message": "Bad credentials"}
+        if path == "/user":
+            return 200, {"login": self.login, "id": 1, "type": "User", "url": f"{self.url}/users/{self.login}"}
         if path == f"/orgs/{self.owner}":
             return 200, {"login": self.owner, "url": f"{self.url}/orgs/{self.owner}"}
         if path == f"/orgs/{self.owner}/repos":

@@ -46,6 +46,7 @@ class World:
         if not work.exists():
             git(self.root, "clone", "-q", str(self.remote), str(work))
         git(work, "pull", "-q")
+        (work / path).parent.mkdir(parents=True, exist_ok=True)
         (work / path).write_text(text)
         git(work, "add", path)
         git(work, "commit", "-qm", f"Edit {path} by hand")

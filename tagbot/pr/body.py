@@ -1,15 +1,18 @@
 """What people read: pull request titles, bodies and commit messages; stable for a stable plan,
-so a re-run edits nothing."""
+so a re-run edits nothing. Whatever came from a file or a server (paths, reference text,
+reasons, release notes) goes through `markdown`, so it is shown and never obeyed."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime, timezone
 
+from tagbot.errors import visible
 from tagbot.model import HeldBack, PlannedUpdate
 from tagbot.platforms import short_platform
 from tagbot.pr.grouping import Group
-from tagbot.pr.links import Links, shortened
+from tagbot.pr.links import NOTES_LIMIT, Links
+from tagbot.pr.markdown import code, plain, quoted_notes
 from tagbot.pr.state import REBASE_BOX, Proposal, state_of, with_state
 from tagbot.refs import ImageRef, short_version
 
@@ -44,7 +47,7 @@ def commit_message(group: Group, prefix: str = "") -> str:
     lines = [pr_title(group, prefix), ""]
     for planned in group.updates:
         reference, update = planned.reference, planned.update
-        lines.append(f"- {reference.file}:{reference.line} {_image(planned).short_name} "
+        lines.append(f"- {visible(reference.file)}:{reference.line} {_image(planned).short_name} "
                      f"{short_version(update.from_tag, update.from_digest)} -> {short_version(update.to_tag, update.to_digest)}")
     return "\n".join(lines) + "\n"
 
@@ -69,7 +72,7 @@ def pr_body(group: Group, held_back: Sequence[HeldBack], links: Mapping[tuple[st
     for (_, old, new), members in rows.items():
         first = members[0]
         update = first.update
-        where = ", ".join(f"`{p.reference.file}:{p.reference.line}`" for p in members)
+        where = ", ".join(code(f"{p.reference.file}:{p.reference.line}", table=True) for p in members)
         platforms = _platform_list(update.platforms) or "unknown"
         published = _published(update.last_updated, proposed_on)
         lines.append(f"| {_image_link(_image(first))} | {where} | `{old}` → `{new}` | {update.update_type} "
@@ -85,7 +88,7 @@ def pr_body(group: Group, held_back: Sequence[HeldBack], links: Mapping[tuple[st
              and h.reference.found.image.name in {_image(p).name for p in group.updates}]
     if notes:
         lines += ["", "**Held back**", ""]
-        lines += [f"- `{h.reference.file}:{h.reference.line}` {h.reference.found.text}: {h.reason}" for h in notes]
+        lines += [held_back_line(h) for h in notes]
     skipped = sorted({(_image(p).short_name, p.update.to_tag or "latest") for p in group.updates})
     lines += [
         "", "---", "",
@@ -97,6 +100,12 @@ def pr_body(group: Group, held_back: Sequence[HeldBack], links: Mapping[tuple[st
     ]
     state = state_of(proposals(group), (p.reference.file for p in group.updates), proposed_on=proposed_on.isoformat())
     return with_state("\n".join(lines) + "\n", state)
+
+
+def held_back_line(held: HeldBack) -> str:
+    """`` - `Dockerfile:3` postgres:16.14: why `` as a Markdown list item."""
+    reference = held.reference
+    return f"- {code(f'{reference.file}:{reference.line}')} {code(reference.found.text)}: {plain(held.reason)}"
 
 
 def proposals(group: Group) -> list[Proposal]:
@@ -120,7 +129,7 @@ def _links_section(group: Group, links: Mapping[tuple[str, str], Links]) -> list
     for image, tag, found in shown:
         if found.release is not None and found.release.notes.strip():
             lines += ["", f"<details><summary>{image} {found.release.tag} release notes</summary>", "",
-                      shortened(found.release.notes), "", "</details>"]
+                      quoted_notes(found.release.notes, found.release.repository or None, NOTES_LIMIT), "", "</details>"]
     return lines
 
 

@@ -9,6 +9,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from tagbot.model import Action, HeldBack
+from tagbot.pr.body import held_back_line
+from tagbot.pr.markdown import plain
 from tagbot.pr.state import DASHBOARD_MARK, Proposal, undecline_box
 
 _MOST = 100  # rows a section lists; an issue body holds 65,536 characters
@@ -21,13 +23,12 @@ def dashboard_body(actions: Sequence[Action], held_back: Sequence[HeldBack], dec
     waiting = sorted((a for a in actions if a.kind in ("skip", "failed") and "declined in" not in a.detail),
                      key=lambda a: a.branch)
     lines += _section("Open pull requests", [f"- [{a.title}]({a.url}) `{a.branch}`" for a in open_pulls])
-    lines += _section("Waiting", [f"- {a.title} `{a.branch}`: {a.detail}" for a in waiting])
-    lines += _section("Held back", sorted({f"- `{h.reference.file}:{h.reference.line}` {h.reference.found.text}: {h.reason}"
-                                           for h in held_back}))
+    lines += _section("Waiting", [f"- {a.title} `{a.branch}`: {plain(a.detail)}" for a in waiting])
+    lines += _section("Held back", sorted({held_back_line(h) for h in held_back}))
     boxes = [undecline_box(p, f"{p.short_image} `{p.version}` (closed without merging in #{pull.number})")
              for p, pull in sorted(declined.items(), key=lambda item: item[0])]
     lines += _section("Declined", boxes, "Tick a box and tagbot proposes that version again on its next run.")
-    lines += _section("Errors", [f"- {error}" for error in sorted(errors)])
+    lines += _section("Errors", [f"- {plain(error)}" for error in sorted(errors)])
     return "\n".join(lines).rstrip("\n") + "\n"
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import itertools
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
@@ -15,7 +16,8 @@ from tagbot.config import RunSettings
 from tagbot.errors import GitHubError
 from tagbot.git import BRANCH_PREFIX, redact
 from tagbot.org import RepositoryInfo
-from tagbot.pr.state import DASHBOARD_MARK, Proposal, read_state, with_state
+from tagbot.pr.identity import BOT_LOGIN_ENV, Identity, stranger_note
+from tagbot.pr.state import Proposal, State, is_dashboard, parse_state, with_state
 
 DEFAULT_API_URL = "https://api.github.com"
 # GitHub asks integrations to leave a second between writes (its secondary rate limits);
@@ -23,6 +25,7 @@ DEFAULT_API_URL = "https://api.github.com"
 SECONDS_BETWEEN_REQUESTS = 0.25
 SECONDS_BETWEEN_WRITES = 1.0
 DECLINES_READ = 300  # closed pull requests read for declines, newest first
+_LOGIN = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})(?:\[bot\])?")
 
 
 @dataclass(frozen=True)
@@ -30,27 +33,82 @@ class Release:
     tag: str
     url: str
     notes: str  # as its authors wrote it: untrusted Markdown
+    repository: str = ""  # owner/name the release belongs to, for its notes' `#12` references
 
 
 class PullRequests:
     """The one seam to the GitHub REST API (PyGithub), pointed at `api_url` (GitHub Enterprise
     and the test suite's fake work the same)."""
 
-    def __init__(self, repository: str, token: str, api_url: str = DEFAULT_API_URL) -> None:
+    def __init__(self, repository: str, token: str, api_url: str = DEFAULT_API_URL, *,
+                 bot_login: str | None = None) -> None:
         self._token = token
         self._client = _client(token, api_url)
         # Other repositories (an image's source) are only asked for a release: no request for
         # the repository itself first.
         self._lazy = _client(token, api_url, lazy=True)
         self.repo = self._call(lambda: self._client.get_repo(repository))
+        self.identity = Identity(self._login(bot_login), str(self.repo.full_name))
+        self.notices: list[str] = []  # what the run should say once: strangers' pull requests, unreadable states
+        # Branches of this repository with someone else's open pull request: GitHub allows one
+        # a branch, so tagbot cannot open its own there.
+        self.taken_branches: dict[str, int] = {}
 
     @property
     def default_branch(self) -> str:
         return str(self.repo.default_branch)
 
+    def _login(self, fallback: str | None) -> str:
+        """The token's login (see `identity`): `GET /user`, else GraphQL's viewer, else `fallback`."""
+        try:
+            return str(self._client.get_user().login)
+        except GithubException as e:
+            if e.status == 401:  # a bad token, not a kind of token
+                raise _github_error(e, self._token) from None
+        try:
+            _, answer = self._client.requester.graphql_query("query { viewer { login } }", {})
+            login = answer["data"]["viewer"]["login"]
+            if isinstance(login, str) and _LOGIN.fullmatch(login):
+                return login
+        except (GithubException, KeyError, TypeError):
+            pass
+        if fallback and _LOGIN.fullmatch(fallback):
+            return fallback
+        if fallback:
+            raise GitHubError(f"{BOT_LOGIN_ENV}: expected a GitHub login such as github-actions[bot] or my-app[bot]")
+        raise GitHubError("cannot tell which account the token is (GET /user and GraphQL viewer were refused): "
+                          f"set {BOT_LOGIN_ENV} (the Action's bot-login input) to its login, "
+                          "such as github-actions[bot] or my-app[bot]")
+
+    def owns(self, pull: Any) -> bool:
+        return self.identity.owns_pull(_author(pull), _head_repository(pull))
+
+    def state(self, pull: Any) -> State | None:
+        """The state `pull` carries; one that cannot be read is said once and taken as none."""
+        state, problem = parse_state(pull.body)
+        if problem:
+            self._note(f"#{pull.number}: its tagbot state cannot be read ({problem}); taken as holding none")
+        return state
+
+    def _note(self, text: str) -> None:
+        if text not in self.notices:
+            self.notices.append(text)
+
     def open_tagbot_pulls(self, base: str) -> dict[str, Any]:
+        """tagbot's own open pull requests, by branch; anyone else's on a tagbot branch is noted
+        and left alone."""
         pulls = self._call(lambda: list(self.repo.get_pulls(state="open", base=base)))
-        return {pull.head.ref: pull for pull in pulls if pull.head.ref.startswith(BRANCH_PREFIX)}
+        own = {}
+        for pull in pulls:
+            if not pull.head.ref.startswith(BRANCH_PREFIX):
+                continue
+            if self.owns(pull):
+                own[pull.head.ref] = pull
+            else:
+                self._note(stranger_note(pull.number, pull.head.ref, _author(pull), _head_repository(pull), self.identity))
+                if _head_repository(pull) == self.identity.repository:
+                    self.taken_branches[pull.head.ref] = pull.number
+        return own
 
     def declined(self, base: str) -> dict[Proposal, Any]:
         """Each version a person declined (a tagbot pull request closed without merging, not by
@@ -60,22 +118,25 @@ class PullRequests:
         pulls = self._call(lambda: list(itertools.islice(recent, DECLINES_READ)))
         declined: dict[Proposal, Any] = {}
         for pull in pulls:
-            state = read_state(pull.body)
-            if pull.head.ref.startswith(BRANCH_PREFIX) and pull.merged_at is None and state and state.declines:
+            if not (pull.head.ref.startswith(BRANCH_PREFIX) and pull.merged_at is None and self.owns(pull)):
+                continue
+            state = self.state(pull)
+            if state and state.declines:
                 declined.update((proposal, pull) for proposal in state.proposals)
         return declined
 
     def undecline(self, pull: Any) -> None:
         """Mark a closed pull request as no longer declining what it proposed."""
-        state = read_state(pull.body)
+        state = self.state(pull)
         if state is not None:
             self._call(lambda: pull.edit(body=with_state(pull.body or "", replace(state, undeclined=True))))
 
     def dashboard(self, title: str) -> Any | None:
-        """tagbot's open dashboard issue, found by its hidden mark (its title may be renamed)."""
+        """tagbot's own open dashboard issue, found by its hidden mark (its title may be renamed);
+        an issue anyone else opened is never it, whatever it holds."""
         issues = self._call(lambda: list(self.repo.get_issues(state="open")))
         # By the mark alone: asking a listed issue whether it is a pull request costs a request each.
-        return next((i for i in issues if DASHBOARD_MARK in (i.body or "")), None)
+        return next((i for i in issues if is_dashboard(i.body) and self.identity.owns_issue(_author(i))), None)
 
     def write_dashboard(self, issue: Any | None, title: str, body: str) -> str:
         """Open the dashboard issue, or bring it up to date; "open", "update" or "unchanged"."""
@@ -103,7 +164,7 @@ class PullRequests:
     def close(self, pull: Any, comment: str) -> None:
         """Close with `comment`, marked as closed by tagbot (so no one reads it as a decline),
         and delete its branch."""
-        state = read_state(pull.body)
+        state = self.state(pull)
         body = with_state(pull.body or "", replace(state, closed_by_tagbot=True)) if state else pull.body
         self._call(lambda: pull.create_issue_comment(comment))
         self._call(lambda: pull.edit(state="closed", body=body))
@@ -133,7 +194,8 @@ class PullRequests:
                 found = self._lazy.get_repo(repository).get_release(tag)
             except GithubException:
                 continue  # no such release (404), or a repository this token cannot read
-            return Release(str(found.tag_name), str(found.html_url), str(found.body or ""))
+            if found.tag_name == tag:  # the name asked for, so a tag by the grammar
+                return Release(tag, str(found.html_url), str(found.body or ""), repository)
         return None
 
     def _call(self, request: Callable[[], Any]) -> Any:
@@ -174,6 +236,15 @@ class Organisation:
         return found
 
 
+def _author(item: Any) -> str | None:
+    return str(item.user.login) if item.user is not None else None
+
+
+def _head_repository(pull: Any) -> str | None:
+    """owner/name of the branch's repository; None when it was a fork that is gone."""
+    return str(pull.head.repo.full_name) if pull.head.repo is not None else None
+
+
 def _client(token: str, api_url: str, **options: Any) -> Github:
     # Read at each call: the test suite sets the paces to zero for its fake GitHub.
     return Github(auth=Auth.Token(token), base_url=api_url, retry=None, seconds_between_requests=SECONDS_BETWEEN_REQUESTS,
@@ -184,6 +255,10 @@ def _call(request: Callable[[], Any], token: str) -> Any:
     try:
         return request()
     except GithubException as e:
-        message = e.data.get("message") if isinstance(e.data, dict) else None
         # `from None`: PyGithub's error may carry request headers, the token among them.
-        raise GitHubError(redact(f"GitHub API: {e.status} {message or ''}".strip(), [token])) from None
+        raise _github_error(e, token) from None
+
+
+def _github_error(e: GithubException, token: str) -> GitHubError:
+    message = e.data.get("message") if isinstance(e.data, dict) else None
+    return GitHubError(redact(f"GitHub API: {e.status} {message or ''}".strip(), [token]))

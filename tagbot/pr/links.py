@@ -88,13 +88,3 @@ def _links(source: str, from_tag: str | None, to_tag: str, find_release: FindRel
     prefix = "v" if release.tag == f"v{to_tag}" else ""
     compare = f"https://github.com/{repository.group(1)}/compare/{prefix}{from_tag}...{release.tag}" if from_tag else None
     return Links(source, release, compare)
-
-
-def shortened(notes: str) -> str:
-    """Release notes for a pull request body: at most NOTES_LIMIT characters, cut at a line, and
-    unable to end the `<details>` block or to pass for tagbot's own hidden state."""
-    text = notes.replace("\r\n", "\n").replace("<!--", "&lt;!--").replace("</details>", "&lt;/details>").strip()
-    if len(text) <= NOTES_LIMIT:
-        return text
-    cut = text.rfind("\n", 0, NOTES_LIMIT)
-    return text[: cut if cut > 0 else NOTES_LIMIT].rstrip() + "\n\n…"

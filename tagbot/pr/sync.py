@@ -24,9 +24,7 @@ from tagbot.pr.github import PullRequests
 from tagbot.pr.grouping import Group, group_updates
 from tagbot.pr.links import Links
 from tagbot.pr.dashboard import dashboard_body
-from tagbot.pr.state import (
-    Proposal, State, read_state, rebase_requested, short_image_name, state_of, undeclines_requested,
-)
+from tagbot.pr.state import Proposal, State, rebase_requested, short_image_name, state_of, undeclines_requested
 from tagbot.refs import short_version
 from tagbot.scan.model import Reference
 
@@ -130,6 +128,9 @@ def sync_group(context: SyncContext, group: Group, held_back: Sequence[HeldBack]
     """Bring one group's branch and pull request in step with the plan."""
     workspace, pulls, settings = context.workspace, context.pulls, context.settings
     title = pr_title(group, settings.commit_prefix)
+    if pull is None and group.branch in pulls.taken_branches:
+        return Action("skip", group.branch, title, f"#{pulls.taken_branches[group.branch]} on this branch is not "
+                      "tagbot's; left alone (close it, or rename its branch, for tagbot to propose this)")
     existing = workspace.remote_branch(group.branch)
     if existing is not None:
         foreign = workspace.foreign_authors(context.base_commit, existing)
@@ -137,7 +138,7 @@ def sync_group(context: SyncContext, group: Group, held_back: Sequence[HeldBack]
             return Action("skip", group.branch, title, f"edited by hand ({', '.join(sorted(set(foreign)))}); left alone")
     if pull is None and not can_open():
         return Action("skip", group.branch, title, "max_open_prs or max_prs_per_run reached")
-    on_pull = read_state(pull.body) if pull is not None else None
+    on_pull = pulls.state(pull) if pull is not None else None
     same_versions = on_pull is not None and on_pull.proposals == state_of(proposals(group), ()).proposals
     # Ages stay as of the day these very versions were first proposed.
     proposed_on = date.fromisoformat(on_pull.proposed_on) if same_versions and on_pull and on_pull.proposed_on else None
@@ -189,7 +190,7 @@ def _why_rebuild(context: SyncContext, pull: Any | None, existing: str | None, s
 def _close_stale(context: SyncContext, pull: Any, repository: Repository, proposed_in: Mapping[str, int | str]) -> Action:
     """Close a pull request this run does not want, saying truly why; or keep it, when what it
     proposes could not be checked (a failed lookup, a file that could not be read)."""
-    state = read_state(pull.body)
+    state = context.pulls.state(pull)
     branch, title = pull.head.ref, pull.title
     reason = _why_unwanted(state, repository, proposed_in)
     if reason is None:
