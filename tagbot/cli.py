@@ -20,7 +20,7 @@ from tagbot.model import Action, OutputFormat, Plan
 from tagbot.progress import ProgressBar
 from tagbot.refs import parse_ref
 from tagbot.report import (
-    calls_summary, print_actions, print_check, print_errors, print_explain, print_plan, print_scan, print_warnings,
+    CommandFrame, calls_summary, print_actions, print_check, print_errors, print_explain, print_plan, print_scan, print_warnings,
 )
 from tagbot.run import (
     LookupOptions, Services, apply_updates, explain, failure, look_up_tags, open_services, plan, write_changes,
@@ -38,11 +38,18 @@ EXIT_INTERRUPTED = 130
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    # Under GitHub Actions nothing the run prints is obeyed as a workflow command, from the
+    # first line (argparse echoes paths it refuses) to the last, but tagbot's own annotations.
+    with CommandFrame(os.environ.get("GITHUB_ACTIONS") == "true") as frame:
+        return _main(argv, frame)
+
+
+def _main(argv: Sequence[str] | None, frame: CommandFrame) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     _set_up_logging(getattr(args, "verbose", False))
     try:
-        return _dispatch(args)
+        return _dispatch(args, frame)
     except TagbotError as e:
         print(f"tagbot: error: {printable(str(e), limit=1000)}", file=sys.stderr)
         return e.exit_code
@@ -142,7 +149,7 @@ class _StderrHandler(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         try:
-            print(self.format(record), file=sys.stderr)
+            print(printable(self.format(record), limit=2000), file=sys.stderr)
         except Exception:
             self.handleError(record)
 
@@ -160,7 +167,7 @@ def _add_lookup_options(parser: argparse.ArgumentParser) -> None:
                         help=f"say which source answered, cache hits, pages read and retries (or {LOG_ENV}=debug)")
 
 
-def _dispatch(args: argparse.Namespace) -> int:
+def _dispatch(args: argparse.Namespace, frame: CommandFrame) -> int:
     if args.command == "scan":
         return _cmd_scan(paths=args.paths, include=args.include, exclude=args.exclude, fmt=args.format,
                          config_path=args.config)
@@ -174,7 +181,7 @@ def _dispatch(args: argparse.Namespace) -> int:
         return _cmd_check(options, paths=args.paths, include=args.include, exclude=args.exclude, hook=args.hook)
     if args.command == "pr":
         return _cmd_pr(options, paths=args.paths, include=args.include, exclude=args.exclude,
-                       dry_run=args.dry_run, repository=args.repository, result_file=args.result)
+                       dry_run=args.dry_run, repository=args.repository, result_file=args.result, frame=frame)
     if args.command == "explain":
         return _cmd_explain(options, image_text=args.image, platform=args.platform, show_all=args.all)
     raise AssertionError(f"unhandled command {args.command}")
@@ -288,7 +295,8 @@ def _cmd_explain(options: LookupOptions, *, image_text: str, platform: str | Non
 
 
 def _cmd_pr(options: LookupOptions, *, paths: Sequence[Path], include: Sequence[str], exclude: Sequence[str],
-            dry_run: bool, repository: str | None, result_file: Path | None = None) -> int:
+            dry_run: bool, repository: str | None, result_file: Path | None = None,
+            frame: CommandFrame | None = None) -> int:
     # Imported here: PyGithub and GitPython take a tenth of a second to load, which no other
     # command (the pre-commit hook least of all) should pay.
     from tagbot.git import Workspace
@@ -332,7 +340,7 @@ def _cmd_pr(options: LookupOptions, *, paths: Sequence[Path], include: Sequence[
             print(f"tagbot: {printable(notice, limit=1000)}", file=sys.stderr)
     finally:
         workspace.close()
-    _report_to_actions(actions, result)
+    _report_to_actions(actions, result, frame or CommandFrame(False))
     # A scheduled run goes on past an image it cannot look up: that is a warning, and the
     # other images' pull requests are still opened and closed. A refused push is an error.
     print_warnings(result.scan_errors, result.errors)
@@ -348,13 +356,14 @@ def _cmd_pr(options: LookupOptions, *, paths: Sequence[Path], include: Sequence[
     return EXIT_ERRORS if failed else 0
 
 
-def _report_to_actions(actions: Sequence[Action], result: Plan) -> None:
+def _report_to_actions(actions: Sequence[Action], result: Plan, frame: CommandFrame) -> None:
     """The step summary, annotations and outputs, when running in GitHub Actions."""
     from tagbot.pr.actions_ui import outputs, step_summary, warning_annotations
 
     if os.environ.get("GITHUB_ACTIONS") == "true":
-        for line in warning_annotations(result):
-            print(line)
+        with frame.resumed():
+            for line in warning_annotations(result):
+                print(line)
     _append_to_runner_file("GITHUB_STEP_SUMMARY", step_summary(actions, result))
     _append_to_runner_file("GITHUB_OUTPUT", "".join(f"{name}={value}\n" for name, value in outputs(actions, result).items()))
 

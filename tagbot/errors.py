@@ -106,4 +106,10 @@ def printable(text: str, limit: int = 300) -> str:
     """Text a server or file said, safe to print: no terminal escapes or control characters,
     one line, and not endless."""
     text = "".join(c if c.isprintable() else " " for c in _ESCAPES.sub("", text))
-    return text if len(text) <= limit else text[: limit - 3] + "..."
+    text = text if len(text) <= limit else text[: limit - 3] + "..."
+    return text.replace(V1_COMMAND, V1_COMMAND_SHOWN)
+
+
+# GitHub's runner obeys `##[command]` anywhere in a line (its first command syntax), and
+# `::command::` at a line's start (see report.workflow_safe); text from outside shows the first as so.
+V1_COMMAND, V1_COMMAND_SHOWN = "##[", "\\x23#["

@@ -13,7 +13,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Literal
 
-from tagbot.errors import ScanError
+from tagbot.errors import ScanError, visible
 from tagbot.scan.model import DeclaredPlatform, Reference
 
 UpdateType = Literal["major", "minor", "patch", "digest", "pin"]
@@ -118,8 +118,9 @@ class FileChange:
         lines = difflib.unified_diff(
             self.before.splitlines(keepends=True),
             self.after.splitlines(keepends=True),
-            fromfile=f"a/{self.file}",
-            tofile=f"b/{self.file}",
+            # A name with a newline cannot stand in a diff's header: shown escaped, on one line.
+            fromfile=f"a/{visible(self.file)}",
+            tofile=f"b/{visible(self.file)}",
         )
         return "".join(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n" for line in lines)
 

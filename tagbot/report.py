@@ -1,13 +1,24 @@
-"""Everything tagbot prints on stdout: tables for people, JSON for tools."""
+"""Everything tagbot prints on stdout: tables for people, JSON for tools.
+
+No line of it starts a GitHub Actions workflow command, whatever the files are called: the
+runner obeys a line that starts (after white space) with `::`, and `##[command]` anywhere in a
+line, and in a pull request's CI the files are named by its author. Paths are shown with their
+control characters escaped (`visible`) and `./` before one that starts like a command; every
+table and text goes through `workflow_safe`, JSON escapes `#` where it would start a command,
+and under Actions the CLI frames the whole run with `CommandFrame`. A diff's own lines are the
+files' lines as they are (a diff must still apply): only the frame guards them.
+"""
 
 from __future__ import annotations
 
 import json
+import secrets
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any, TextIO
 
-from tagbot.errors import ScanError, printable
+from tagbot.errors import V1_COMMAND, V1_COMMAND_SHOWN, ScanError, printable, visible
 from tagbot.model import Action, Failure, OutputFormat, Plan, PlannedUpdate
 from tagbot.platforms import short_platform
 from tagbot.refs import ImageRef, short_digest, short_version
@@ -19,13 +30,75 @@ from tagbot.sources.hub import HUB
 from tagbot.versioning import parse_tag
 
 
+def workflow_safe(text: str) -> str:
+    """`text` with no line a workflow runner would obey: `##[` and a leading `::` are shown
+    escaped (`\\x23#[`, `\\x3a:`)."""
+    return "\n".join(_safe_line(line) for line in text.replace(V1_COMMAND, V1_COMMAND_SHOWN).split("\n"))
+
+
+def _safe_line(line: str) -> str:
+    stripped = line.lstrip()
+    if not stripped.startswith("::"):
+        return line
+    return line[: len(line) - len(stripped)] + "\\x3a" + stripped[1:]
+
+
+def shown_path(path: str) -> str:
+    """A file name as a line may start with it: control characters escaped, and `./` before a
+    name that starts with white space or `::` (the same file, and plainly a path)."""
+    shown = visible(path)
+    return f"./{shown}" if shown[:1].isspace() or shown.startswith("::") else shown
+
+
+def _write(out: TextIO, text: str) -> None:
+    out.write(workflow_safe(text))
+
+
+def _write_json(out: TextIO, data: Any) -> None:
+    # `\u0023` is `#` to every JSON reader; to the runner it is no `##[` command.
+    out.write(json.dumps(data, indent=2).replace(V1_COMMAND, "\\u0023#[") + "\n")
+
+
+class CommandFrame:
+    """GitHub's guard for untrusted output: `::stop-commands::<token>` makes the runner obey
+    nothing until `::<token>::`, and the token is new each run, so no file can end the frame.
+    `resumed()` lets tagbot's own commands (its annotations) through."""
+
+    def __init__(self, enabled: bool, out: TextIO | None = None, err: TextIO | None = None) -> None:
+        self.enabled = enabled
+        self._out, self._err = out, err
+        self._token = secrets.token_hex(16)
+
+    def __enter__(self) -> CommandFrame:
+        self._say(f"::stop-commands::{self._token}")
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._say(f"::{self._token}::")
+
+    @contextmanager
+    def resumed(self) -> Iterator[None]:
+        self._say(f"::{self._token}::")
+        try:
+            yield
+        finally:
+            self._say(f"::stop-commands::{self._token}")
+
+    def _say(self, line: str) -> None:
+        if not self.enabled:
+            return
+        out, err = self._out or sys.stdout, self._err or sys.stderr
+        err.flush()  # so what stderr already holds reaches the runner on the right side of the line
+        out.write(line + "\n")
+        out.flush()
+
+
 def print_scan(result: ScanResult, fmt: OutputFormat, out: TextIO | None = None) -> None:
     out = out or sys.stdout
     if fmt == "json":
-        json.dump(scan_json(result), out, indent=2)
-        out.write("\n")
+        _write_json(out, scan_json(result))
     else:
-        out.write(scan_table(result.references))
+        _write(out, scan_table(result.references))
 
 
 def scan_json(result: ScanResult) -> dict[str, Any]:
@@ -59,7 +132,7 @@ def scan_table(references: Sequence[Reference]) -> str:
     rows = [("FILE", "KIND", "IMAGE", "TAG", "DIGEST", "NOTE")]
     for reference in references:
         found, image = reference.found, reference.found.image
-        where = f"{reference.file}:{reference.line}"
+        where = f"{shown_path(reference.file)}:{reference.line}"
         if image is None:
             rows.append((where, reference.kind, found.text, "", "", f"skipped ({found.skip_reason}): {found.detail}"))
             continue
@@ -69,6 +142,7 @@ def scan_table(references: Sequence[Reference]) -> str:
 
 
 def _aligned(rows: Sequence[tuple[str, ...]]) -> str:
+    rows = [tuple(visible(cell) for cell in row) for row in rows]
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     lines = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip() for row in rows]
     return "\n".join(lines) + "\n"
@@ -125,12 +199,11 @@ def _platforms(platforms: frozenset[str]) -> list[str]:
 def print_plan(plan: Plan, calls: Calls, fmt: OutputFormat, out: TextIO | None = None) -> None:
     out = out or sys.stdout
     if fmt == "json":
-        json.dump(plan_json(plan, calls), out, indent=2)
-        out.write("\n")
+        _write_json(out, plan_json(plan, calls))
     elif fmt == "diff":
         out.write("".join(change.diff() for change in plan.changes))
     else:
-        out.write(plan_table(plan, calls))
+        _write(out, plan_table(plan, calls))
 
 
 def plan_table(plan: Plan, calls: Calls) -> str:
@@ -141,7 +214,7 @@ def plan_table(plan: Plan, calls: Calls) -> str:
         for planned in plan.updates:
             reference, update = planned.reference, planned.update
             note = f"drops {', '.join(_platforms(update.platforms_dropped))}" if update.platforms_dropped else ""
-            rows.append((f"{reference.file}:{reference.line}", _image_name(reference),
+            rows.append((f"{shown_path(reference.file)}:{reference.line}", _image_name(reference),
                          short_version(update.from_tag, update.from_digest),
                          short_version(update.to_tag, update.to_digest), update.update_type, note))
         parts.append(_aligned(rows))
@@ -151,23 +224,25 @@ def plan_table(plan: Plan, calls: Calls) -> str:
     else:
         parts.append("everything is up to date\n")
     for held in plan.held_back:
-        parts.append(f"held back: {held.reference.file}:{held.reference.line} {_image_name(held.reference)}: {held.reason}\n")
+        parts.append(f"held back: {visible(held.reference.file)}:{held.reference.line} {visible(_image_name(held.reference))}: "
+                     f"{visible(held.reason)}\n")
     parts.append(calls_summary(calls) + "\n")
     return "".join(parts)
 
 
 def print_check(plan: Plan, out: TextIO | None = None) -> None:
     out = out or sys.stdout
-    out.write(check_lines(plan))
+    _write(out, check_lines(plan))
     for violation in plan.violations:
         reference = violation.reference
-        out.write(f"{reference.file}:{reference.line} {_image_name(reference)}: {violation.problem}\n")
+        _write(out, f"{shown_path(reference.file)}:{reference.line} {visible(_image_name(reference))}: "
+                    f"{visible(violation.problem)}\n")
 
 
 def check_lines(plan: Plan) -> str:
     """One line per available update: `file:line image from -> to`, for CI logs and pre-commit."""
     return "".join(
-        f"{p.reference.file}:{p.reference.line} {_image_name(p.reference)} "
+        f"{shown_path(p.reference.file)}:{p.reference.line} {visible(_image_name(p.reference))} "
         f"{short_version(p.update.from_tag, p.update.from_digest)} -> {short_version(p.update.to_tag, p.update.to_digest)}\n"
         for p in plan.updates
     )
@@ -215,7 +290,7 @@ def _image_name(reference: Reference) -> str:
 # --- explain ------------------------------------------------------------------------------
 
 def print_explain(explanation: Explanation, *, show_all: bool = False, out: TextIO | None = None) -> None:
-    (out or sys.stdout).write(explain_text(explanation, show_all=show_all))
+    _write(out or sys.stdout, explain_text(explanation, show_all=show_all))
 
 
 def explain_text(explanation: Explanation, *, show_all: bool = False) -> str:
@@ -264,5 +339,5 @@ def print_actions(actions: Sequence[Action], calls: Calls, out: TextIO | None = 
     out = out or sys.stdout
     rows = [("ACTION", "BRANCH", "TITLE", "NOTE")]
     rows += [(a.kind, a.branch, a.title, " ".join(x for x in (a.detail, a.url) if x)) for a in actions]
-    out.write(_aligned(rows) if actions else "no pull requests to open, update or close\n")
-    out.write(calls_summary(calls) + "\n")
+    _write(out, _aligned(rows) if actions else "no pull requests to open, update or close\n")
+    _write(out, calls_summary(calls) + "\n")

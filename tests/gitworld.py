@@ -48,7 +48,7 @@ class World:
         git(work, "pull", "-q")
         (work / path).parent.mkdir(parents=True, exist_ok=True)
         (work / path).write_text(text)
-        git(work, "add", path)
+        git(work, "add", "--", f"./{path}")  # `./`: a name starting with `:` is no pathspec magic
         git(work, "commit", "-qm", f"Edit {path} by hand")
         git(work, "push", "-q")
 

@@ -67,7 +67,10 @@ def _data(text: str) -> str:
 
 
 def _property(text: str) -> str:
-    return _data(text).replace(":", "%3A").replace(",", "%2C")
+    """A property (a file name) exactly as it is, so the annotation lands on that file: the
+    runner unescapes `%25`, `%0D`, `%0A`, `%3A` and `%2C`."""
+    return (text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A").replace(":", "%3A")
+            .replace(",", "%2C"))
 
 
 def _cell(text: str) -> str:
