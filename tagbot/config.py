@@ -445,6 +445,7 @@ def _registries(value: Any) -> tuple[tuple[str, RegistrySettings], ...]:
         url, auth_env = settings.get("url"), settings.get("auth_env")
         if auth_env is not None and (not isinstance(auth_env, str) or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", auth_env)):
             raise ValueError(f"{host}: auth_env names an environment variable, such as GHCR_TOKEN")
+        _check_credentials(name, url, auth_env)
         rate = settings.get("rate_limit")
         try:
             rate = _positive(float, 1000)(rate) if rate is not None else None
@@ -453,6 +454,29 @@ def _registries(value: Any) -> tuple[tuple[str, RegistrySettings], ...]:
         out.append((name, RegistrySettings(source, _url(url) if url else None, auth_env,
                                            _bool(settings.get("insecure", False)), rate)))
     return tuple(out)
+
+
+# The secrets tagbot itself is given: a repository's config may not hand them to a registry.
+_OWN_SECRETS = ("OANOR_API_KEY", "GITHUB_TOKEN", "GH_TOKEN")
+_RUNNER_SECRETS = "ACTIONS_"  # the runner's own tokens: ACTIONS_RUNTIME_TOKEN, ACTIONS_ID_TOKEN_REQUEST_TOKEN
+
+
+def _check_credentials(host: str, url: Any, auth_env: str | None) -> None:
+    """A repository's config is written by whoever edits the repository: it may name which
+    variable holds a registry's credentials, but not tagbot's own secrets, and not send them to
+    any host but that registry's."""
+    if auth_env is None:
+        return
+    if auth_env.upper() in _OWN_SECRETS or auth_env.upper().startswith(_RUNNER_SECRETS):
+        raise ValueError(f"{host}: auth_env may not name {auth_env}, a secret tagbot or the runner holds for "
+                         "itself; put the registry's credentials in a variable of their own (GHCR_TOKEN)")
+    if isinstance(url, str) and url:
+        try:
+            netloc = httpx.URL(url).netloc.decode()
+        except (httpx.InvalidURL, ValueError):
+            return  # the url's own check says what is wrong with it
+        if netloc.lower() != host:
+            raise ValueError(f"{host}: auth_env credentials go only to {host} itself, and url names {netloc}")
 
 
 def _kinds(value: Any) -> frozenset[str]:

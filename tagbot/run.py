@@ -131,7 +131,10 @@ def _hub_url() -> str | None:
 
 def _api_url(options: LookupOptions, config: Config) -> str:
     """--api-url, then $TAGBOT_API_URL, then the config's (checked when read), then the default;
-    each gets the config's checks, and a flag given empty is an error, not the default."""
+    each gets the config's checks, and a flag given empty is an error, not the default.
+
+    The key goes with every request, so where it goes is the environment's to say: a config
+    (which a pull request can change) may move the API only within its default host, over https."""
     # An empty variable is unset (CI fills unset inputs with ""); an empty flag was typed.
     for setting, value in (("--api-url", options.api_url), (URL_ENV, os.environ.get(URL_ENV) or None)):
         if value is not None:
@@ -139,7 +142,16 @@ def _api_url(options: LookupOptions, config: Config) -> str:
                 return check_url(value)
             except ValueError as e:
                 raise ConfigError(f"{setting}: {e}") from None
-    return config.run.api_url or DEFAULT_API_URL
+    configured = config.run.api_url
+    if configured is None:
+        return DEFAULT_API_URL
+    default = httpx.URL(DEFAULT_API_URL)
+    url = httpx.URL(configured)
+    if (url.scheme, url.netloc) != (default.scheme, default.netloc):
+        raise ConfigError(f"{config.path or 'the config'}: api_url: the tags API key goes only to {default.host} "
+                          f"over https, or where {URL_ENV} or --api-url says; to use {url.netloc.decode()}, "
+                          f"set {URL_ENV} in the environment")
+    return configured
 
 
 def _api_key() -> tuple[str | None, list[str]]:

@@ -13,6 +13,7 @@ from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
+import httpx
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -444,3 +445,131 @@ def test_no_answer_makes_a_write_the_scanner_rejects(kind: str, tags: list[Tag],
     rescanned = scanner.extract(written)
     assert len(rescanned) == len(scanner.extract(text))
     assert all(f.image is not None and f.skip_reason is None for f in rescanned), written
+
+
+# --- issue 18: secrets go only where the environment agreed -------------------------------------
+
+class Listener:
+    """A loopback server that answers every request 401 with a basic challenge (so a client
+    holding credentials sends them on its second try) and records the headers it was sent."""
+
+    def __init__(self) -> None:
+        self.seen: list[dict[str, str]] = []
+
+    def handler(self, *args: object) -> BaseHTTPRequestHandler:
+        listener = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # noqa: N802
+                listener.seen.append({k.lower(): v for k, v in self.headers.items()})
+                self.send_response(401)
+                self.send_header("WWW-Authenticate", 'Basic realm="x"')
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, format: str, *args: object) -> None:
+                pass
+
+        return Handler(*args)  # type: ignore[arg-type]
+
+    def secrets_seen(self, *secrets: str) -> list[str]:
+        return [v for headers in self.seen for v in headers.values() for s in secrets
+                if s in v or s in _decoded(v)]
+
+
+def _decoded(value: str) -> str:
+    import base64
+    import binascii
+
+    try:
+        return base64.b64decode(value.split()[-1]).decode("utf-8", "replace")
+    except (binascii.Error, ValueError, IndexError):
+        return ""
+
+
+@pytest.fixture
+def listener() -> Iterator[tuple[Listener, str]]:
+    found = Listener()
+    with serve(found.handler) as url:
+        yield found, url
+
+
+@pytest.mark.parametrize("variable", ["OANOR_API_KEY", "GITHUB_TOKEN", "GH_TOKEN", "ACTIONS_RUNTIME_TOKEN"])
+def test_auth_env_may_not_name_tagbots_own_secrets(repo: Path, listener, monkeypatch, capsys, variable: str):
+    found, url = listener
+    monkeypatch.setenv(variable, "s3cret-value")
+    (repo / "tagbot.yaml").write_text(
+        f'registries: {{ghcr.io: {{source: registry, url: "{url}", auth_env: {variable}}}}}\n')
+    (repo / "Dockerfile").write_text("FROM ghcr.io/acme/app:1.0\n")
+    assert main(["check", "--no-cache"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("tagbot: error: tagbot.yaml:1: registries: ghcr.io: auth_env may not name") and variable in err
+    assert found.seen == [] and "s3cret-value" not in err
+
+
+def test_registry_credentials_go_only_to_their_own_host(repo: Path, listener, monkeypatch, capsys):
+    found, url = listener
+    monkeypatch.setenv("GHCR_TOKEN", "ghcr-secret")
+    (repo / "Dockerfile").write_text("FROM ghcr.io/acme/app:1.0\n")
+    (repo / "tagbot.yaml").write_text(f'registries: {{ghcr.io: {{source: registry, url: "{url}", auth_env: GHCR_TOKEN}}}}\n')
+    assert main(["check", "--no-cache"]) == 2
+    err = capsys.readouterr().err
+    assert "tagbot.yaml:1: registries: ghcr.io: auth_env credentials go only to ghcr.io itself" in err
+    assert found.seen == []
+    # Credentials the environment keeps for ghcr.io (docker login) do not follow a url elsewhere either.
+    docker = repo.parent / "docker"
+    docker.mkdir()
+    import base64
+    (docker / "config.json").write_text(json.dumps({"auths": {"ghcr.io": {"auth": base64.b64encode(b"me:ghcr-secret").decode()}}}))
+    monkeypatch.setenv("DOCKER_CONFIG", str(docker))
+    (repo / "tagbot.yaml").write_text(f'registries: {{ghcr.io: {{source: registry, url: "{url}"}}}}\n')
+    assert main(["check", "--no-cache"]) == 2
+    assert found.seen and found.secrets_seen("ghcr-secret") == []
+
+
+def test_credentials_go_to_a_loopback_registry_over_plain_http(repo: Path, listener, monkeypatch):
+    found, url = listener
+    host = httpx.URL(url).netloc.decode()
+    monkeypatch.setenv("LOCAL_TOKEN", "me:local-secret")
+    (repo / "Dockerfile").write_text(f"FROM {host}/acme/app:1.0\n")
+    (repo / "tagbot.yaml").write_text(f"registries: {{'{host}': {{source: registry, insecure: true, auth_env: LOCAL_TOKEN}}}}\n")
+    assert main(["check", "--no-cache"]) == 2  # still refused by this listener, but asked properly
+    assert found.secrets_seen("local-secret")  # to its own host, on this machine
+
+
+def test_a_config_api_url_on_another_host_gets_no_key(repo: Path, listener, monkeypatch, capsys):
+    found, url = listener
+    monkeypatch.delenv("TAGBOT_API_URL")
+    (repo / "tagbot.yaml").write_text(f"api_url: {url}/docker-api\n")
+    (repo / "Dockerfile").write_text("FROM acme/app:1.0\n")
+    assert main(["check", "--no-cache"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("tagbot: error: tagbot.yaml: api_url: ") and "TAGBOT_API_URL" in err
+    assert found.seen == []
+    # The environment names that host: then it is the environment's choice.
+    monkeypatch.setenv("TAGBOT_API_URL", f"{url}/docker-api")
+    main(["check", "--no-cache"])
+    assert found.seen and "x-oanor-key" in found.seen[0]
+
+
+def test_credentials_never_go_over_plain_http_elsewhere():
+    from tagbot.sources.registry import may_send_credentials, secure_for_credentials
+
+    assert secure_for_credentials("https://gitlab.com/jwt/auth")  # a realm the registry names
+    assert not secure_for_credentials("http://auth.example/token")
+
+    assert may_send_credentials("https://ghcr.io/token", "ghcr.io")
+    assert may_send_credentials("https://registry-1.docker.io", "docker.io")
+    assert may_send_credentials("http://127.0.0.1:5000", "127.0.0.1:5000")
+    assert not may_send_credentials("http://ghcr.io/token", "ghcr.io")
+    assert not may_send_credentials("https://evil.example", "ghcr.io")
+    assert not may_send_credentials("http://127.0.0.1:5001", "127.0.0.1:5000")
+    assert not may_send_credentials("http://registry.corp:5000", "registry.corp:5000")
+
+
+def test_the_environment_may_mark_a_registry_insecure(monkeypatch):
+    from tagbot.sources.registry import may_send_credentials
+
+    monkeypatch.setenv("TAGBOT_INSECURE_REGISTRIES", "registry.corp:5000, other.corp")
+    assert may_send_credentials("http://registry.corp:5000/v2/", "registry.corp:5000")
+    assert not may_send_credentials("http://registry.corp:5001/v2/", "registry.corp:5001")

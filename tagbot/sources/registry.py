@@ -39,6 +39,10 @@ _CHALLENGE_PART = re.compile(r'(\w+)="([^"]*)"')
 _NEXT_LINK = re.compile(r'<([^>]+)>\s*;\s*rel="?next"?')
 
 Credentials = tuple[str, str]  # (user, password or token)
+INSECURE_ENV = "TAGBOT_INSECURE_REGISTRIES"  # hosts (host[:port], comma-separated) credentials may reach over http
+_LOOPBACK = ("127.0.0.1", "localhost", "::1")
+# Docker Hub's registry answers at other names than the one images are written with.
+_SAME_REGISTRY = {"docker.io": ("registry-1.docker.io", "index.docker.io")}
 log = logging.getLogger(__name__)
 
 
@@ -151,7 +155,9 @@ class Registry:
         if not realm:
             raise BadResponse(f"{self.host} sent a bearer challenge without a realm", host=self.host)
         params = {"service": fields.get("service", ""), "scope": fields.get("scope", scope)}
-        headers = {"authorization": "Basic " + _basic(self._credentials)} if self._credentials else {}
+        # The registry names its realm: credentials go there only on the terms they go to the registry.
+        credentials = self._credentials if self._credentials and secure_for_credentials(realm) else None
+        headers = {"authorization": "Basic " + _basic(credentials)} if credentials else {}
         response = self.fetcher.get(realm, params=params, headers=headers)
         if response.status_code in (401, 403):
             raise Unauthorized(f"{self.host}'s token service refused the credentials ({response.status_code}): {self._hint}", host=self.host)
@@ -193,6 +199,32 @@ def _field(body: Any, key: str, kind: type) -> Any:
 
 def _basic(credentials: Credentials) -> str:
     return base64.b64encode(f"{credentials[0]}:{credentials[1]}".encode()).decode()
+
+
+def may_send_credentials(url: str, host: str) -> bool:
+    """Whether credentials kept for registry `host` may go to `url`: only to that host itself,
+    over a transport `secure_for_credentials` allows. A repository's config chooses the url."""
+    try:
+        netloc = httpx.URL(url).netloc.decode().lower()
+    except (httpx.InvalidURL, ValueError):
+        return False
+    return (netloc == host or netloc in _SAME_REGISTRY.get(host, ())) and secure_for_credentials(url)
+
+
+def secure_for_credentials(url: str) -> bool:
+    """https; plain http only to this machine or to a host the environment's
+    $TAGBOT_INSECURE_REGISTRIES names, never because a repository's config says `insecure`.
+    (A token realm may be another host, as GitLab's is: the registry, trusted with the
+    credentials already, names it; only how they travel is checked.)"""
+    try:
+        parsed = httpx.URL(url)
+    except (httpx.InvalidURL, ValueError):
+        return False
+    if parsed.scheme == "https":
+        return True
+    insecure = {h.strip().lower() for h in os.environ.get(INSECURE_ENV, "").split(",") if h.strip()}
+    return parsed.scheme == "http" and (parsed.host in _LOOPBACK or parsed.host.startswith("127.")
+                                        or parsed.netloc.decode().lower() in insecure)
 
 
 def credentials_for(host: str, auth_env: str | None) -> Credentials | None:

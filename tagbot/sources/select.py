@@ -15,7 +15,7 @@ from tagbot.refs import DOCKER_HUB, ImageRef
 from tagbot.sources import Source
 from tagbot.sources.http import Calls, Fetcher, RateLimiter
 from tagbot.sources.hub import DEFAULT_HUB_URL, HUB, DockerHub
-from tagbot.sources.registry import Registry, credentials_for
+from tagbot.sources.registry import Registry, credentials_for, may_send_credentials
 from tagbot.sources.tagsapi import TagsAPI
 
 
@@ -70,8 +70,11 @@ class SourceSet:
     def _registry(self, host: str, setting: RegistrySettings) -> Registry:
         if host not in self._oci:
             default = "https://registry-1.docker.io" if host == DOCKER_HUB else f"{'http' if setting.insecure else 'https'}://{host}"
-            self._oci[host] = Registry(self._fetcher(host, setting.rate_limit or DEFAULT_REGISTRY_RATE), host=host, base_url=setting.url or default,
-                                       credentials=credentials_for(host, setting.auth_env),
+            base_url = setting.url or default
+            # A repository's config chooses the url; credentials kept for `host` go to nowhere else.
+            credentials = credentials_for(host, setting.auth_env) if may_send_credentials(base_url, host) else None
+            self._oci[host] = Registry(self._fetcher(host, setting.rate_limit or DEFAULT_REGISTRY_RATE), host=host, base_url=base_url,
+                                       credentials=credentials,
                                        max_pages=self._run.max_tag_pages,
                                        credentials_hint=_hint(host, setting))
         return self._oci[host]
