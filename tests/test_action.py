@@ -21,8 +21,11 @@ ACTION = yaml.safe_load((ROOT / "action.yml").read_text())
 
 def test_inputs():
     inputs = ACTION["inputs"]
-    assert set(inputs) == {"config", "api-key", "github-token", "dry-run", "paths"}
+    assert set(inputs) == {"config", "api-key", "github-token", "bot-login", "dry-run", "paths"}
     assert inputs["github-token"]["default"] == "${{ github.token }}"
+    # The login reaches tagbot from the workflow (the environment), never from the repository's config.
+    assert inputs["bot-login"]["default"] == ""
+    assert ACTION["runs"]["steps"][-1]["env"]["TAGBOT_BOT_LOGIN"] == "${{ inputs.bot-login }}"
     assert inputs["api-key"]["required"] is True
     assert (inputs["dry-run"]["default"], inputs["paths"]["default"]) == ("false", ".")
 
