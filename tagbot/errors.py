@@ -90,6 +90,11 @@ class BadResponse(SourceError):
     """An answer that is not the shape the source promises."""
 
 
+# GitHub's runner obeys `##[command]` anywhere in a line (its first command syntax), and
+# `::command::` at a line's start (see report.workflow_safe); text from outside shows the first as so.
+V1_COMMAND, V1_COMMAND_SHOWN = "##[", "\\x23#["
+
+
 def visible(text: str) -> str:
     """`text` on one line with every control or invisible formatting character shown as an
     escape (`\\n`, `\\x1b`, `\\u202e`): a file name as it really is, that no one can use to
@@ -109,7 +114,3 @@ def printable(text: str, limit: int = 300) -> str:
     text = text if len(text) <= limit else text[: limit - 3] + "..."
     return text.replace(V1_COMMAND, V1_COMMAND_SHOWN)
 
-
-# GitHub's runner obeys `##[command]` anywhere in a line (its first command syntax), and
-# `::command::` at a line's start (see report.workflow_safe); text from outside shows the first as so.
-V1_COMMAND, V1_COMMAND_SHOWN = "##[", "\\x23#["

@@ -565,6 +565,8 @@ def test_credentials_never_go_over_plain_http_elsewhere():
     assert not may_send_credentials("https://evil.example", "ghcr.io")
     assert not may_send_credentials("http://127.0.0.1:5001", "127.0.0.1:5000")
     assert not may_send_credentials("http://registry.corp:5000", "registry.corp:5000")
+    assert not may_send_credentials("http://127.evil.example", "127.evil.example")  # a name, not an address
+    assert may_send_credentials("http://[::1]:5000", "[::1]:5000")
 
 
 def test_the_environment_may_mark_a_registry_insecure(monkeypatch):

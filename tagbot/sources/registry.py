@@ -11,6 +11,7 @@ named in the config, or from ~/.docker/config.json.
 from __future__ import annotations
 
 import base64
+import ipaddress
 import json
 import logging
 import os
@@ -40,7 +41,6 @@ _NEXT_LINK = re.compile(r'<([^>]+)>\s*;\s*rel="?next"?')
 
 Credentials = tuple[str, str]  # (user, password or token)
 INSECURE_ENV = "TAGBOT_INSECURE_REGISTRIES"  # hosts (host[:port], comma-separated) credentials may reach over http
-_LOOPBACK = ("127.0.0.1", "localhost", "::1")
 # Docker Hub's registry answers at other names than the one images are written with.
 _SAME_REGISTRY = {"docker.io": ("registry-1.docker.io", "index.docker.io")}
 log = logging.getLogger(__name__)
@@ -155,7 +155,8 @@ class Registry:
         if not realm:
             raise BadResponse(f"{self.host} sent a bearer challenge without a realm", host=self.host)
         params = {"service": fields.get("service", ""), "scope": fields.get("scope", scope)}
-        # The registry names its realm: credentials go there only on the terms they go to the registry.
+        # The registry names its realm, which may be another host (GitLab's is): how the
+        # credentials travel there is checked as for the registry itself.
         credentials = self._credentials if self._credentials and secure_for_credentials(realm) else None
         headers = {"authorization": "Basic " + _basic(credentials)} if credentials else {}
         response = self.fetcher.get(realm, params=params, headers=headers)
@@ -223,8 +224,16 @@ def secure_for_credentials(url: str) -> bool:
     if parsed.scheme == "https":
         return True
     insecure = {h.strip().lower() for h in os.environ.get(INSECURE_ENV, "").split(",") if h.strip()}
-    return parsed.scheme == "http" and (parsed.host in _LOOPBACK or parsed.host.startswith("127.")
-                                        or parsed.netloc.decode().lower() in insecure)
+    return parsed.scheme == "http" and (_is_loopback(parsed.host) or parsed.netloc.decode().lower() in insecure)
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False  # a name such as 127.example.com is no address
 
 
 def credentials_for(host: str, auth_env: str | None) -> Credentials | None:
