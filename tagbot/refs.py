@@ -127,8 +127,7 @@ def parse_ref(text: str) -> ImageRef:
     remainder, digest = _split_digest(text)
     name, tag = _split_tag(text, remainder)
     registry, path = _split_registry(text, name)
-
-    if len(name) > NAME_MAX:
+    if len(path) > NAME_MAX:  # before the components are matched: no regex runs over a megabyte
         raise InvalidReference(text, f"name is longer than {NAME_MAX} characters")
     for component in path.split("/"):
         if _PATH_COMPONENT.fullmatch(component):
@@ -142,6 +141,9 @@ def parse_ref(text: str) -> ImageRef:
         registry = DOCKER_HUB
         if "/" not in path:
             path = f"library/{path}"
+    # On the normalised path, as distribution counts it: `library/` in, the registry out.
+    if len(path) > NAME_MAX:
+        raise InvalidReference(text, f"name is longer than {NAME_MAX} characters")
     return ImageRef(text=text, registry=registry, repository=path, tag=tag, digest=digest)
 
 

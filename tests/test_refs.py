@@ -88,7 +88,9 @@ def test_spans_cut_tag_and_digest_out_of_the_text(text, tag_span, digest_span):
         ("a/-b", "bad name component '-b'"),
         ("bad_host.io:x/app", "bad registry"),
         ("a" * 256, "longer than 255"),
-        ("example.com/" + "a" * 244, "longer than 255"),  # the registry counts too
+        # The limit is on the normalised path (distribution's vectors): library/ counts, the domain does not.
+        ("a" * 248, "longer than 255"),
+        ("example.com/" + "a" * 256, "longer than 255"),
         ("[2001:db8:3:4::192.0.2.33]:5000/debian", "bad registry"),  # no dotted IPv4 tail in IPv6
         ("1a3f" * 16, "an image ID, not a name"),  # FROM <64 hex digits> names an image ID
         ("${BASE}", "bad name component"),
@@ -99,3 +101,9 @@ def test_invalid_references_say_what_is_wrong(text, problem):
         parse_ref(text)
     assert raised.value.text == text
     assert str(raised.value).startswith(f"invalid image reference {text!r}:")
+
+
+def test_the_name_limit_counts_the_normalised_path():
+    assert parse_ref("a" * 247).repository == "library/" + "a" * 247
+    assert parse_ref("example.com/" + "a" * 255).repository == "a" * 255
+    assert parse_ref("acme/" + "a" * 250).repository == "acme/" + "a" * 250

@@ -33,7 +33,9 @@ class Node:
         return self.kind == "string" and self.end - self.start == len(str(self.value))
 
     def get(self, key: str) -> Node | None:
-        return next((v for k, v in self.members if k.value == key), None)
+        """The value of `key`; of a key written twice, the last, as JSON parsers (and the dev
+        containers CLI) read it."""
+        return next((v for k, v in reversed(self.members) if k.value == key), None)
 
 
 def parse(text: str) -> Node:
@@ -75,7 +77,11 @@ class _Parser:
         if match is None:
             self.fail(f"unexpected {char!r}" if char else "unexpected end of file")
         self.position = match.end()
-        return Node(json.loads(match.group()), match.start(), match.end())
+        try:
+            number = json.loads(match.group())
+        except ValueError:  # past Python's 4,300-digit limit on int(): no setting is such a number
+            self.fail("a number too long to read")
+        return Node(number, match.start(), match.end())
 
     def string(self) -> Node:
         match = _STRING.match(self.text, self.position)

@@ -60,3 +60,23 @@ def test_invalid_jsonc_is_an_error_naming_the_line(text, line):
 )
 def test_file_names(path, kind):
     assert kind_of(path) == kind
+
+
+# --- issue 20: bounded work on any input --------------------------------------------------------
+
+def test_a_huge_number_is_that_files_scan_error(tmp_path, monkeypatch, capsys):
+    from tagbot.cli import main
+
+    (tmp_path / ".devcontainer").mkdir()
+    (tmp_path / ".devcontainer/devcontainer.json").write_text('{"image": "node:22",\n "n": ' + "9" * 5000 + "}")
+    (tmp_path / "Dockerfile").write_text("FROM redis:7\n")
+    monkeypatch.chdir(tmp_path)
+    assert main(["scan"]) == 2  # an error, not a crash (3)
+    captured = capsys.readouterr()
+    assert "redis" in captured.out  # the rest of the scan stands
+    assert "tagbot: error: .devcontainer/devcontainer.json:2: invalid JSON: a number too long to read" in captured.err
+
+
+def test_of_two_image_keys_the_last_counts():
+    text = '{"image": "node:20", "image": "node:22"}'
+    assert found_rows(devcontainer.extract(text), text) == [("node:22", None)]

@@ -4,7 +4,7 @@ import pytest
 
 from tagbot.scan import dockerfile, scan_file
 from tagbot.scan.model import joined
-from tests.helpers import fixture
+from tests.helpers import fixture, found_rows
 
 DIGEST = "sha256:" + "3f" * 32
 
@@ -189,3 +189,14 @@ def test_line_and_column_skip_the_bom(tmp_path):
     path.write_bytes("\ufeff# syntax=docker/dockerfile:1.7\r\nFROM node:20\r\n".encode())
     references = scan_file(path, name="Dockerfile", kind="dockerfile")
     assert [(r.line, r.column) for r in references] == [(1, 10), (2, 6)]
+
+
+def test_an_escape_line_after_a_comment_is_no_directive():
+    # BuildKit's own escape-after-comment case: directives end at the first comment or blank line,
+    # so the backslash still continues the line.
+    text = "# dummy\n# escape = `\n\nFROM \\\nnginx:1.20\n"
+    assert found_rows(dockerfile.extract(text), text) == [("nginx:1.20", None)]
+    # BuildKit joins a continued line to the next as written: `FROM\` + `nginx:1.20` is
+    # `FROMnginx:1.20`, no instruction, so no image.
+    joined = "# dummy\n# escape = `\n\nFROM\\\nnginx:1.20\n"
+    assert dockerfile.extract(joined) == []
