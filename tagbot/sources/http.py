@@ -227,6 +227,16 @@ def without_credentials(url: str) -> str:
     return _USERINFO.sub(r"\1", url)
 
 
+def same_origin(link: str, base: str) -> bool:
+    """Whether `link` (a next page a server named) has the scheme, host and port of `base`:
+    an answer never sends tagbot to another server, nor to another port of the same one."""
+    try:
+        a, b = httpx.URL(link), httpx.URL(base)
+    except (httpx.InvalidURL, ValueError):
+        return False
+    return bool(a.host) and (a.scheme, a.host, a.port) == (b.scheme, b.host, b.port)
+
+
 def _host(url: str) -> str:
     return httpx.URL(url).host or url
 

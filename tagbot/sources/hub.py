@@ -10,12 +10,11 @@ import logging
 from collections.abc import Iterator
 from typing import Any
 
-import httpx
 
 from tagbot.errors import BadResponse
 from tagbot.platforms import platform_name
 from tagbot.refs import ImageRef
-from tagbot.sources.http import Fetcher, without_credentials
+from tagbot.sources.http import Fetcher, same_origin, without_credentials
 from tagbot.sources.model import Tag, TagList, parse_timestamp
 
 DEFAULT_HUB_URL = "https://hub.docker.com"
@@ -64,11 +63,11 @@ class DockerHub:
                 return
 
     def _next(self, link: Any) -> str | None:
-        """The next page, only on the same host: a page never sends tagbot elsewhere."""
+        """The next page, only on the same origin: a page never sends tagbot elsewhere."""
         if not link:
             return None
-        if not isinstance(link, str) or httpx.URL(link).host != httpx.URL(self.base_url).host:
-            raise BadResponse("Docker Hub's next page points to another host")
+        if not isinstance(link, str) or not same_origin(link, self.base_url):
+            raise BadResponse("Docker Hub's next page points to another origin")
         return link
 
 

@@ -27,7 +27,7 @@ import httpx
 from tagbot.errors import BadResponse, Unauthorized
 from tagbot.platforms import platform_name
 from tagbot.refs import ImageRef
-from tagbot.sources.http import Fetcher, without_credentials, check_status, read_json
+from tagbot.sources.http import Fetcher, check_status, read_json, same_origin, without_credentials
 from tagbot.sources.model import Tag, TagList, parse_timestamp
 
 PAGE_SIZE = 100
@@ -176,8 +176,8 @@ class Registry:
         if match is None:
             return None
         link = str(response.url.join(match.group(1)))
-        if httpx.URL(link).host != httpx.URL(self.base_url).host:
-            raise BadResponse(f"{self.host}'s next page points to another host", host=self.host)
+        if not same_origin(link, self.base_url):
+            raise BadResponse(f"{self.host}'s next page points to another origin", host=self.host)
         return link
 
 

@@ -2,6 +2,8 @@ from __future__ import annotations
 
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from tagbot.errors import BadResponse, NotFound
 from tagbot.refs import parse_ref
@@ -54,7 +56,7 @@ def test_a_next_page_on_another_host_is_refused(hub: FakeHub, monkeypatch: pytes
 
     monkeypatch.setattr(hub, "answer", elsewhere)
     source, calls = hub_source(hub.url)
-    with pytest.raises(BadResponse, match="next page points to another host"):
+    with pytest.raises(BadResponse, match="next page points to another origin"):
         source.list_tags(parse_ref("nginx"))
     assert calls.network == 1
 
@@ -64,3 +66,59 @@ def test_an_answer_without_results_is_refused(hub: FakeHub, monkeypatch: pytest.
     source, _ = hub_source(hub.url)
     with pytest.raises(BadResponse, match="without a results list"):
         source.list_tags(parse_ref("nginx"))
+
+
+# --- issue 20: pagination that goes only where it should ----------------------------------------
+
+@pytest.mark.parametrize("elsewhere", ["{port}", "{scheme}"])
+def test_a_next_page_on_another_port_or_scheme_is_refused(hub: FakeHub, monkeypatch: pytest.MonkeyPatch, elsewhere: str):
+    from tests.loopback import closed_port_url
+
+    other_port = closed_port_url() + "/v2/repositories/library/nginx/tags?page=2"
+    other_scheme = hub.url.replace("http://", "https://") + "/v2/repositories/library/nginx/tags?page=2"
+    real = hub.answer
+
+    def moved(path, query):
+        status, body = real(path, query)
+        body["next"] = other_port if elsewhere == "{port}" else other_scheme
+        return status, body
+
+    monkeypatch.setattr(hub, "answer", moved)
+    source, calls = hub_source(hub.url)
+    with pytest.raises(BadResponse, match="next page points to another origin"):
+        source.list_tags(parse_ref("nginx"))
+    assert calls.network == 1
+
+
+NEXTS = st.one_of(st.none(), st.just("SAME"), st.just("REPEAT"), st.sampled_from([
+    "http://127.0.0.1:1/x", "https://127.0.0.1/x", "http://localhost/x", "ftp://x", "//127.0.0.1/x", "", 7]))
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(NEXTS, min_size=1, max_size=15), st.integers(min_value=0, max_value=3))
+def test_any_pagination_is_bounded_and_stays_on_its_origin(hub: FakeHub, nexts: list, quota: int):
+    from urllib.parse import urlsplit
+
+    real = hub.answer
+    seen: list[str] = []
+
+    def paged(path, query):
+        status, body = real("/v2/repositories/library/nginx/tags", {"page": query.get("page", "1"), "page_size": "100"})
+        index = len(seen)
+        seen.append(path)
+        choice = nexts[index] if index < len(nexts) else None
+        body["next"] = {"SAME": f"{hub.url}{path}?page={index + 2}", "REPEAT": f"{hub.url}{path}?page=1"}.get(choice, choice) \
+            if isinstance(choice, str) else choice
+        return status, body
+
+    hub.answer = paged
+    try:
+        source, calls = hub_source(hub.url, max_pages=5)
+        try:
+            source.list_tags(parse_ref("nginx"))
+        except BadResponse:
+            pass
+    finally:
+        hub.answer = real
+    assert calls.network <= 5  # never past the page bound, whatever the links say
+    assert all(urlsplit(p).netloc == "" for p in seen)  # every request reached this server alone
