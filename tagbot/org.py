@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import fnmatch
 import json
+import shutil
 import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -92,13 +93,25 @@ def read_repositories(api: Files, repositories: Sequence[RepositoryInfo], folder
         except GitHubError as e:
             failures.append(Failure(repository.name, str(e), "unavailable"))
             continue
-        for path, data in files.items():
-            target = folder / repository.name / path
-            if not _inside(target, folder / repository.name):
-                continue  # a path the API should never give: `..`
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(data)
+        home = folder / repository.name
+        try:
+            _write_files(files, home)
+        except OSError as e:
+            # A tree git holds but no file system can (a name over NAME_MAX, a path over
+            # PATH_MAX, `Dockerfile` beside `Dockerfile/Dockerfile`): none of it is read.
+            shutil.rmtree(home, ignore_errors=True)
+            failures.append(Failure(repository.name, f"{repository.name}: cannot write its files to scan them: "
+                                                      f"{e.strerror or e}", "unavailable"))
     return failures
+
+
+def _write_files(files: Mapping[str, bytes], home: Path) -> None:
+    for path, data in files.items():
+        target = home / path
+        if not _inside(target, home):
+            continue  # a path the API should never give: `..`
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)
 
 
 def look_up_organisation(api: Files, repositories: Sequence[RepositoryInfo],

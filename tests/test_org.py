@@ -242,3 +242,45 @@ def test_an_organisations_default_config_applies_where_a_repository_has_none(
             assert run_pr(org, tmp_path, name, monkeypatch, "--default-config", str(defaults)) == 0
     assert {p["title"].split()[0] for p in org.repositories["acme/svc0"].open_pulls()} == {"org:"}
     assert {p["title"].split()[0] for p in org.repositories["acme/svc1"].open_pulls()} == {"own:"}
+
+
+# --- issue 20: a tree that cannot be written is that repository's failure --------------------------
+
+def tree_of(remote: Path, entries: list[tuple[str, str]]) -> str:
+    """A tree object of (path, text) entries, built with git's plumbing so it may hold what no
+    checkout can: a name over NAME_MAX, a path over PATH_MAX, a file and a folder of one name."""
+    blobs: list[str] = []
+    trees: dict[str, list[tuple[str, str]]] = {}
+    for path, text in entries:
+        head, slash, rest = path.partition("/")
+        if slash:
+            trees.setdefault(head, []).append((rest, text))
+        else:
+            sha = subprocess.run(["git", "-C", str(remote), "hash-object", "-w", "--stdin"], input=text,
+                                 capture_output=True, text=True, check=True).stdout.strip()
+            blobs.append(f"100644 blob {sha}\t{head}")
+    listing = blobs + [f"040000 tree {tree_of(remote, sub)}\t{name}" for name, sub in trees.items()]
+    return subprocess.run(["git", "-C", str(remote), "mktree"], input="".join(f"{line}\n" for line in listing),
+                          capture_output=True, text=True, check=True).stdout.strip()
+
+
+@pytest.mark.parametrize("hostile", [
+    [("a" * 300 + "/Dockerfile", "FROM redis:7.2.5-alpine\n")],  # a name over NAME_MAX: ENAMETOOLONG
+    [("/".join(["d" * 200] * 25) + "/Dockerfile", "FROM redis:7.2.5-alpine\n")],  # over PATH_MAX
+    [("Dockerfile", "FROM redis:7.2.5-alpine\n"), ("Dockerfile/Dockerfile", "FROM redis:7.2.5-alpine\n")],
+])
+def test_a_tree_that_cannot_be_written_is_that_repositorys_failure(env: None, tmp_path: Path, hostile,
+                                                                   monkeypatch: pytest.MonkeyPatch,
+                                                                   capsys: pytest.CaptureFixture[str]):
+    org = organisation(tmp_path / "org", count=2)
+    bad = org.repositories["acme/svc1"]
+    tree = tree_of(bad.remote, [("tagbot.yaml", CONFIG), *hostile])
+    commit = git(bad.remote, "commit-tree", "-m", "hostile", tree)
+    git(bad.remote, "update-ref", "refs/heads/main", commit)
+    with serving_organisation(org) as served:
+        monkeypatch.setenv("GITHUB_TOKEN", served.token)
+        monkeypatch.setenv("GITHUB_API_URL", served.url)
+        assert main(["org", "lookup", "--owner", "acme", "--cache-dir", str(tmp_path / "cache")]) == 0
+    err = capsys.readouterr().err
+    assert "tagbot: warning: acme/svc1: cannot write its files" in err and "Traceback" not in err
+    assert "2 repositories" in err  # svc0 was read and looked up all the same
