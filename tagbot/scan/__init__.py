@@ -89,6 +89,7 @@ def scan_paths(
     found = find_files(paths, base=base, kind_of=kind_of, include=include, exclude=exclude)
     errors.extend(ScanError(name, None, why) for name, why in found.unreadable)
     files, pipelines = _with_gitlab_includes(found.files)
+    errors.extend(pipelines.capped)
     if kinds is not None:  # after the includes: a pipeline's files are GitLab's, whatever else is off
         files = [file for file in files if file.kind in kinds]
     with _fewer_collections():
@@ -108,6 +109,9 @@ def scan_paths(
     return ScanResult(tuple(references), tuple(errors), len(files), tuple(platforms), digests)
 
 
+MAX_INCLUDED = 1000  # files one pipeline may include (GitLab itself allows 150)
+
+
 @dataclass
 class _Pipelines:
     """What the GitLab CI files said, read as the pipelines they make up."""
@@ -115,6 +119,7 @@ class _Pipelines:
     data: dict[str, bytes] = field(default_factory=dict)  # bytes read, so no file is opened twice
     found: dict[str, list[Found]] = field(default_factory=dict)
     errors: dict[str, ScanError] = field(default_factory=dict)
+    capped: list[ScanError] = field(default_factory=list)  # pipelines that include more than MAX_INCLUDED
 
 
 def _with_gitlab_includes(files: list[FileToScan]) -> tuple[list[FileToScan], _Pipelines]:
@@ -154,6 +159,10 @@ def _pipeline(root: FileToScan, by_name: dict[str, FileToScan], pipelines: _Pipe
             for name in _named_by(wanted, by_name):
                 file = by_name[name]
                 if name not in seen and gitlab.included(wanted, name):
+                    if len(seen) > MAX_INCLUDED:
+                        pipelines.capped.append(ScanError(root.name, None, f"includes more than {MAX_INCLUDED:,} files; "
+                                                                           "those past them are not read"))
+                        return members
                     seen.add(name)
                     by_name[name] = FileToScan(file.path, name, gitlab.KIND)
                     queue.append(by_name[name])

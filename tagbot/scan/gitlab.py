@@ -78,11 +78,12 @@ def extract_pipeline(files: Sequence[tuple[str, Parsed]]) -> dict[str, list[Foun
                             if key not in _GLOBAL and isinstance(job, yaml.MappingNode))
     # By where each is anchored and what it reads: `golang:$GO` in two jobs is one reference.
     found: dict[str, dict[tuple[int, str], Found]] = {name: {} for name, _ in files}
+    known: dict[str, tuple[_Job, ...]] = {}  # each job's layers, worked out once for the pipeline
     names = [name for name, _ in files]
     for index, current in parsed.items():
         for document in current.documents:
             holders: list[tuple[yaml.Node | None, Scope]] = [(document, scope), (value(document, "default"), scope)]
-            holders += [(job, _job_scope(key, jobs, scope)) for key, job in yamlnodes.items(document)
+            holders += [(job, _job_scope(key, jobs, scope, known)) for key, job in yamlnodes.items(document)
                         if key not in _GLOBAL and isinstance(job, yaml.MappingNode)]
             for holder, job_scope in holders:
                 for node in _image_nodes(holder):
@@ -105,32 +106,55 @@ def local_includes(parsed: Parsed) -> list[str]:
 
 
 def included(pattern: str, name: str) -> bool:
-    """Whether the repository path `name` is what `pattern` (GitLab's glob) names."""
+    """Whether the repository path `name` is what `pattern` (GitLab's glob) names: `**` crosses
+    folders, `*` does not. Matched as an automaton, one step a character, so no pattern can make
+    it backtrack (`**x**x**x…` against a long name took minutes as a regular expression)."""
     if "*" not in pattern:
         return name == pattern
-    # `**` crosses folders, `*` does not.
-    regex = "".join(".*" if part == "**" else "[^/]*" if part == "*" else re.escape(part)
-                    for part in re.split(r"(\*\*|\*)", pattern.replace("**/", "**")))
-    return bool(re.fullmatch(regex, name))
+    tokens = [token for part in re.split(r"(\*\*|\*)", pattern.replace("**/", "**"))
+              for token in ([part] if part in ("*", "**") else list(part))]
+    states = _past_stars({0}, tokens)
+    for char in name:
+        states = _past_stars({i + (tokens[i] not in ("*", "**")) for i in states if i < len(tokens)
+                              and (tokens[i] == "**" or (tokens[i] == "*" and char != "/") or tokens[i] == char)}, tokens)
+        if not states:
+            return False
+    return len(tokens) in states
 
 
-def _job_scope(name: str, jobs: dict[str, _Job], top: Scope) -> Scope:
+def _past_stars(states: set[int], tokens: list[str]) -> set[int]:
+    """The states, and those after any stars that follow them (a star may match nothing)."""
+    out = set(states)
+    for i in states:
+        while i < len(tokens) and tokens[i] in ("*", "**"):
+            i += 1
+            out.add(i)
+    return out
+
+
+def _job_scope(name: str, jobs: dict[str, _Job], top: Scope, known: dict[str, tuple[_Job, ...]]) -> Scope:
     """The variables a job sees: the top level's, then those of what it extends (in order, each
     after its own parents), then its own."""
     scope = dict(top)
-    for job in _layers(name, jobs, ()):
+    for job in _layers(name, jobs, (), known):
         scope = literal_scope(value(job.node, "variables"), job.parsed, scope, offset=job.offset)
     return scope
 
 
-def _layers(name: str, jobs: dict[str, _Job], path: tuple[str, ...]) -> list[_Job]:
-    """The jobs `name` is made of, the furthest parent first and the job itself last."""
+def _layers(name: str, jobs: dict[str, _Job], path: tuple[str, ...], known: dict[str, tuple[_Job, ...]]) -> tuple[_Job, ...]:
+    """The jobs `name` is made of, the furthest parent first and the job itself last; each job
+    once, where it last applies (applying it again changes nothing after it), and each job's
+    layers worked out once (`known`), so parents named again and again cost nothing more."""
+    if name in known:
+        return known[name]
     if name not in jobs or name in path or len(path) >= _MAX_EXTENDS:
-        return []
+        return ()  # GitLab refuses cycles and chains past 11: any bounded answer will do
     parents = value(jobs[name].node, "extends")
     names = [scalar(p) for p in parents.value] if isinstance(parents, yaml.SequenceNode) else [scalar(parents)]
-    layers = [layer for parent in names if parent for layer in _layers(parent, jobs, (*path, name))]
-    return [*layers, jobs[name]]
+    layers = [layer for parent in dict.fromkeys(n for n in names if n) for layer in _layers(parent, jobs, (*path, name), known)]
+    last_of_each = list(reversed(list({id(job): job for job in reversed([*layers, jobs[name]])}.values())))
+    known[name] = tuple(last_of_each)
+    return known[name]
 
 
 def _image_nodes(holder: yaml.Node | None) -> Iterator[yaml.ScalarNode]:

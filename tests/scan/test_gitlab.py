@@ -3,6 +3,8 @@ from __future__ import annotations
 import shutil
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tagbot.errors import ScanError
 from tagbot.scan import gitlab, kind_of, scan_paths, yamlnodes
@@ -128,3 +130,73 @@ def test_globs():
     assert gitlab.included("ci/**/*.yml", "ci/x/y/a.yml")
     assert gitlab.included("ci/**/*.yml", "ci/a.yml")
     assert not gitlab.included("ci/a.yml", "ci/a.yaml")
+
+
+# --- issue 20: bounded work on any pipeline -------------------------------------------------------
+
+def _finishes(seconds: float, work):
+    import threading
+
+    done: list[object] = []
+    thread = threading.Thread(target=lambda: done.append(work()), daemon=True)
+    thread.start()
+    thread.join(seconds)
+    assert not thread.is_alive(), f"still running after {seconds} s"
+    return done[0]
+
+
+@pytest.mark.parametrize("fan_out", [4, 6])
+def test_extends_that_repeat_their_parents_resolve_in_linear_time(fan_out: int):
+    # 11 jobs, each extending the next `fan_out` times: 9.4 s (4) and past 60 s (6) before memoising.
+    jobs = [f"j{i}:\n  extends: [{', '.join([f'j{i + 1}'] * fan_out)}]\n  variables: {{V{i}: '{i}'}}\n" for i in range(10)]
+    text = "".join(jobs) + "j10:\n  image: redis:$V0\n  variables: {V0: '7'}\n" + "use:\n  extends: j0\n  image: node:$V3\n"
+    found = _finishes(5, lambda: gitlab.extract(text))
+    assert sorted(found_rows(found, text)) == [("node:3", None), ("redis:7", None)]
+
+
+def test_a_backtracking_glob_against_a_long_name_finishes():
+    # 89 s for one file name before: a glob is matched without backtracking now.
+    assert _finishes(5, lambda: gitlab.included("**x**x**x**x**x**x**x**x**x**x**x**xy.yml", "x" * 120 + ".yml")) is False
+    assert gitlab.included("ci/**/*.yml", "ci/a/b/c.yml") and gitlab.included("ci/**.yml", "ci/a.yml")
+    assert not gitlab.included("ci/*.yml", "ci/a/b.yml") and gitlab.included("ci/*.yml", "ci/b.yml")
+    assert gitlab.included("**/jobs-*.yml", "ci/jobs-e2e.yml") and gitlab.included("**/jobs-*.yml", "jobs-a.yml")
+
+
+def test_included_files_are_capped_and_the_rest_reported(tmp_path, monkeypatch):
+    monkeypatch.setattr("tagbot.scan.MAX_INCLUDED", 5)
+    (tmp_path / "ci").mkdir()
+    for i in range(8):
+        (tmp_path / "ci" / f"job{i}.yml").write_text(f"job{i}:\n  image: redis:7.{i}\n")
+    (tmp_path / ".gitlab-ci.yml").write_text("include:\n  - local: ci/*.yml\n")
+    result = scan_paths([tmp_path], base=tmp_path)
+    assert len({r.file for r in result.references}) == 5
+    assert [str(e) for e in result.errors] == [".gitlab-ci.yml: includes more than 5 files; those past them are not read"]
+
+
+@st.composite
+def pipelines(draw):
+    names = [f"j{i}" for i in range(draw(st.integers(1, 12)))]
+    lines = []
+    for name in names:
+        parents = draw(st.lists(st.sampled_from(names + ["missing"]), max_size=6))  # cycles, repeats, unknowns
+        lines.append(f"{name}:\n  extends: [{', '.join(parents)}]\n  variables: {{{name.upper()}: '1'}}\n  image: redis:${name.upper()}\n")
+    return "".join(lines)
+
+
+@settings(max_examples=100, deadline=None)
+@given(pipelines())
+def test_any_extends_graph_resolves_in_bounded_time(text: str):
+    found = _finishes(5, lambda: gitlab.extract(text))
+    assert all(f.text.startswith("redis:") for f in found)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(alphabet="*x/.y", max_size=40), st.text(alphabet="x/.y", max_size=150))
+def test_globs_match_as_the_backtracking_reference_does(pattern: str, name: str):
+    import re as regex
+
+    if len(pattern) > 12 or pattern.count("*") > 6:  # the reference itself is exponential past this
+        return
+    reference = "".join(".*" if part == "**" else "[^/]*" if part == "*" else regex.escape(part)
+                        for part in regex.split(r"(\*\*|\*)", pattern.replace("**/", "**")))
+    assert gitlab.included(pattern, name) == bool(regex.fullmatch(reference, name)) or "*" not in pattern
