@@ -156,7 +156,32 @@ def test_a_link_to_a_file_outside_the_folder_is_refused(repo: Path, api: FakeTag
     (repo / "Dockerfile").symlink_to(outside)
     assert main(["update", "--no-cache", "Dockerfile"]) == 2
     assert outside.read_text() == "FROM acme/app:1.0.0\n" and (repo / "Dockerfile").is_symlink()
-    assert "Dockerfile: not written: it is a link to a file outside the folder tagbot works on" in capsys.readouterr().err
+    # Named on the command line or found in a walk, it is not even read (issue 20).
+    assert "tagbot: error: Dockerfile: skipped: a link to a file outside the repository" in capsys.readouterr().err
+
+
+def test_a_link_to_a_file_elsewhere_in_the_repository_is_followed(repo: Path, api: FakeTagsAPI, capsys):
+    # Issue 20: `tagbot update app` with app/Dockerfile -> ../real/Dockerfile said "up to date", 0 calls.
+    (repo / "real").mkdir()
+    (repo / "real" / "Dockerfile").write_text(updatable(repo, api))
+    (repo / "app").mkdir()
+    (repo / "app" / "Dockerfile").symlink_to("../real/Dockerfile")
+    assert main(["update", "--no-cache", "app"]) == 0
+    assert (repo / "app" / "Dockerfile").is_symlink()
+    assert (repo / "real" / "Dockerfile").read_text() == "FROM acme/app:1.1.0\n"
+    assert "app/Dockerfile:1" in capsys.readouterr().out
+
+
+def test_a_link_leaving_the_repository_is_reported_not_dropped(repo: Path, api: FakeTagsAPI, tmp_path: Path, capsys):
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "Dockerfile").write_text(updatable(repo, api))
+    (repo / "app").mkdir()
+    (repo / "app" / "Dockerfile").symlink_to(outside / "Dockerfile")
+    assert main(["scan", "app"]) == 2
+    err = capsys.readouterr().err
+    assert "tagbot: error: app/Dockerfile: skipped: a link to a file outside the repository" in err
+    assert (outside / "Dockerfile").read_text() == "FROM acme/app:1.0.0\n"
 
 
 def test_a_hard_linked_file_is_refused_not_split(repo: Path, api: FakeTagsAPI, tmp_path: Path, capsys):

@@ -1,4 +1,4 @@
-"""Which files to scan: a walk of the given paths that honours .gitignore and stays in its root."""
+"""Which files to scan: a walk of the given paths that honours .gitignore and stays in its repository."""
 
 from __future__ import annotations
 
@@ -43,6 +43,9 @@ def find_files(
     for root in paths:
         root_path = os.path.abspath(root)
         toplevel = _git_toplevel(root_path if os.path.isdir(root_path) else os.path.dirname(root_path))
+        # A link is followed when it stays in the repository (or, outside git, the folder worked
+        # on), though it may leave the path named: `app/Dockerfile -> ../real/Dockerfile`.
+        repository = os.path.join(os.path.realpath(toplevel or base), "")
         for path in _walk(root_path, unreadable):
             if path in chosen:
                 continue
@@ -51,6 +54,9 @@ def find_files(
             if kind is None:
                 continue
             if not _selected(name, include, exclude):
+                continue
+            if os.path.islink(path) and not os.path.realpath(path).startswith(repository):
+                unreadable.append((path, "skipped: a link to a file outside the repository"))
                 continue
             chosen[path] = FileToScan(Path(path), name, kind)
             if toplevel is not None:
@@ -66,13 +72,12 @@ def find_files(
 
 def _walk(root: str, unreadable: list[tuple[str, str]]) -> Iterator[str]:
     """Every file below `root` (or `root` itself, named on the command line), vendored trees and
-    linked directories left out, and linked files only when they point inside `root`. Pipes and
-    devices are listed too: the reader refuses them without blocking, and says so."""
+    linked directories left out, linked files with them (the caller says which it follows).
+    Pipes and devices are listed too: the reader refuses them without blocking, and says so."""
     if not os.path.isdir(root):
         if os.path.exists(root):
             yield root
         return
-    inside = os.path.join(os.path.realpath(root), "")
     folders = [root]
     while folders:
         folder = folders.pop()
@@ -87,7 +92,7 @@ def _walk(root: str, unreadable: list[tuple[str, str]]) -> Iterator[str]:
                     folders.append(entry.path)
             elif not entry.is_symlink():
                 yield entry.path  # a pipe or device too: reading it says it is none of ours, without blocking
-            elif os.path.realpath(entry.path).startswith(inside) and os.path.isfile(entry.path):
+            elif os.path.isfile(entry.path):
                 yield entry.path
 
 

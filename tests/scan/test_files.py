@@ -87,6 +87,9 @@ def test_symlinks_never_lead_out_of_the_root(tmp_path: Path):
     write(root / "docker/app.Dockerfile")
     os.symlink("docker/app.Dockerfile", root / "app.Dockerfile")  # a link to a file found anyway: read once too
     assert names(root) == ["Dockerfile", "docker/app.Dockerfile"]
+    # The link that leaves is said, never passed over in silence.
+    assert find_files([root], base=root, kind_of=kind_of).unreadable == [
+        ("linked/Dockerfile", "skipped: a link to a file outside the repository")]
     (root / "docker/app.Dockerfile").unlink()
     write(root / "elsewhere/Dockerfile")
     os.symlink(root / "elsewhere/Dockerfile", root / "docker/app.Dockerfile")  # only links to it: the link is read
