@@ -10,8 +10,8 @@ references/s. Target: under 3 s on one core.
 Then the cost of that opening: the same tree scanned with the other YAML files, and with them
 renamed to a suffix no scanner reads; the difference per file is what it costs.
 
-Then single hostile files that were quadratic or worse once (issue 10): each must scale
-linearly, so doubling the size must about double the time (the ratio is printed).
+Then single hostile files (and GitLab pipelines) that were quadratic or worse once (issues 10
+and 20): each must scale linearly, so doubling the size must about double the time.
 """
 
 from __future__ import annotations
@@ -285,15 +285,39 @@ HOSTILE = {
 }
 
 
+def _extends_chain(jobs: int) -> str:
+    """Jobs each extending the next six times over (issue 20: 11 such jobs passed a minute)."""
+    return "".join(f"j{i}:\n  extends: [{', '.join([f'j{i + 1}'] * 6)}]\n  variables: {{V{i}: '{i}'}}\n  image: redis:$V{i}\n"
+                   for i in range(jobs)) + f"j{jobs}:\n  image: redis:7\n"
+
+
+def _glob_includes(files: int) -> dict[str, str]:
+    """A pipeline whose include glob once backtracked (89 s against one 120-character name)."""
+    tree = {f"ci/{'x' * 120}{i}.yml": f"job{i}:\n  image: redis:7.{i}\n" for i in range(files)}
+    tree[".gitlab-ci.yml"] = "include:\n  - local: 'ci/**x**x**x**x**x**x**x**x**x**x**x**xy.yml'\n  - local: 'ci/*.yml'\n"
+    return tree
+
+
+HOSTILE_TREES: dict[str, dict[str, str]] = {
+    "GitLab extends x6, 500 jobs": {".gitlab-ci.yml": _extends_chain(500)},
+    "GitLab extends x6, 1,000 jobs": {".gitlab-ci.yml": _extends_chain(1000)},
+    "GitLab include glob, 250 files": _glob_includes(250),
+    "GitLab include glob, 500 files": _glob_includes(500),
+}
+
+
 def time_hostile() -> None:
+    cases = {**{label: {name: text} for label, (name, text) in HOSTILE.items()}, **HOSTILE_TREES}
     with tempfile.TemporaryDirectory() as tmp:
-        for label, (name, text) in HOSTILE.items():
+        for label, files in cases.items():
             folder = Path(tmp) / label.replace(" ", "_").replace(",", "").replace("\\", "")
-            folder.mkdir()
-            (folder / name).write_text(text)
+            for name, text in files.items():
+                (folder / name).parent.mkdir(parents=True, exist_ok=True)
+                (folder / name).write_text(text)
             started = time.perf_counter()
             scan_paths([folder], base=folder)
-            print(f"  {label:<36} {time.perf_counter() - started:6.2f} s ({len(text) / 1024:,.0f} KiB)")
+            size = sum(len(text) for text in files.values())
+            print(f"  {label:<36} {time.perf_counter() - started:6.2f} s ({size / 1024:,.0f} KiB)")
 
 
 # 7,000 files: at least 1,000 manifests, 300 values files and 300 workflows among them.

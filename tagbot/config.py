@@ -91,6 +91,9 @@ class RunSettings:
     rate_limit: float = 2.0  # requests per second: the free plan's
     max_calls: int | None = None  # network calls per run at most
     cache_ttl: timedelta = timedelta(hours=1)
+    # How long all lookups of a run may take; images not answered by then are reported, and the
+    # rest of the job goes on (0: no deadline).
+    lookup_deadline: timedelta = timedelta(minutes=10)
     registries: tuple[tuple[str, RegistrySettings], ...] = ()  # (host, settings)
     max_tag_pages: int = 10  # pages of 100 tags a source may read per image
     # Which files are read: the kinds (None: all) and globs of files to leave out
@@ -495,6 +498,7 @@ _RUN_SETTINGS: dict[str, _Check] = {
     "rate_limit": _positive(float, 1000),
     "max_calls": _positive(int, 10_000_000),
     "cache_ttl": _duration,
+    "lookup_deadline": _duration,
     "registries": _registries,
     "max_tag_pages": _positive(int, 10_000),
     "kinds": _kinds,

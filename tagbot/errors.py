@@ -56,10 +56,11 @@ class SourceError(TagbotError):
     """A lookup that failed; str(e) says why without naming any secret. `host` is the server
     that failed, when one did; `image` the image it was about, when one is."""
 
-    def __init__(self, message: str, *, host: str | None = None, image: str | None = None) -> None:
+    def __init__(self, message: str, *, host: str | None = None, image: str | None = None, shared: bool = False) -> None:
         super().__init__(message)
         self.host = host
         self.image = image
+        self.shared = shared  # the host's failure (down, quota spent, deadline), the same for all its images
 
 
 class AuthError(SourceError):
@@ -77,8 +78,9 @@ class NotFound(SourceError):
 class RateLimited(SourceError):
     """Still told to slow down after every retry; `retry_after` is the last wait asked, in seconds."""
 
-    def __init__(self, message: str, retry_after: float | None = None, *, host: str | None = None) -> None:
-        super().__init__(message, host=host)
+    def __init__(self, message: str, retry_after: float | None = None, *, host: str | None = None,
+                 shared: bool = False) -> None:
+        super().__init__(message, host=host, shared=shared)
         self.retry_after = retry_after
 
 

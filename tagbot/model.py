@@ -92,6 +92,7 @@ class Failure:
     kind: FailureKind
     temporary: bool = False  # offline, unreachable or rate limited: the next run may succeed
     host: str | None = None  # the server that failed, when one did
+    shared: bool = False  # the host's failure (down, quota spent, deadline passed): said once for all its images
 
     @property
     def text(self) -> str:

@@ -249,11 +249,20 @@ def check_lines(plan: Plan) -> str:
 
 
 def print_errors(*groups: Sequence[ScanError | Failure], label: str = "error") -> None:
-    """Every error, one line each, on stderr: the one place people read them."""
+    """Every error, one line each, on stderr: the one place people read them. A host's failure
+    that many images share (down, quota spent, the deadline) is one line naming them."""
     for group in groups:
+        shared: dict[str, list[str]] = {}
         for error in group:
+            if isinstance(error, Failure) and error.shared:
+                shared.setdefault(error.message, []).append(error.subject)
+                continue
             text = str(error) if isinstance(error, ScanError) else error.text
             print(f"tagbot: {label}: {printable(text, limit=1000)}", file=sys.stderr)
+        for message, subjects in shared.items():
+            named = ", ".join(subjects[:3]) + (f" and {len(subjects) - 3} more" if len(subjects) > 3 else "")
+            print(f"tagbot: {label}: {printable(message, limit=600)} ({len(subjects)} image{'s' if len(subjects) != 1 else ''}: "
+                  f"{printable(named, limit=400)})", file=sys.stderr)
 
 
 def print_warnings(*groups: Sequence[ScanError | Failure]) -> None:

@@ -45,6 +45,7 @@ from tagbot.sources.tagsapi import DEFAULT_API_URL, KEY_ENV, URL_ENV
 
 HTTP_TIMEOUT = 15.0  # seconds per request; retries follow a time-out
 HOOK_CONNECT_TIMEOUT = 2.0  # a pre-commit hook with no network gives up this fast, once
+HOOK_READ_TIMEOUT = 5.0  # and on a server that takes the connection but never answers
 INDEX_FILE = "index.sqlite3"  # in the cache folder: what the GitHub Action caches between runs
 WORKERS = 16
 log = logging.getLogger(__name__)
@@ -100,7 +101,8 @@ def open_services(
     folder = options.cache_dir or default_cache_dir()
     cache = None if options.no_cache else TagCache(folder, config.run.cache_ttl)
     index = _open_index(None if options.no_cache else folder / INDEX_FILE)
-    timeout = httpx.Timeout(HTTP_TIMEOUT, connect=HOOK_CONNECT_TIMEOUT if options.hook else HTTP_TIMEOUT)
+    timeout = (httpx.Timeout(HOOK_READ_TIMEOUT, connect=HOOK_CONNECT_TIMEOUT) if options.hook
+               else httpx.Timeout(HTTP_TIMEOUT))
     try:
         with httpx.Client(timeout=timeout) as client:
             sources = SourceSet(client, config.run, calls, api_url=api_url, key=key, offline=options.offline,
@@ -447,4 +449,4 @@ _KINDS: tuple[tuple[type[SourceError], FailureKind], ...] = (
 def failure(image: str, error: SourceError) -> Failure:
     kind: FailureKind = next((name for cls, name in _KINDS if isinstance(error, cls)), "unavailable")
     return Failure(image, str(error), kind, temporary=isinstance(error, (SourceUnavailable, RateLimited)),
-                   host=error.host)
+                   host=error.host, shared=error.shared)

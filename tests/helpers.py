@@ -110,7 +110,7 @@ def loopback_fetcher(*, rate: float = 1000.0, retries: int = 3, timeout: float =
     calls = Calls(budget)
     limiter = RateLimiter(rate, clock=clock, sleep=clock.sleep) if clock else RateLimiter(rate)
     fetcher = Fetcher(httpx.Client(timeout=timeout), limiter=limiter, calls=calls, retries=retries,
-                      sleep=recorded.append, jitter=lambda: 0.0)
+                      sleep=recorded.append, jitter=lambda: 0.0, **({"clock": clock} if clock else {}))
     return fetcher, calls
 
 

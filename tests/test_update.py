@@ -302,3 +302,36 @@ def test_each_error_is_said_once_and_up_to_date_is_not_claimed(repo: Path, tags_
     out = capsys.readouterr().out
     assert "everything is up to date" not in out
     assert out.startswith(f"no updates among the images looked up; {UNIQUE_HUB_IMAGES} images could not be looked up\n")
+
+
+# --- issue 20: runs that end -----------------------------------------------------------------------
+
+def test_a_host_that_refuses_is_let_go_and_said_once(repo: Path, monkeypatch: pytest.MonkeyPatch,
+                                                     capsys: pytest.CaptureFixture[str]):
+    monkeypatch.setattr("tagbot.sources.http.BACKOFF", 0.0)
+    monkeypatch.setenv("TAGBOT_API_URL", closed_port_url())
+    assert main(["check", "--no-cache"]) == 2
+    err = capsys.readouterr().err
+    calls = int(re.search(r"; (\d+) API calls?", err).group(1))
+    assert calls < UNIQUE_HUB_IMAGES  # 28 for 7 images before: 4 attempts each
+    (line,) = [line for line in err.splitlines() if "not tried again this run" in line]
+    assert f"({UNIQUE_HUB_IMAGES} images: " in line
+
+
+def test_the_lookup_deadline_reports_what_it_left_and_the_job_goes_on(repo: Path, tags_api: FakeTagsAPI,
+                                                                     monkeypatch: pytest.MonkeyPatch):
+    (repo / "tagbot.yaml").write_text(FAST + "lookup_deadline: 5m\n")
+    monkeypatch.setattr("tagbot.run.WORKERS", 1)  # one lookup at a time, so the count is exact
+    clock = FakeClock()
+    real = tags_api.answer
+
+    def slow(*args):
+        clock.now += 100  # each answer takes 100 s of the run's time
+        return real(*args)
+
+    tags_api.answer = slow
+    with open_services(LookupOptions(no_cache=True), directory=repo, monotonic=clock, sleep=clock.sleep) as services:
+        planned = plan([repo], services=services, base=repo)
+    late = [f for f in planned.errors if "lookup_deadline (5m) passed; not looked up" in f.message]
+    assert (len(tags_api.calls), len(late)) == (3, UNIQUE_HUB_IMAGES - 3)  # answered at 100, 200, 300 s; the rest reported
+    assert planned.updates  # what was answered is still decided

@@ -10,6 +10,7 @@ import re
 import threading
 import time
 from collections.abc import Callable, Mapping
+from datetime import datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
 from typing import Any
 
@@ -23,6 +24,10 @@ _USERINFO = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]*://)[^/@]*@")
 USER_AGENT = "tagbot (+https://github.com/tagbot/tagbot)"
 # Longer than this and a 429 is reported instead of waited out: a run must end.
 MAX_RETRY_AFTER = 60.0
+# A quota spent for longer than this is that source's failure for the run, not a pause per page.
+MAX_QUOTA_WAIT = 10.0
+# Transport failures in a row (refused, timed out) after which a host is not asked again this run.
+CIRCUIT_BREAKER = 3
 BACKOFF = 0.5  # seconds before the first retry; doubled for each next one, plus up to as much jitter
 # No answer of any source is near this; a larger one is a fault or an attack, and is refused
 # before it fills the memory (and then the cache).
@@ -96,8 +101,11 @@ class Fetcher:
     """GETs JSON through the limiter, retrying 429, 5xx and time-outs a bounded number of times
     with exponential backoff and jitter. `auth_hint` ends the message of a 401/403.
 
-    With `fail_fast` (a pre-commit hook), a server that cannot be reached is tried once: every
-    later request to it fails at once, so a commit without network waits seconds, not minutes."""
+    A host that fails CIRCUIT_BREAKER times in a row (refused, timed out), or says its quota is
+    spent for longer than MAX_QUOTA_WAIT, is let go: every later request to it fails at once,
+    with one shared reason. With `fail_fast` (a pre-commit hook) once is enough, so a commit
+    without network waits seconds, not minutes. Past `deadline` (the run's lookup deadline, on
+    `clock`) no request is sent at all."""
 
     def __init__(
         self,
@@ -111,35 +119,46 @@ class Fetcher:
         jitter: Callable[[], float] = random.random,
         fail_fast: bool = False,
         label: str = "",
+        clock: Callable[[], float] = time.monotonic,
+        deadline: float | None = None,
+        deadline_setting: str = "the lookup deadline",
     ) -> None:
         self.client, self.limiter, self.calls, self.label = client, limiter, calls, label
         self.retries, self.backoff = (0 if fail_fast else retries), BACKOFF if backoff is None else backoff
-        self._sleep, self._jitter = sleep, jitter
-        self._fail_fast = fail_fast
-        self._unreachable: dict[str, str] = {}  # host -> why, under fail_fast
+        self._sleep, self._jitter, self._clock = sleep, jitter, clock
+        self.deadline, self.deadline_setting = deadline, deadline_setting
+        self._breaker = 1 if fail_fast else CIRCUIT_BREAKER
+        self._failing: dict[str, int] = {}  # host -> transport failures in a row
+        self._closed: dict[str, SourceError] = {}  # host -> why it is not asked again this run
+        self._lock = threading.Lock()
 
     def get(self, url: str, *, params: Mapping[str, str | int] | None = None,
             headers: Mapping[str, str] | None = None) -> httpx.Response:
         """A GET through the limiter and the budget, retried on 429, 5xx and time-outs; any
         other answer is returned for the source to read (a registry's 401 is a challenge)."""
         host = _host(url)
-        if host in self._unreachable:
-            raise SourceUnavailable(f"{host}: {self._unreachable[host]}; not tried again this run", host=host)
         problem = ""
         for attempt in range(self.retries + 1):
             if attempt:
                 log.debug("%s: %s; retry %d of %d", host, problem, attempt, self.retries)
                 self._sleep(self.backoff * 2 ** (attempt - 1) * (1 + self._jitter()))
+            self._check_open(host)
+            waited = self.limiter.wait()
+            self._check_open(host)  # the deadline may have passed while waiting for the slot
             self.calls.take(self.label)
-            self.calls.count_wait(self.label, self.limiter.wait())
+            self.calls.count_wait(self.label, waited)
             try:
                 response = self._fetch(url, params, {"user-agent": USER_AGENT, **(headers or {})})
             except httpx.TimeoutException:
                 problem = "timed out"
+                self._failed(host, problem)
                 continue
             except httpx.TransportError as e:
                 problem = f"cannot connect ({type(e).__name__})"
+                self._failed(host, problem)
                 continue
+            with self._lock:
+                self._failing.pop(host, None)
             status = response.status_code
             log.debug("GET %s%s: %d", host, httpx.URL(url).path, status)
             if status == 429:
@@ -154,20 +173,45 @@ class Fetcher:
                 continue
             self._respect_quota(response.headers, host)
             return response
-        if self._fail_fast and problem.startswith(("cannot connect", "timed out")):
-            self._unreachable[host] = problem
         raise SourceUnavailable(f"{host}: {problem} after {self.retries + 1} attempt{'s' if self.retries else ''}",
                                 host=host)
 
+    def _check_open(self, host: str) -> None:
+        """Raise the reason `host` is not asked (again) this run, if there is one."""
+        if self.deadline is not None and self._clock() >= self.deadline:
+            raise SourceUnavailable(f"{self.deadline_setting} passed; not looked up", host=host, shared=True)
+        with self._lock:
+            closed = self._closed.get(host)
+        if closed is not None:
+            raise closed
+
+    def _failed(self, host: str, problem: str) -> None:
+        """Count a transport failure; enough in a row let the host go for the rest of the run."""
+        with self._lock:
+            self._failing[host] = self._failing.get(host, 0) + 1
+            if self._failing[host] >= self._breaker and host not in self._closed:
+                times = self._failing[host]
+                self._closed[host] = SourceUnavailable(
+                    f"{host}: {problem}, {times} time{'s' if times != 1 else ''} in a row; not tried again this run",
+                    host=host, shared=True)
+
     def _respect_quota(self, headers: Mapping[str, str], host: str) -> None:
         """A server that says its quota is spent (`RateLimit-Remaining: 0`, or the `X-` spelling
-        Docker Hub and GitHub use) is left alone until it resets, not asked until it refuses."""
+        Docker Hub and GitHub use) is left alone until it resets, not asked until it refuses; one
+        that will not reset soon is not asked again this run."""
         remaining = headers.get("ratelimit-remaining", headers.get("x-ratelimit-remaining"))
         if remaining is None or remaining.strip() != "0":
             return
         reset = _seconds_until(headers.get("ratelimit-reset", headers.get("x-ratelimit-reset")))
+        if reset > MAX_QUOTA_WAIT:
+            until = (datetime.now(timezone.utc) + timedelta(seconds=reset)).strftime("%H:%M UTC")
+            name = "Docker Hub" if self.label == "hub" else host
+            with self._lock:
+                self._closed.setdefault(host, RateLimited(
+                    f"{name}'s quota is spent until {until}; not asked again this run", reset, host=host, shared=True))
+            return
         log.debug("%s: quota spent; pausing %.1f s", host, reset)
-        self.limiter.pause(min(reset, MAX_RETRY_AFTER))
+        self.limiter.pause(reset)
 
     def _fetch(self, url: str, params: Mapping[str, str | int] | None, headers: Mapping[str, str]) -> httpx.Response:
         """One GET, read whole within MAX_RESPONSE bytes and REQUEST_DEADLINE seconds."""

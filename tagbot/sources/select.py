@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import replace
+from datetime import timedelta
 from collections.abc import Callable
 
 import httpx
@@ -34,6 +35,10 @@ class SourceSet:
         hub_url = hub_url or (hub_setting.url if hub_setting and hub_setting.source in ("auto", "hub") else None)
         self._client, self._run, self._calls = client, run, calls
         self._fail_fast, self._monotonic, self._sleep = fail_fast, monotonic, sleep
+        # One deadline for every source's requests, from when the run's lookups could start.
+        deadline = run.lookup_deadline.total_seconds()
+        self._deadline = monotonic() + deadline if deadline else None
+        self._deadline_setting = f"lookup_deadline ({_shown(run.lookup_deadline)})"
         self.tagsapi = TagsAPI(self._fetcher("tagsapi", run.rate_limit), base_url=api_url, key=key)
         hub_rate = (hub_setting.rate_limit if hub_setting else None) or DEFAULT_HUB_RATE
         self.hub = DockerHub(self._fetcher(HUB, hub_rate), base_url=hub_url or run.hub_url or DEFAULT_HUB_URL,
@@ -84,12 +89,17 @@ class SourceSet:
         not slow a registry that allows more. The call budget is the run's."""
         limiter = RateLimiter(rate, clock=self._monotonic, sleep=self._sleep)
         return Fetcher(self._client, limiter=limiter, calls=self._calls, sleep=self._sleep, fail_fast=self._fail_fast,
-                       label=label)
+                       label=label, clock=self._monotonic, deadline=self._deadline, deadline_setting=self._deadline_setting)
 
     def hub_fills(self, image: ImageRef) -> bool:
         """Whether Docker Hub's API may fill what `image`'s first answer lacked: a Docker Hub image
         whose first answer came from elsewhere (the tags API's newest 100)."""
         return self.hub.covers(image) and self.for_image(image) is not self.hub
+
+
+def _shown(duration: timedelta) -> str:
+    minutes, seconds = divmod(int(duration.total_seconds()), 60)
+    return f"{minutes}m" + (f"{seconds}s" if seconds else "") if minutes else f"{seconds}s"
 
 
 def _hint(host: str, setting: RegistrySettings) -> str:

@@ -62,3 +62,103 @@ def test_the_call_budget():
 )
 def test_retry_after(header, seconds):
     assert _retry_after(header) == seconds
+
+
+# --- issue 20: runs that end, and hosts that are let go ----------------------------------------
+
+class Spent:
+    """A Docker Hub stand-in whose every page says the quota is spent until a minute from now."""
+
+    def __init__(self) -> None:
+        self.requests = 0
+
+    def handler(self, *args: object):
+        import json
+        import time as clock
+        from http.server import BaseHTTPRequestHandler
+
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # noqa: N802
+                server.requests += 1
+                page = server.requests
+                body = json.dumps({"count": 1000, "results": [{"name": f"1.{page}.0"}],
+                                   "next": f"http://{self.headers['host']}/v2/repositories/library/nginx/tags?page={page + 1}"}).encode()
+                self.send_response(200)
+                self.send_header("x-ratelimit-remaining", "0")
+                self.send_header("x-ratelimit-reset", str(int(clock.time()) + 60))
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, format: str, *args: object) -> None:
+                pass
+
+        return Handler(*args)
+
+
+def test_a_quota_that_will_not_recover_soon_is_that_sources_failure():
+    from tagbot.errors import RateLimited
+    from tagbot.refs import parse_ref
+    from tagbot.sources.hub import DockerHub
+    from tests.helpers import loopback_fetcher
+    from tests.loopback import serve
+
+    spent = Spent()
+    clock = FakeClock()
+    with serve(spent.handler) as url:
+        fetcher, calls = loopback_fetcher(clock=clock)
+        hub = DockerHub(fetcher, base_url=url, max_pages=10)
+        with pytest.raises(RateLimited, match=r"quota is spent until \d\d:\d\d UTC; not asked again this run"):
+            hub.list_tags(parse_ref("nginx"))  # 10 pages waited a minute each before
+        with pytest.raises(RateLimited, match="quota is spent"):
+            hub.list_tags(parse_ref("redis"))
+    assert spent.requests == 1 and calls.network == 1
+    assert not [s for s in clock.slept if s > 1]  # no minute-long pause for a quota that is gone
+
+
+def test_a_host_that_refuses_opens_the_circuit_for_the_rest_of_the_run():
+    from tagbot.refs import parse_ref
+    from tagbot.sources.tagsapi import TagsAPI
+    from tests.helpers import loopback_fetcher
+    from tests.loopback import closed_port_url
+
+    fetcher, calls = loopback_fetcher(retries=3)
+    api = TagsAPI(fetcher, base_url=closed_port_url(), key="k")
+    messages = set()
+    for name in ("a/one", "a/two", "a/three", "a/four", "a/five", "a/six", "a/seven"):
+        with pytest.raises(SourceUnavailable) as raised:
+            api.list_tags(parse_ref(name))
+        messages.add(str(raised.value))
+    assert calls.network == 3  # 28 requests before: 4 attempts for each of 7 images
+    assert any("not tried again this run" in m for m in messages)
+    assert raised.value.shared  # a failure of the host, said once for all its images
+
+
+def test_the_lookup_deadline_ends_the_lookups_not_the_run():
+    from tagbot.refs import parse_ref
+    from tagbot.sources.tagsapi import TagsAPI
+    from tests.fakeapi import FakeTagsAPI, serving
+    from tests.helpers import FIXTURES, loopback_fetcher
+
+    clock = FakeClock()
+    with serving(FakeTagsAPI(FIXTURES / "api")) as fake:
+        real = fake.answer
+
+        def slow(*args):
+            clock.now += 100  # each answer takes 100 s of the run's time
+            return real(*args)
+
+        fake.answer = slow
+        fetcher, calls = loopback_fetcher(clock=clock)
+        fetcher.deadline, fetcher.deadline_setting = clock.now + 600, "lookup_deadline (10m)"
+        api = TagsAPI(fetcher, base_url=fake.url, key=fake.key)
+        answered = 0
+        for _ in range(10):
+            try:
+                api.list_tags(parse_ref("acme/tiny"))
+                answered += 1
+            except SourceUnavailable as e:
+                assert "lookup_deadline (10m) passed; not looked up" in str(e)
+    assert answered == 6 and calls.network == 6

@@ -105,7 +105,9 @@ def test_two_processes_write_one_index(tmp_path: Path):
 
 
 @pytest.mark.parametrize("damage", ["garbage", "other format", "truncated"])
-def test_a_damaged_or_foreign_index_is_rebuilt_with_one_warning(tmp_path: Path, caplog, damage: str):
+def test_a_damaged_or_foreign_index_is_rebuilt_with_one_warning(tmp_path: Path, caplog, damage: str, monkeypatch):
+    # caplog listens at the root; a `main()` run earlier on this worker stops tagbot's logger propagating.
+    monkeypatch.setattr(logging.getLogger("tagbot"), "propagate", True)
     path = tmp_path / "index.sqlite3"
     index = TagIndex(path)
     index.merge(IMAGE, [tag(1)], source="tagsapi")
