@@ -3,6 +3,8 @@ from __future__ import annotations
 import threading
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tagbot.errors import SourceUnavailable
 from tagbot.sources.http import Calls, RateLimiter, _retry_after
@@ -162,3 +164,65 @@ def test_the_lookup_deadline_ends_the_lookups_not_the_run():
             except SourceUnavailable as e:
                 assert "lookup_deadline (10m) passed; not looked up" in str(e)
     assert answered == 6 and calls.network == 6
+
+
+class Paged:
+    """A Docker Hub stand-in answering pages with the `next` links and quota headers a test draws."""
+
+    def __init__(self, pages: list[tuple[object, str | None, str | None]]) -> None:
+        self.pages, self.paths = pages, []
+
+    def handler(self, *args: object):
+        import json
+        from http.server import BaseHTTPRequestHandler
+
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # noqa: N802
+                server.paths.append(self.path)
+                index = len(server.paths) - 1
+                link, remaining, reset = server.pages[index] if index < len(server.pages) else (None, None, None)
+                base = f"http://{self.headers['host']}/v2/repositories/library/nginx/tags"
+                link = {"SAME": f"{base}?page={index + 2}", "REPEAT": f"{base}?page=1"}.get(link, link) \
+                    if isinstance(link, str) else link
+                body = json.dumps({"results": [{"name": f"1.{index}.0"}], "next": link}).encode()
+                self.send_response(200)
+                for name, value in (("x-ratelimit-remaining", remaining), ("x-ratelimit-reset", reset)):
+                    if value is not None:
+                        self.send_header(name, value)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, format: str, *args: object) -> None:
+                pass
+
+        return Handler(*args)
+
+
+LINKS = st.one_of(st.none(), st.sampled_from(["SAME", "REPEAT", "http://127.0.0.1:1/x", "https://127.0.0.1/x",
+                                              "http://localhost/x", "ftp://x", "", 7]))
+QUOTAS = st.tuples(st.sampled_from([None, "0", "5", "junk"]), st.sampled_from([None, "0", "3", "59", "9999999999", "x", "nan"]))
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.tuples(LINKS, QUOTAS), min_size=1, max_size=12))
+def test_any_pagination_and_quota_is_bounded(pages: list):
+    from tagbot.errors import SourceError
+    from tagbot.refs import parse_ref
+    from tagbot.sources.http import MAX_QUOTA_WAIT
+    from tagbot.sources.hub import DockerHub
+    from tests.helpers import loopback_fetcher
+    from tests.loopback import serve
+
+    server = Paged([(link, remaining, reset) for link, (remaining, reset) in pages])
+    clock = FakeClock()
+    with serve(server.handler) as url:
+        fetcher, calls = loopback_fetcher(clock=clock)
+        try:
+            DockerHub(fetcher, base_url=url, max_pages=6).list_tags(parse_ref("nginx"))
+        except SourceError:
+            pass
+    assert calls.network == len(server.paths) <= 6  # never past the page bound; every request came here
+    assert all(wait <= MAX_QUOTA_WAIT for wait in clock.slept)  # no pause longer than a spent quota allows
