@@ -68,28 +68,31 @@ def test_retry_after(header, seconds):
 
 # --- issue 20: runs that end, and hosts that are let go ----------------------------------------
 
-class Spent:
-    """A Docker Hub stand-in whose every page says the quota is spent until a minute from now."""
+class Paged:
+    """A Docker Hub stand-in answering pages with the `next` links and quota headers a test draws."""
 
-    def __init__(self) -> None:
-        self.requests = 0
+    def __init__(self, pages: list[tuple[object, str | None, str | None]]) -> None:
+        self.pages, self.paths = pages, []
 
     def handler(self, *args: object):
         import json
-        import time as clock
         from http.server import BaseHTTPRequestHandler
 
         server = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:  # noqa: N802
-                server.requests += 1
-                page = server.requests
-                body = json.dumps({"count": 1000, "results": [{"name": f"1.{page}.0"}],
-                                   "next": f"http://{self.headers['host']}/v2/repositories/library/nginx/tags?page={page + 1}"}).encode()
+                server.paths.append(self.path)
+                index = len(server.paths) - 1
+                link, remaining, reset = server.pages[index] if index < len(server.pages) else (None, None, None)
+                base = f"http://{self.headers['host']}/v2/repositories/library/nginx/tags"
+                link = {"SAME": f"{base}?page={index + 2}", "REPEAT": f"{base}?page=1"}.get(link, link) \
+                    if isinstance(link, str) else link
+                body = json.dumps({"results": [{"name": f"1.{index}.0"}], "next": link}).encode()
                 self.send_response(200)
-                self.send_header("x-ratelimit-remaining", "0")
-                self.send_header("x-ratelimit-reset", str(int(clock.time()) + 60))
+                for name, value in (("x-ratelimit-remaining", remaining), ("x-ratelimit-reset", reset)):
+                    if value is not None:
+                        self.send_header(name, value)
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
                 self.wfile.write(body)
@@ -107,7 +110,9 @@ def test_a_quota_that_will_not_recover_soon_is_that_sources_failure():
     from tests.helpers import loopback_fetcher
     from tests.loopback import serve
 
-    spent = Spent()
+    import time as wall
+
+    spent = Paged([("SAME", "0", str(int(wall.time()) + 60))] * 10)  # every page: quota spent for a minute
     clock = FakeClock()
     with serve(spent.handler) as url:
         fetcher, calls = loopback_fetcher(clock=clock)
@@ -116,7 +121,7 @@ def test_a_quota_that_will_not_recover_soon_is_that_sources_failure():
             hub.list_tags(parse_ref("nginx"))  # 10 pages waited a minute each before
         with pytest.raises(RateLimited, match="quota is spent"):
             hub.list_tags(parse_ref("redis"))
-    assert spent.requests == 1 and calls.network == 1
+    assert len(spent.paths) == 1 and calls.network == 1
     assert not [s for s in clock.slept if s > 1]  # no minute-long pause for a quota that is gone
 
 
@@ -164,41 +169,6 @@ def test_the_lookup_deadline_ends_the_lookups_not_the_run():
             except SourceUnavailable as e:
                 assert "lookup_deadline (10m) passed; not looked up" in str(e)
     assert answered == 6 and calls.network == 6
-
-
-class Paged:
-    """A Docker Hub stand-in answering pages with the `next` links and quota headers a test draws."""
-
-    def __init__(self, pages: list[tuple[object, str | None, str | None]]) -> None:
-        self.pages, self.paths = pages, []
-
-    def handler(self, *args: object):
-        import json
-        from http.server import BaseHTTPRequestHandler
-
-        server = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802
-                server.paths.append(self.path)
-                index = len(server.paths) - 1
-                link, remaining, reset = server.pages[index] if index < len(server.pages) else (None, None, None)
-                base = f"http://{self.headers['host']}/v2/repositories/library/nginx/tags"
-                link = {"SAME": f"{base}?page={index + 2}", "REPEAT": f"{base}?page=1"}.get(link, link) \
-                    if isinstance(link, str) else link
-                body = json.dumps({"results": [{"name": f"1.{index}.0"}], "next": link}).encode()
-                self.send_response(200)
-                for name, value in (("x-ratelimit-remaining", remaining), ("x-ratelimit-reset", reset)):
-                    if value is not None:
-                        self.send_header(name, value)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, format: str, *args: object) -> None:
-                pass
-
-        return Handler(*args)
 
 
 LINKS = st.one_of(st.none(), st.sampled_from(["SAME", "REPEAT", "http://127.0.0.1:1/x", "https://127.0.0.1/x",
