@@ -3,6 +3,7 @@ mapping of transport failures and status codes onto tagbot's errors."""
 
 from __future__ import annotations
 
+import copy
 import logging
 import math
 import random
@@ -183,7 +184,7 @@ class Fetcher:
         with self._lock:
             closed = self._closed.get(host)
         if closed is not None:
-            raise closed
+            raise copy.copy(closed)  # one instance a raise: threads raising at once must not share a traceback
 
     def _failed(self, host: str, problem: str) -> None:
         """Count a transport failure; enough in a row let the host go for the rest of the run."""
@@ -205,7 +206,7 @@ class Fetcher:
         reset = _seconds_until(headers.get("ratelimit-reset", headers.get("x-ratelimit-reset")))
         if reset > MAX_QUOTA_WAIT:
             until = (datetime.now(timezone.utc) + timedelta(seconds=reset)).strftime("%H:%M UTC")
-            name = "Docker Hub" if self.label == "hub" else host
+            name = "Docker Hub" if self.label == "hub" else host  # hub.HUB, which imports this module
             with self._lock:
                 self._closed.setdefault(host, RateLimited(
                     f"{name}'s quota is spent until {until}; not asked again this run", reset, host=host, shared=True))
