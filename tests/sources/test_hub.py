@@ -94,7 +94,7 @@ NEXTS = st.one_of(st.none(), st.just("SAME"), st.just("REPEAT"), st.sampled_from
     "http://127.0.0.1:1/x", "https://127.0.0.1/x", "http://localhost/x", "ftp://x", "//127.0.0.1/x", "", 7]))
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.lists(NEXTS, min_size=1, max_size=15), st.integers(min_value=0, max_value=3))
 def test_any_pagination_is_bounded_and_stays_on_its_origin(hub: FakeHub, nexts: list, quota: int):
     from urllib.parse import urlsplit
