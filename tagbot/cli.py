@@ -295,8 +295,7 @@ def _cmd_explain(options: LookupOptions, *, image_text: str, platform: str | Non
 
 
 def _cmd_pr(options: LookupOptions, *, paths: Sequence[Path], include: Sequence[str], exclude: Sequence[str],
-            dry_run: bool, repository: str | None, result_file: Path | None = None,
-            frame: CommandFrame | None = None) -> int:
+            dry_run: bool, repository: str | None, frame: CommandFrame, result_file: Path | None = None) -> int:
     # Imported here: PyGithub and GitPython take a tenth of a second to load, which no other
     # command (the pre-commit hook least of all) should pay.
     from tagbot.git import Workspace
@@ -340,7 +339,7 @@ def _cmd_pr(options: LookupOptions, *, paths: Sequence[Path], include: Sequence[
             print(f"tagbot: {printable(notice, limit=1000)}", file=sys.stderr)
     finally:
         workspace.close()
-    _report_to_actions(actions, result, frame or CommandFrame(False))
+    _report_to_actions(actions, result, frame)
     # A scheduled run goes on past an image it cannot look up: that is a warning, and the
     # other images' pull requests are still opened and closed. A refused push is an error.
     print_warnings(result.scan_errors, result.errors)

@@ -314,6 +314,15 @@ def _duration(value: Any) -> timedelta:
     return timedelta(seconds=total)
 
 
+def duration_text(duration: timedelta) -> str:
+    """A duration as a config writes it (`10m`, `3d`): the inverse of `_duration`, for messages."""
+    seconds = int(duration.total_seconds())
+    for unit, size in (("w", 604800), ("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds and seconds % size == 0:
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"
+
+
 def _shown(value: Any) -> str:
     text = repr(value)
     return text if len(text) <= 40 else text[:37] + "..."

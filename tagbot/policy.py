@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from tagbot.config import Settings
+from tagbot.config import Settings, duration_text
 from tagbot.model import Decision, Update, UpdateType, Verdict
 from tagbot.platforms import DEFAULT_PLATFORMS, normalize_platform, normalize_platforms, short_platform
 from tagbot.refs import ImageRef
@@ -157,7 +157,7 @@ def _judge_details(context: _Context, candidate: Version, tag: Tag) -> Verdict:
     if missing:
         return Verdict(tag.name, "platforms", f"lacks {_platform_list(missing)}")
     if settings.min_age and not _old_enough(tag.last_updated, settings.min_age, context.now):
-        return Verdict(tag.name, "age", f"younger than min_age {_human(settings.min_age)}")
+        return Verdict(tag.name, "age", f"younger than min_age {duration_text(settings.min_age)}")
     if (context.ref.digest or settings.wants_pins) and tag.digest is None:
         return Verdict(tag.name, "digest", "no digest listed to pin")
     return Verdict(tag.name, None, f"a {update_type(context.current, candidate)} update")
@@ -252,7 +252,7 @@ def _digest_only(
     # An unknown push time (a registry's index says none) cannot be waited on: follow the digest.
     settling = current.last_updated is not None and not _old_enough(current.last_updated, settings.digest_settle, now)
     if kind == "digest" and settling:
-        note = f"the digest of {tag_name} changed within digest_settle {_human(settings.digest_settle)}; waiting for rebuilds to settle"
+        note = f"the digest of {tag_name} changed within digest_settle {duration_text(settings.digest_settle)}; waiting for rebuilds to settle"
         return Decision(None, why, (note,))
     update = Update(
         from_tag=ref.tag,
@@ -267,14 +267,6 @@ def _digest_only(
     )
     reason = f"{tag_name} has a new digest" if kind == "digest" else f"pin {tag_name} to its digest"
     return Decision(update, reason)
-
-
-def _human(duration: timedelta) -> str:
-    seconds = int(duration.total_seconds())
-    for unit, size in (("w", 604800), ("d", 86400), ("h", 3600), ("m", 60)):
-        if seconds and seconds % size == 0:
-            return f"{seconds // size}{unit}"
-    return f"{seconds}s"
 
 
 def offline_violations(ref: ImageRef, settings: Settings) -> list[str]:

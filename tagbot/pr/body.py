@@ -129,7 +129,7 @@ def _links_section(group: Group, links: Mapping[tuple[str, str], Links]) -> list
     for image, tag, found in shown:
         if found.release is not None and found.release.notes.strip():
             lines += ["", f"<details><summary>{image} {found.release.tag} release notes</summary>", "",
-                      quoted_notes(found.release.notes, found.release.repository or None, NOTES_LIMIT), "", "</details>"]
+                      quoted_notes(found.release.notes, found.release.repository, NOTES_LIMIT), "", "</details>"]
     return lines
 
 

@@ -33,7 +33,7 @@ class Release:
     tag: str
     url: str
     notes: str  # as its authors wrote it: untrusted Markdown
-    repository: str = ""  # owner/name the release belongs to, for its notes' `#12` references
+    repository: str  # owner/name the release belongs to, for its notes' `#12` references
 
 
 class PullRequests:
@@ -102,12 +102,13 @@ class PullRequests:
         for pull in pulls:
             if not pull.head.ref.startswith(BRANCH_PREFIX):
                 continue
-            if self.owns(pull):
+            author, head = _author(pull), _head_repository(pull)
+            if self.identity.owns_pull(author, head):
                 own[pull.head.ref] = pull
-            else:
-                self._note(stranger_note(pull.number, pull.head.ref, _author(pull), _head_repository(pull), self.identity))
-                if _head_repository(pull) == self.identity.repository:
-                    self.taken_branches[pull.head.ref] = pull.number
+                continue
+            self._note(stranger_note(pull.number, pull.head.ref, author, head, self.identity))
+            if head == self.identity.repository:
+                self.taken_branches[pull.head.ref] = pull.number
         return own
 
     def declined(self, base: str) -> dict[Proposal, Any]:

@@ -6,12 +6,11 @@ from __future__ import annotations
 
 import time
 from dataclasses import replace
-from datetime import timedelta
 from collections.abc import Callable
 
 import httpx
 
-from tagbot.config import RegistrySettings, RunSettings
+from tagbot.config import RegistrySettings, RunSettings, duration_text
 from tagbot.refs import DOCKER_HUB, ImageRef
 from tagbot.sources import Source
 from tagbot.sources.http import Calls, Fetcher, RateLimiter
@@ -38,7 +37,7 @@ class SourceSet:
         # One deadline for every source's requests, from when the run's lookups could start.
         deadline = run.lookup_deadline.total_seconds()
         self._deadline = monotonic() + deadline if deadline else None
-        self._deadline_setting = f"lookup_deadline ({_shown(run.lookup_deadline)})"
+        self._deadline_setting = f"lookup_deadline ({duration_text(run.lookup_deadline)})"
         self.tagsapi = TagsAPI(self._fetcher("tagsapi", run.rate_limit), base_url=api_url, key=key)
         hub_rate = (hub_setting.rate_limit if hub_setting else None) or DEFAULT_HUB_RATE
         self.hub = DockerHub(self._fetcher(HUB, hub_rate), base_url=hub_url or run.hub_url or DEFAULT_HUB_URL,
@@ -95,11 +94,6 @@ class SourceSet:
         """Whether Docker Hub's API may fill what `image`'s first answer lacked: a Docker Hub image
         whose first answer came from elsewhere (the tags API's newest 100)."""
         return self.hub.covers(image) and self.for_image(image) is not self.hub
-
-
-def _shown(duration: timedelta) -> str:
-    minutes, seconds = divmod(int(duration.total_seconds()), 60)
-    return f"{minutes}m" + (f"{seconds}s" if seconds else "") if minutes else f"{seconds}s"
 
 
 def _hint(host: str, setting: RegistrySettings) -> str:
