@@ -26,7 +26,7 @@ from tagbot.run import (
     LookupOptions, Services, apply_updates, explain, failure, look_up_tags, open_services, plan, write_changes,
 )
 from tagbot.scan import scan_paths
-from tagbot.sources.cache import default_cache_dir
+from tagbot.sources.store import default_cache_dir
 from tagbot.sources.tagsapi import DEFAULT_API_URL, KEY_ENV, URL_ENV
 
 LOG_ENV = "TAGBOT_LOG"
@@ -331,7 +331,7 @@ def _cmd_pr(options: LookupOptions, *, paths: Sequence[Path], include: Sequence[
                 base_branch=base_branch, base_commit=base_commit, repository=known, dry_run=dry_run,
                 apply_updates=apply_updates,
                 links_for=lambda group: find_links(group.updates, registry_for=services.sources.registry_for,
-                                                   find_release=pulls.release, memory=services.index,
+                                                   find_release=pulls.release, memory=services.store,
                                                    offline=services.offline) if run.links else {},
             )
         print_actions(actions, services.calls)

@@ -90,12 +90,17 @@ class RunSettings:
     hub_url: str | None = None  # Docker Hub's API for fills; $TAGBOT_HUB_URL beats it
     rate_limit: float = 2.0  # requests per second: the free plan's
     max_calls: int | None = None  # network calls per run at most
+    # Tags-API calls a calendar month (UTC) at most, as the plan allows (3,700 on the free one):
+    # each run spends its share of what is left, on the images likeliest to have moved.
+    monthly_calls: int | None = None
     cache_ttl: timedelta = timedelta(hours=1)
     # How long all lookups of a run may take; images not answered by then are reported, and the
     # rest of the job goes on (0: no deadline).
     lookup_deadline: timedelta = timedelta(minutes=10)
     registries: tuple[tuple[str, RegistrySettings], ...] = ()  # (host, settings)
-    max_tag_pages: int = 10  # pages of 100 tags a source may read per image
+    # Pages of 100 tags a source may read per image and run; a Docker Hub walk cut short resumes
+    # on the next run. 50 reads all but the longest histories (node: 91) in one run, once.
+    max_tag_pages: int = 50
     # Which files are read: the kinds (None: all) and globs of files to leave out
     kinds: frozenset[str] | None = None
     exclude: tuple[str, ...] = ()
@@ -506,6 +511,7 @@ _RUN_SETTINGS: dict[str, _Check] = {
     "hub_url": _url,
     "rate_limit": _positive(float, 1000),
     "max_calls": _positive(int, 10_000_000),
+    "monthly_calls": _positive(int, 100_000_000),
     "cache_ttl": _duration,
     "lookup_deadline": _duration,
     "registries": _registries,

@@ -1,11 +1,15 @@
-"""The lookup stage: one lookup per unique image, from the cache when it can, concurrently but
-never faster than the source's rate limit. One image failing never stops the others; a
-rejected key stops them all. For sources that list names only, `describe_tags` then fetches
-the details of just the tags a decision needs.
+"""Knowing tags: `know_tags` is the one call the job makes, "tags for these images, complete
+enough for these references". Read top to bottom, it is:
 
-What the first answers lack is filled here too: `fill_from_history` (the tag index, and
-Docker Hub for what the tags API's newest 100 hide) and `tags_to_describe` (registries that
-list names only).
+1. `look_up`: one answer per unique image, from the store while within `cache_ttl`, else from
+   the image's source (concurrently, never faster than the source's pace; under `monthly_calls`
+   only the images likeliest to have moved, the rest decided from what the store knows).
+2. `fill_from_history`: for Docker Hub images whose answer was only the newest tags, whatever
+   their decisions need from the store's history and Docker Hub (`sources.fill`).
+3. `describe_tags`: for registries that list names only, the details of the tags decisions need.
+
+One image failing never stops the others; a rejected key stops them all. Every answer goes
+into the store as it comes, and everything read back from the store passes its checks.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ import threading
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
 from typing import TypeVar
 
 from tagbot.config import Config, Settings
@@ -23,21 +28,22 @@ from tagbot.errors import AuthError, BadResponse, NotFound, SourceError, SourceU
 from tagbot.policy import judge_name
 from tagbot.refs import ImageRef
 from tagbot.sources import DescribingSource, Source
-from tagbot.sources.cache import TagCache
-from tagbot.sources.http import Calls
+from tagbot.sources.budget import Monthly, month_of, most_likely_moved, this_months_share
 from tagbot.sources.fill import Filled, fill
+from tagbot.sources.http import Calls
 from tagbot.sources.hub import DockerHub
-from tagbot.sources.index import TagIndex
+from tagbot.sources.select import SourceSet
+from tagbot.sources.store import Answer, Store
 from tagbot.sources.model import Tag, TagList, checked
 from tagbot.versioning import newer_than, parse_tag
 
 log = logging.getLogger(__name__)
 
 Progress = Callable[[int, int], None]  # (done, total)
-Answer = TagList | SourceError
 Key = TypeVar("Key", bound=Hashable)
 Job = TypeVar("Job")
 Out = TypeVar("Out")
+TAGS_API = "tagsapi"  # the source the monthly budget counts
 
 
 @dataclass(frozen=True)
@@ -49,7 +55,34 @@ class Lookups:
     # not settled, by (image, tag).
     hub_pages: dict[str, int] = field(default_factory=dict)
     unsettled: dict[tuple[str, str], str] = field(default_factory=dict)
-    answered_by: dict[str, str] = field(default_factory=dict)  # which source answered, by image
+    answered_by: dict[str, str] = field(default_factory=dict)  # which source answered, by image ("store")
+    # Images decided from an answer older than cache_ttl (the monthly budget), with its time.
+    stale: dict[str, float] = field(default_factory=dict)
+    monthly: Monthly | None = None
+
+
+def know_tags(images: Sequence[ImageRef], *, sources: SourceSet, store: Store, config: Config, calls: Calls,
+              now: datetime, offline: bool = False, spend: bool = True, workers: int = 4,
+              progress: Progress | None = None) -> Lookups:
+    """Tags for these images, complete enough for these references' decisions. With
+    `monthly_calls`, what this run may spend of the month's calls (nothing unless `spend`)."""
+    limit = config.run.monthly_calls
+    monthly = this_months_share(store, limit, now, spend=spend and not offline) if limit else None
+    before = calls.by_source.get(TAGS_API, 0)
+    lookups = look_up(images, source_for=sources.for_image, calls=calls, store=store, ttl=config.run.cache_ttl,
+                      offline=offline, workers=workers, progress=progress,
+                      share=None if monthly is None else monthly.share, now=now)
+    lookups = fill_from_history(images, lookups, config=config, store=store, hub=sources.hub,
+                                may_fill=sources.hub_fills, offline=offline, workers=workers)
+    described, errors = describe_tags(tags_to_describe(images, lookups, config), source_for=sources.for_image,
+                                      calls=calls, store=store, ttl=config.run.cache_ttl, offline=offline,
+                                      workers=workers)
+    spent = calls.by_source.get(TAGS_API, 0) - before
+    if not offline and spend:
+        store.spend(month_of(now), calls=spent, runs=1)
+    if monthly is not None:
+        monthly = replace(monthly, this_run=spent)
+    return replace(with_details(lookups, described, errors), monthly=monthly)
 
 
 def look_up(
@@ -57,33 +90,44 @@ def look_up(
     *,
     source_for: Callable[[ImageRef], Source | None],
     calls: Calls,
-    cache: TagCache | None = None,
+    store: Store,
+    ttl: timedelta = timedelta(hours=1),
     offline: bool = False,
     workers: int = 4,
     progress: Progress | None = None,
+    share: int | None = None,
+    now: datetime | None = None,
 ) -> Lookups:
+    """One answer per unique image: the store's while within `ttl` (offline, however old); else
+    its source's. With a `share` of the tags API's calls, only that many images it answers are
+    asked, the likeliest to have moved first; the rest take the store's older answer."""
     unique = {image.name: image for image in images}
     sources = {name: source for name, source in ((n, source_for(i)) for n, i in unique.items()) if source is not None}
     covered = [image for image in unique.values() if image.name in sources]
-    answers: dict[str, Answer] = {}
+    answers: dict[str, TagList | SourceError] = {}
+    kept: dict[str, Answer] = {}
+    stale: dict[str, float] = {}
     to_fetch = []
-    from_cache: set[str] = set()
     for image in covered:
-        cached = cache.get(_key(sources[image.name], image), allow_stale=offline) if cache else None
-        if cached is not None:
-            log.debug("%s: from the cache", image.name)
+        answer = store.answer(sources[image.name].cache_id, image.name)
+        if answer is not None and (offline or _fresh(answer, ttl, store)):
+            log.debug("%s: from the store", image.name)
             calls.count_cached()
-            answers[image.name] = cached
-            from_cache.add(image.name)
+            answers[image.name] = answer.tags
+            kept[image.name] = answer
         elif offline:
             answers[image.name] = SourceUnavailable("not in the cache, and --offline forbids a lookup")
         else:
             to_fetch.append(image)
+            if answer is not None:
+                kept[image.name] = answer
+    if share is not None:
+        to_fetch = _within_share(to_fetch, share, sources, kept, answers, stale, store, now)
 
-    def fetch(image: ImageRef) -> Answer:
+    def fetch(image: ImageRef) -> TagList | SourceError:
         source = sources[image.name]
         try:
-            answer: Answer = checked(_guarded(source.list_tags, image), source.cache_id)
+            answer: TagList | SourceError = checked(_guarded(source.list_tags, image), source.cache_id)
         except AuthError:
             raise
         except SourceError as e:
@@ -94,18 +138,48 @@ def look_up(
                       "" if answer.complete else " (not all)")
         else:
             log.debug("%s: %s failed: %s", image.name, source.cache_id, answer)
-        if cache is not None and isinstance(answer, (TagList, NotFound)):
-            cache.put(_key(source, image), answer)
+        if isinstance(answer, (TagList, NotFound)):
+            store.keep_answer(source.cache_id, image.name, answer, label=_label(source))
         return answer
 
     counter = _Counter(len(covered) - len(to_fetch), len(covered), progress)
     answers.update(_concurrently({image.name: image for image in to_fetch}, fetch, workers, counter))
+    fetched = {image.name for image in to_fetch}
     return Lookups(
         tags={name: a for name, a in answers.items() if isinstance(a, TagList)},
         errors={name: a for name, a in answers.items() if isinstance(a, SourceError)},
         uncovered=frozenset(unique) - {image.name for image in covered},
-        answered_by={name: "cache" if name in from_cache else sources[name].cache_id.split()[0] for name in answers},
+        answered_by={name: _label(sources[name]) if name in fetched else "store" for name in answers},
+        stale=stale,
     )
+
+
+def _within_share(to_fetch: list[ImageRef], share: int, sources: dict[str, Source], kept: dict[str, Answer],
+                  answers: dict[str, TagList | SourceError], stale: dict[str, float], store: Store,
+                  now: datetime | None) -> list[ImageRef]:
+    """The images the tags API may be asked of this run, the likeliest to have moved first;
+    the others are answered from the store, however old (and said to be), or not at all."""
+    budgeted = [image for image in to_fetch if _label(sources[image.name]) == TAGS_API]
+    if len(budgeted) <= share:
+        return to_fetch
+    order = most_likely_moved([image.name for image in budgeted], store, now or datetime.now().astimezone())
+    asked = set(order[:share])
+    for name in order[share:]:
+        if name in kept:
+            answers[name] = kept[name].tags
+            stale[name] = kept[name].at
+        else:
+            answers[name] = SourceUnavailable("not looked up this run: the month's calls are spent "
+                                              "(monthly_calls), and the store knows nothing of it")
+    return [image for image in to_fetch if _label(sources[image.name]) != TAGS_API or image.name in asked]
+
+
+def _fresh(answer: Answer, ttl: timedelta, store: Store) -> bool:
+    return store.now() - answer.at <= ttl.total_seconds()
+
+
+def _label(source: Source) -> str:
+    return source.cache_id.split()[0]
 
 
 def describe_tags(
@@ -113,22 +187,23 @@ def describe_tags(
     *,
     source_for: Callable[[ImageRef], Source | None],
     calls: Calls,
-    cache: TagCache | None = None,
+    store: Store,
+    ttl: timedelta = timedelta(hours=1),
     offline: bool = False,
     workers: int = 4,
 ) -> tuple[dict[tuple[str, str], Tag], dict[str, SourceError]]:
     """Details of the (image, tag) pairs asked for, from sources that describe tags one by one
-    (cached like lists); the failures by image."""
+    (kept like lists); the failures by image."""
     described: dict[tuple[str, str], Tag] = {}
     to_fetch: dict[tuple[str, str], tuple[ImageRef, str, DescribingSource]] = {}
     for image, tag in wanted:
         source = source_for(image)
         if not isinstance(source, DescribingSource):
             continue
-        cached = cache.get(_key(source, image, tag), allow_stale=offline) if cache else None
-        if isinstance(cached, TagList) and len(cached.tags) == 1:
+        kept = store.answer(source.cache_id, image.name, tag)
+        if kept is not None and isinstance(kept.tags, TagList) and (offline or _fresh(kept, ttl, store)):
             calls.count_cached()
-            described[(image.name, tag)] = cached.tags[0]
+            described[(image.name, tag)] = kept.tags.tags[0]
         elif not offline:
             to_fetch[(image.name, tag)] = (image, tag, source)
 
@@ -141,8 +216,9 @@ def describe_tags(
         except SourceError as e:
             e.image = e.image or image.name
             return e
-        if cache is not None:
-            cache.put(_key(source, image, tag), TagList((details,)))
+        if details.name != tag:
+            return BadResponse(f"{source.cache_id.split()[0]} described {tag} as another tag")
+        store.keep_answer(source.cache_id, image.name, TagList((details,)), tag=tag, label=_label(source))
         return details
 
     errors: dict[str, SourceError] = {}
@@ -187,10 +263,6 @@ def _concurrently(jobs: dict[Key, Job], work: Callable[[Job], Out], workers: int
     return {key: answer for key, answer in answers.items() if answer is not None}
 
 
-def _key(source: Source, image: ImageRef, tag: str | None = None) -> str:
-    return f"{source.cache_id} {image.name}" + (f":{tag}" if tag else "")
-
-
 class _Counter:
     def __init__(self, done: int, total: int, progress: Progress | None) -> None:
         self.done, self.total, self._progress = done, total, progress
@@ -207,15 +279,11 @@ class _Counter:
 
 # --- what to ask for beyond the first answer --------------------------------------------------
 
-def fill_from_history(images: Sequence[ImageRef], lookups: Lookups, *, config: Config, index: TagIndex,
+def fill_from_history(images: Sequence[ImageRef], lookups: Lookups, *, config: Config, store: Store,
                       hub: DockerHub, may_fill: Callable[[ImageRef], bool], offline: bool, workers: int = 4) -> Lookups:
-    """Every answer merged into the index; then, for Docker Hub images whose answer was only
-    the newest tags, what their decisions need filled from Docker Hub (`sources.fill`), and the
-    image's whole known history in place of the window. A tags-API "not found" is checked
-    against Docker Hub before it is believed."""
-    for name, window in lookups.tags.items():
-        if lookups.answered_by.get(name, "cache") != "cache":  # a cached answer was recorded when it came
-            index.record_window(name, window.tags, complete=window.complete, source=lookups.answered_by[name])
+    """For Docker Hub images whose answer was only the newest tags, what their decisions need,
+    from the store and Docker Hub (`sources.fill`), and the image's whole known history in
+    place of the window. A tags-API "not found" is checked against Docker Hub before it is believed."""
     tags, errors = dict(lookups.tags), dict(lookups.errors)
     wanted: dict[str, list[ImageRef]] = {}  # by image: its tags, filled one after another
     for image in _distinct(images):
@@ -227,7 +295,7 @@ def fill_from_history(images: Sequence[ImageRef], lookups: Lookups, *, config: C
         wanted.setdefault(image.name, []).append(image)
 
     def fill_all(references: list[ImageRef]) -> list[tuple[ImageRef, Filled]]:
-        return [(image, fill(image, hub=hub, index=index, offline=offline,
+        return [(image, fill(image, hub=hub, store=store, offline=offline, clock=store.now,
                              follow_suffix=config.settings_for(image).follow_suffix)) for image in references]
 
     pages: dict[str, int] = {}
@@ -241,11 +309,10 @@ def fill_from_history(images: Sequence[ImageRef], lookups: Lookups, *, config: C
                 if not result.settled:
                     unsettled[(image.name, image.effective_tag)] = result.why_not
     for name in wanted:
-        history = index.tags(name, seen_since=index.opened_at)
+        history = store.tags(name, seen_since=store.opened_at)
         answered = lookups.tags[name].tags if name in lookups.tags else ()
         known = {t.name for t in history}
-        # A cached window is not merged again; should the index have been rebuilt since, its
-        # tags still count.
+        # Should the store have dropped the image since it answered, its answer still counts.
         missing = [t for t in answered if t.name not in known]
         if history or missing:
             tags[name] = TagList((*missing, *history) if missing else history, complete=True)

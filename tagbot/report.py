@@ -288,7 +288,7 @@ def _source_name(label: str) -> str:
 
 
 # Where explain says a candidate is known from.
-_SOURCE_NAMES = {"tagsapi": "tags API", HUB: "Docker Hub", "registry": "registry", "index": "index", "cache": "cache"}
+_SOURCE_NAMES = {"tagsapi": "tags API", HUB: "Docker Hub", "registry": "registry", "store": "store", "cache": "store"}
 
 
 def _image_name(reference: Reference) -> str:

@@ -4,7 +4,7 @@ nothing here prints, and nothing is written until `write_changes`.
 
 Per reference and per image, failures are collected, not raised (one bad image or file never
 stops the rest); only a rejected key (AuthError) ends the run. The stateful things a run
-uses (sources, cache, call counter, clock) come in as `Services`, so tests hand in fakes.
+uses (sources, store, call counter, clock) come in as `Services`, so tests hand in fakes.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from tagbot.errors import (
     AuthError, BadResponse, ConfigError, NotFound, RateLimited, RewriteError, SourceError, SourceUnavailable,
     TagbotError, Unauthorized,
 )
-from tagbot.lookup import Lookups, Progress, describe_tags, fill_from_history, look_up, tags_to_describe, with_details
+from tagbot.lookup import Lookups, Progress, know_tags
 from tagbot.model import (
     Decision, FailureKind, Failure, FileChange, HeldBack, Plan, PlannedUpdate, Update, Violation,
 )
@@ -35,18 +35,17 @@ from tagbot.refs import ImageRef
 from tagbot.rewrite import Edit, edits_for, plan_file, write_change
 from tagbot.scan import declared_at_root, scan_paths
 from tagbot.scan.model import DeclaredPlatform, Reference
-from tagbot.sources.cache import TagCache, default_cache_dir
 from tagbot.sources.http import Calls
 from tagbot.sources.hub import HUB_URL_ENV
-from tagbot.sources.index import TagIndex
 from tagbot.sources.model import TagList
 from tagbot.sources.select import SourceSet
+from tagbot.sources.store import FILE as STORE_FILE
+from tagbot.sources.store import Store, default_cache_dir
 from tagbot.sources.tagsapi import DEFAULT_API_URL, KEY_ENV, URL_ENV
 
 HTTP_TIMEOUT = 15.0  # seconds per request; retries follow a time-out
 HOOK_CONNECT_TIMEOUT = 2.0  # a pre-commit hook with no network gives up this fast, once
 HOOK_READ_TIMEOUT = 5.0  # and on a server that takes the connection but never answers
-INDEX_FILE = "index.sqlite3"  # in the cache folder: what the GitHub Action caches between runs
 WORKERS = 16
 log = logging.getLogger(__name__)
 
@@ -66,14 +65,14 @@ class LookupOptions:
 
 @dataclass
 class Services:
-    """What a run is handed: its settings, sources, cache and clocks."""
+    """What a run is handed: its settings, sources, store and clocks."""
 
     config: Config
     sources: SourceSet
     calls: Calls
-    cache: TagCache | None
+    store: Store  # answers, every tag ever seen, what fills covered, the monthly count
     offline: bool
-    index: TagIndex | None = None  # every tag ever seen; None only where a test leaves it out
+    hook: bool = False  # a pre-commit hook: spends none of the monthly budget
     now: Callable[[], datetime] = lambda: datetime.now(timezone.utc)
     progress: Callable[[str], Progress | None] = lambda label: None  # one per lookup pass
     notices: list[str] = field(default_factory=list)  # said once to the user, by the CLI
@@ -99,28 +98,27 @@ def open_services(
     key, notices = _api_key()
     calls = Calls(config.run.max_calls)
     folder = options.cache_dir or default_cache_dir()
-    cache = None if options.no_cache else TagCache(folder, config.run.cache_ttl)
-    index = _open_index(None if options.no_cache else folder / INDEX_FILE)
+    store = _open_store(None if options.no_cache else folder / STORE_FILE)
     timeout = (httpx.Timeout(HOOK_READ_TIMEOUT, connect=HOOK_CONNECT_TIMEOUT) if options.hook
                else httpx.Timeout(HTTP_TIMEOUT))
     try:
         with httpx.Client(timeout=timeout) as client:
             sources = SourceSet(client, config.run, calls, api_url=api_url, key=key, offline=options.offline,
                                 fail_fast=options.hook, monotonic=monotonic, sleep=sleep, hub_url=_hub_url())
-            yield Services(config, sources, calls, cache, options.offline, index, notices=notices)
+            yield Services(config, sources, calls, store, options.offline, options.hook, notices=notices)
     finally:
-        index.close()
+        store.close()
 
 
-def _open_index(path: Path | None) -> TagIndex:
-    """The tag index in the cache folder; in memory with --no-cache (which forgets between runs,
+def _open_store(path: Path | None) -> Store:
+    """The store in the cache folder; in memory with --no-cache (which forgets between runs,
     not within one: the fill still needs somewhere to merge), or when the folder cannot hold it."""
     if path is not None:
         try:
-            return TagIndex(path)
+            return Store(path)
         except (OSError, sqlite3.Error) as e:
-            log.warning("the tag index cannot be kept at %s (%s); this run keeps it in memory", path, e)
-    return TagIndex(Path(":memory:"))
+            log.warning("the store cannot be kept at %s (%s); this run keeps it in memory", path, e)
+    return Store(Path(":memory:"))
 
 
 def _hub_url() -> str | None:
@@ -213,18 +211,10 @@ def _unique(declared: Sequence[DeclaredPlatform]) -> tuple[DeclaredPlatform, ...
 
 
 def look_up_tags(images: Sequence[ImageRef], services: Services) -> Lookups:
-    """One lookup per image; what the newest-100 windows hide, from the tag index and Docker
-    Hub; then, from registries that list names only, the details of the tags decisions need."""
-    sources, config, calls, cache = services.sources, services.config, services.calls, services.cache
-    offline, workers = services.offline, services.workers
-    lookups = look_up(images, source_for=sources.for_image, calls=calls, cache=cache, offline=offline,
-                      workers=workers, progress=services.progress("looking up images"))
-    if services.index is not None:
-        lookups = fill_from_history(images, lookups, config=config, index=services.index, hub=sources.hub,
-                                    may_fill=sources.hub_fills, offline=offline, workers=workers)
-    described, errors = describe_tags(tags_to_describe(images, lookups, config), source_for=sources.for_image,
-                                      calls=calls, cache=cache, offline=offline, workers=workers)
-    return with_details(lookups, described, errors)
+    """Tags for these images, complete enough for their decisions (`lookup.know_tags`)."""
+    return know_tags(images, sources=services.sources, store=services.store, config=services.config,
+                     calls=services.calls, now=services.now(), offline=services.offline, spend=not services.hook,
+                     workers=services.workers, progress=services.progress("looking up images"))
 
 
 def decide_all(
@@ -336,15 +326,18 @@ _NO_PIN_PLACE = ("not pinned: the reference is put together from values written 
 
 
 def _with_gaps(decision: Decision, image: ImageRef, tags: TagList, lookups: Lookups) -> Decision:
-    """The decision, saying so when the fill could not settle it; then, if even the current tag
-    is unknown, its platforms are too, and no update may risk dropping one."""
+    """The decision, saying so when the fill could not settle it. Unsettled, it proposes nothing
+    it could regret: a newer tag may yet be found among those not known, so only the current
+    tag's own new digest stands."""
     why = lookups.unsettled.get((image.name, image.effective_tag))
     if why is None:
         return decision
-    current_known = any(t.name == image.effective_tag for t in tags.tags)
-    return replace(decision, update=decision.update if current_known else None,
-                   non_major=decision.non_major if current_known else None,
-                   held_back=(*decision.held_back, f"not every newer tag is known: {why}"))
+    return replace(decision, update=_same_tag(decision.update, image), non_major=_same_tag(decision.non_major, image),
+                   held_back=(*decision.held_back, why))
+
+
+def _same_tag(update: Update | None, image: ImageRef) -> Update | None:
+    return update if update is not None and update.to_tag in (None, image.effective_tag) else None
 
 
 def decide_one(image: ImageRef, tags: TagList, config: Config, *, platform: str | None,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 import shutil
 import threading
 from datetime import datetime, timezone
@@ -118,3 +119,10 @@ def tags_source(api_url: str, *, key: str | None = "test-key", **options) -> tup
     """A real TagsAPI client, as `loopback_fetcher` builds it."""
     fetcher, calls = loopback_fetcher(**options)
     return TagsAPI(fetcher, base_url=api_url, key=key), calls
+
+
+def age_answers(cache_home: Path, seconds: float) -> None:
+    """Make every answer the store keeps below `cache_home` (an XDG cache folder) `seconds`
+    older, as the clock would: past the TTL, the tags stay known."""
+    with sqlite3.connect(cache_home / "tagbot" / "store.sqlite3") as db:
+        db.execute("UPDATE answers SET at = at - ?", (seconds,))

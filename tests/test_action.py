@@ -82,7 +82,7 @@ def test_the_run_script_opens_pull_requests(world: World, tmp_path: Path, monkey
     result = run_step(world, {"api-key": world.tags.key}, tmp_path)
     assert result.returncode == 0, result.stderr
     assert {p["head"] for p in world.github.open_pulls()} == {"tagbot/acme-tiny", "tagbot/acme-other", "tagbot/acme-other-major"}
-    assert any((tmp_path / "tagbot-cache").rglob("*.json"))  # the cache actions/cache will save
+    assert (tmp_path / "tagbot-cache" / "store.sqlite3").is_file()  # the store actions/cache will save
     assert world.github.token not in result.stdout + result.stderr
     # Pushes carry the github-token input, as the API calls do.
     header = git(world.checkout, "config", "--local", "--get-all", "http.https://github.example/.extraheader")

@@ -242,13 +242,23 @@ def test_a_named_pipe_is_never_opened(repo: Path, capsys):
     assert finishes(10, lambda: main(["scan", "Dockerfile"])) == 2  # named on the command line too
 
 
-def test_a_named_pipe_in_the_cache_is_a_miss(repo: Path, api: FakeTagsAPI, tmp_path: Path):
+@pytest.mark.parametrize("part", ["store.sqlite3", "store.sqlite3-wal"])
+def test_a_named_pipe_or_a_link_in_the_store_is_never_opened(repo: Path, api: FakeTagsAPI, tmp_path: Path, part: str):
     (repo / "Dockerfile").write_text(updatable(repo, api))
     assert main(["check"]) == 1
-    (entry,) = (tmp_path / "cache").rglob("*.json")
-    entry.unlink()
-    os.mkfifo(entry)
+    store = tmp_path / "cache" / "tagbot"
+    for suffix in ("", "-wal", "-shm"):
+        (store / f"store.sqlite3{suffix}").unlink(missing_ok=True)
+    os.mkfifo(store / part)
     assert finishes(10, lambda: main(["check"])) == 1
+    victim = tmp_path / "victim"
+    victim.write_bytes(b"someone else's file")
+    for suffix in ("", "-wal", "-shm"):
+        (store / f"store.sqlite3{suffix}").unlink(missing_ok=True)
+    (store / part).symlink_to(victim)
+    assert main(["check"]) == 1
+    assert victim.read_bytes() == b"someone else's file"  # the link was removed, never written through
+    assert (store / "store.sqlite3").is_file() and not (store / "store.sqlite3").is_symlink()
 
 
 def test_an_unreadable_folder_is_an_error_not_a_blind_spot(repo: Path, monkeypatch, capsys):

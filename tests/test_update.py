@@ -286,7 +286,7 @@ def test_verbose_says_where_answers_came_from_and_no_secret(repo: Path, capsys: 
     assert "DEBUG" not in capsys.readouterr().err  # quiet by default; the second run reads the cache
     monkeypatch.setenv("TAGBOT_LOG", "debug")
     assert main(["update", "--dry-run"]) == 0
-    assert "tagbot: DEBUG: docker.io/library/redis: from the cache" in capsys.readouterr().err
+    assert "tagbot: DEBUG: docker.io/library/redis: from the store" in capsys.readouterr().err
 
 
 def test_each_error_is_said_once_and_up_to_date_is_not_claimed(repo: Path, tags_api: FakeTagsAPI,

@@ -1,29 +1,40 @@
-"""Filling what the tags API's newest-100 window hides, from Docker Hub's own API, and no more.
+"""Filling what the tags API's newest-100 window hides, from Docker Hub's own API, until the
+store knows every tag of the current tag's variant: a decision never depends on how the tags
+were learned.
 
-A decision needs the current tag's details and every newer tag of its shape. The index may
-know them already (a window that reaches back far enough, or an earlier fill); if not, Docker
-Hub is asked: the current tag by its exact name, then the tags of its variant, newest first.
+Newer versions are not always pushed later: Java 19 ended while 17, a long-term release, was
+still rebuilt, and node 19 while 18 was. So nothing short of the whole history of the variant
+(`name=-jdk`, or every tag for `22.11.0`) settles a decision. What that takes is read once: the
+store keeps every tag and the spans of push times it knows completely, and a walk that stops
+at `max_tag_pages` (or a deadline, or a quota) resumes there on the next run; later runs only
+read what was pushed since, which the tags API's window usually answers for free.
 
-With a suffix that stays (`-jre-focal`), the filter `name=-jre-focal` is narrow, and is read to
-its end: a newer version may have been pushed for the last time long before the current tag
-(Java 19 ended while 17, a long-term release, was still rebuilt). Without a suffix, or when the
-suffix may move on (`follow_suffix`: `name=-alpine`), the pages stop at the first one that
-reaches back past the current tag's push: whatever is newer was pushed after it, as a rule.
+The walk is newest first (`ordering=last_updated`), not by name, for how Docker Hub behaves
+while tags are pushed: a push moves a tag to the top, so entries below only shift down and a
+page read after it repeats one, never skips one. What moved up was pushed after the walk
+began, and the next window or walk from the top sees it. A name-ordered walk has no such
+shelter (a new name anywhere shifts the rest), and says nothing about what was pushed since.
+A resumed walk starts at the page holding the first entry below what is known (entries are
+counted from the store, so no page is read twice); should the end of a walk find fewer tags
+than Docker Hub counts (tags deleted above it moved the rest up), it starts over.
 """
 
 from __future__ import annotations
 
+import logging
 import re
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from tagbot.errors import SourceError
 from tagbot.refs import ImageRef
-from tagbot.sources.hub import HUB, DockerHub
-from tagbot.sources.index import ALL_TIME, TagIndex
-from tagbot.sources.model import Tag, TagList, checked
+from tagbot.sources.hub import HUB, PAGE_SIZE, DockerHub, Page
+from tagbot.sources.store import ALL_TIME, Span, Store
 from tagbot.versioning import Version, parse_tag
 
 _FAMILY = re.compile(r"[A-Za-z]+")
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -33,61 +44,92 @@ class Filled:
     why_not: str = ""
 
 
-def fill(image: ImageRef, *, hub: DockerHub, index: TagIndex, follow_suffix: bool = False,
-         offline: bool = False) -> Filled:
-    """Make the index know what `image`'s decision needs; how many pages that took. Offline,
-    only the index is consulted."""
+def fill(image: ImageRef, *, hub: DockerHub, store: Store, follow_suffix: bool = False, offline: bool = False,
+         clock: Callable[[], float] = time.time) -> Filled:
+    """Make the store know what `image`'s decision needs, as far as this run's pages go; how
+    many pages that took. Offline, only the store is consulted."""
     tag, pages = image.effective_tag, 0
+    name_filter = ""
     try:
-        if index.get(image.name, tag) is None and not offline:
-            for page, last in hub.pages(image, name=tag):
-                pages += 1
-                index.merge(image.name, checked_tags(page), source=HUB)
-                if last or any(t.name == tag for t in page):
-                    break
-        current = index.get(image.name, tag)
-        if current is None:
-            return Filled(pages, False, f"{tag} is not on Docker Hub either")
+        if store.get(image.name, tag) is None and not offline:
+            pages += _find(image, tag, hub=hub, store=store)
+        if store.get(image.name, tag) is None:
+            return Filled(pages, False, f"{tag} is not known" + ("" if offline else " to Docker Hub either"))
         version = parse_tag(tag)
         if version is None:
             return Filled(pages, True)  # a floating tag: only its own digest matters
-        if current.last_updated is None:
-            return Filled(pages, False, f"Docker Hub gives no push time for {tag}")
         name_filter = suffix_filter(version, follow_suffix=follow_suffix)
-        pushed = current.last_updated.timestamp()
-        # How far back the filtered tags must be known: all of them for a narrow filter (should
-        # max_tag_pages not reach its end, back to the current tag's push, as for the others).
-        wanted = pushed if name_filter == "" or follow_suffix else ALL_TIME
-        since = index.known_since(image.name, name_filter)
-        # An earlier fill that paged this filter as far as it could is as good as it gets.
-        enough = pushed if name_filter and index.span(image.name, name_filter) is not None else wanted
-        if since is not None and since <= enough:
+        if store.coverage(image.name, name_filter).complete:
             return Filled(pages, True)
         if offline:
-            return Filled(pages, False, "offline: the index does not reach back to it, and Docker Hub was not asked")
-        reached: float | None = None
-        for page, last in hub.pages(image, name=name_filter):
-            pages += 1
-            index.merge(image.name, checked_tags(page), source=HUB)
-            times = [t.last_updated.timestamp() for t in page if t.last_updated is not None]
-            if last:
-                reached = ALL_TIME
-            elif times:
-                reached = min(times) if reached is None else min(reached, *times)
-            if reached is not None and reached <= wanted:
-                break
+            return Filled(pages, False, f"offline: {_progress(store, image, name_filter)}")
+        pages += walk(image, name_filter, hub=hub, store=store, clock=clock)
     except SourceError as e:
-        return Filled(pages, False, f"Docker Hub could not be asked: {e}")
-    if reached is not None:
-        index.record_fill(image.name, name_filter, reached)
-    if reached is None or reached > pushed:
-        return Filled(pages, False, f"Docker Hub's {pages} pages (max_tag_pages) do not reach back to {tag}")
-    return Filled(pages, True)
+        return Filled(pages, False, f"Docker Hub could not be asked ({e}): {_progress(store, image, name_filter)}")
+    if store.coverage(image.name, name_filter).complete:
+        return Filled(pages, True)
+    return Filled(pages, False, _progress(store, image, name_filter))
 
 
-def checked_tags(page: list[Tag]) -> list[Tag]:
-    """A page's tags, each passing the reference grammar first: nothing unchecked enters the index."""
-    return list(checked(TagList(tuple(page)), "Docker Hub").tags)
+def walk(image: ImageRef, name_filter: str, *, hub: DockerHub, store: Store,
+         clock: Callable[[], float] = time.time) -> int:
+    """Read Docker Hub's pages of `name_filter` newest first, below what the store knows, for at
+    most `max_tag_pages` pages; every page's span is kept as it comes, so a walk cut short
+    resumes where it stopped. The pages read."""
+    pages = 0
+    while pages < hub.max_pages:
+        known = store.coverage(image.name, name_filter)
+        if known.complete:
+            break
+        newest = known.newest
+        # Every tag pushed since `newest.since` is known, and the list is newest first: the next
+        # unknown entry is the one after them.
+        above = store.count_since(image.name, name_filter, newest.since) if newest else 0
+        asked, high = clock(), None
+        for page in hub.pages(image, name=name_filter, start=above // PAGE_SIZE + 1, limit=hub.max_pages - pages):
+            pages += 1
+            store.merge(image.name, page.tags, source=HUB)
+            if high is None:  # the walk's first page: its top is where the known span ends (or now)
+                high = asked if page.number == 1 or newest is None else newest.since
+            low = ALL_TIME if page.last else page.oldest if page.oldest is not None else high
+            joined = store.cover(image.name, name_filter, Span(low, high), total=page.total)
+            if page.last:
+                _check_count(image, name_filter, page, store)
+                break
+            if joined.newest is not None and joined.newest.since < low:
+                break  # joined an older span: count again from below it
+        else:
+            break  # the page cap
+    return pages
+
+
+def _check_count(image: ImageRef, name_filter: str, page: Page, store: Store) -> None:
+    """At the end of a walk, fewer tags known than Docker Hub counts means entries were skipped
+    (tags deleted above the walk while it went on moved the rest up): the walk starts over."""
+    honoured = page.listed == len(page.tags)  # a server that ignores the filter counts every tag
+    if honoured and page.total is not None and store.count(image.name, name_filter) < page.total:
+        log.debug("%s: %d %s tags known of %d counted; walking again", image.name,
+                  store.count(image.name, name_filter), name_filter, page.total)
+        store.forget_coverage(image.name, name_filter)
+
+
+def _find(image: ImageRef, tag: str, *, hub: DockerHub, store: Store) -> int:
+    """The current tag by its name (Docker Hub's filter holds every name containing it)."""
+    pages = 0
+    for page in hub.pages(image, name=tag):
+        pages += 1
+        store.merge(image.name, page.tags, source=HUB)
+        if page.last or any(t.name == tag for t in page.tags):
+            break
+    return pages
+
+
+def _progress(store: Store, image: ImageRef, name_filter: str) -> str:
+    """`640 of 1,063 -jdk tags known; resumes next run`."""
+    known, total = store.count(image.name, name_filter), store.coverage(image.name, name_filter).total
+    which = f"{name_filter} tags" if name_filter else "tags"
+    counted = f"{known:,} of {total:,}" if total is not None and total >= known else f"{known:,}"
+    return f"{counted} {which} known; resumes next run"
 
 
 def suffix_filter(version: Version, *, follow_suffix: bool = False) -> str:

@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from collections.abc import Iterator
 from typing import Any
 
@@ -25,6 +26,19 @@ _AUTH_HINT = "Docker Hub refused an anonymous request"
 log = logging.getLogger(__name__)
 
 
+@dataclass(frozen=True)
+class Page:
+    number: int  # 1 for the newest
+    tags: list[Tag]  # those holding the name filter
+    listed: int  # how many entries the page listed
+    last: bool
+    total: int | None  # how many tags the filter holds, as Docker Hub counts them
+    # The push times the page spans, of every entry it listed (a server that ignores the filter
+    # lists every tag: the span still holds for the filter's tags).
+    newest: float | None
+    oldest: float | None
+
+
 class DockerHub:
     def __init__(self, fetcher: Fetcher, *, base_url: str = DEFAULT_HUB_URL, max_pages: int = 10) -> None:
         self.fetcher = fetcher
@@ -37,28 +51,35 @@ class DockerHub:
 
     def list_tags(self, image: ImageRef) -> TagList:
         tags: list[Tag] = []
-        for page, last in self.pages(image):
-            tags.extend(page)
-            if last:
+        for page in self.pages(image):
+            tags.extend(page.tags)
+            if page.last:
                 return TagList(tuple(tags), complete=True)
         return TagList(tuple(tags), complete=False)
 
-    def pages(self, image: ImageRef, *, name: str = "") -> Iterator[tuple[list[Tag], bool]]:
-        """(tags, is the last page) newest first, for at most `max_pages` pages; `name` is Docker
-        Hub's substring filter, applied here again, so a server that ignores it stays correct."""
+    def pages(self, image: ImageRef, *, name: str = "", start: int = 1, limit: int | None = None) -> Iterator[Page]:
+        """Pages newest first from page `start`, for at most `limit` (else `max_pages`) pages;
+        `name` is Docker Hub's substring filter, applied here again, so a server that ignores it
+        stays correct."""
         url: str | None = f"{self.base_url}/v2/repositories/{image.repository}/tags"
         params: dict[str, str | int] | None = {"page_size": PAGE_SIZE, "ordering": "last_updated"}
+        if params is not None and start > 1:
+            params["page"] = start
         if name and params is not None:
             params["name"] = name
-        for number in range(1, self.max_pages + 1):
+        for number in range(start, start + (self.max_pages if limit is None else limit)):
             assert url is not None
             page = self.fetcher.get_json(url, params=params, auth_hint=_AUTH_HINT)
             if not isinstance(page, dict) or not isinstance(page.get("results"), list):
                 raise BadResponse("Docker Hub answered without a results list")
             tags = [_tag(entry, f"results[{i}]") for i, entry in enumerate(page["results"])]
             url, params = self._next(page.get("next")), None
+            total = page.get("count")
+            pushed = [t.last_updated.timestamp() for t in tags if t.last_updated is not None]
             log.debug("%s: Docker Hub page %d%s: %d tags", image.name, number, f" (name={name})" if name else "", len(tags))
-            yield [t for t in tags if name in t.name], url is None
+            yield Page(number, [t for t in tags if name in t.name], len(tags), url is None,
+                       total if isinstance(total, int) and not isinstance(total, bool) and total >= 0 else None,
+                       max(pushed, default=None), min(pushed, default=None))
             if url is None:
                 return
 

@@ -22,7 +22,7 @@ class Tag:
     # False when the source listed the name only (an OCI registry): the tags the policy needs
     # are then described one by one, so manifests are fetched for those alone.
     described: bool = True
-    # Where the tag is known from, for explain: "tagsapi", "hub", "registry", or "index" (an
+    # Where the tag is known from, for explain: "tagsapi", "hub", "registry", or "store" (an
     # earlier run). Not part of the tag's identity.
     known_from: str | None = field(default=None, compare=False)
 

@@ -1,0 +1,78 @@
+"""The monthly budget (`monthly_calls`): the tags API's plans allow a number of calls a calendar
+month (UTC), 3,700 on the free plan. The store counts them; each run spends at most its share
+of what is left (left / runs still to come this month, estimated from the runs so far), on the
+images most likely to have moved, and the rest are decided from what the store knows.
+
+"Most likely to have moved" is read from the store's history: the pushes an image made in the
+last weeks, times how long ago its answer came. An image pushed daily is refreshed before one
+pushed twice a year; one never looked up comes first of all.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+
+from tagbot.sources.store import Store
+
+CADENCE_WINDOW = timedelta(days=60)  # pushes counted over this much recent history
+DEFAULT_INTERVAL = timedelta(days=1)  # runs are assumed daily until a month shows otherwise
+
+
+@dataclass(frozen=True)
+class Monthly:
+    """The month's count as a run sees it, and what it may spend."""
+
+    limit: int
+    month: str  # 2026-12
+    spent: int  # tags-API calls this month before this run
+    share: int  # calls this run may spend
+    runs_left: float  # runs expected after this one
+    this_run: int = 0  # filled in when the run is done
+
+    @property
+    def used(self) -> int:
+        return self.spent + self.this_run
+
+    @property
+    def projected(self) -> int:
+        """The month's calls if every run to come spends like this one."""
+        return self.used + round(self.runs_left * self.this_run)
+
+
+def month_of(now: datetime) -> str:
+    return now.astimezone(timezone.utc).strftime("%Y-%m")
+
+
+def this_months_share(store: Store, limit: int, now: datetime, *, spend: bool = True) -> Monthly:
+    """What this run may spend of `limit`: nothing when it may not `spend` (a pre-commit hook)."""
+    now = now.astimezone(timezone.utc)
+    start = now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    end = (start + timedelta(days=32)).replace(day=1)
+    month = store.month(month_of(now))
+    left = max(0, limit - month.calls)
+    elapsed, remaining = (now - start).total_seconds(), (end - now).total_seconds()
+    if month.runs and elapsed > 0:
+        runs_left = month.runs / elapsed * remaining
+    else:
+        runs_left = remaining / DEFAULT_INTERVAL.total_seconds()
+    share = math.floor(left / (1 + runs_left)) if spend else 0
+    return Monthly(limit, month_of(now), month.calls, share, runs_left)
+
+
+def most_likely_moved(images: Sequence[str], store: Store, now: datetime) -> list[str]:
+    """`images`, the likeliest to have new tags first: never answered, then by pushes expected
+    since their answer came (recent pushes a day, times the days since)."""
+    moment = now.timestamp()
+
+    def expected(image: str) -> float:
+        answered = store.answered_at(image)
+        if answered is None:
+            return math.inf
+        recent = store.count_pushed_since(image, moment - CADENCE_WINDOW.total_seconds())
+        per_day = (recent + 0.1) / CADENCE_WINDOW.days
+        return per_day * max(0.0, moment - answered) / 86_400
+
+    return sorted(images, key=expected, reverse=True)
