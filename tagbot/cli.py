@@ -20,7 +20,7 @@ from tagbot.model import Action, OutputFormat, Plan
 from tagbot.progress import ProgressBar
 from tagbot.refs import parse_ref
 from tagbot.report import (
-    CommandFrame, calls_summary, print_actions, print_check, print_errors, print_explain, print_plan, print_scan, print_warnings,
+    CommandFrame, calls_summary, knowledge_lines, print_actions, print_check, print_errors, print_explain, print_plan, print_scan, print_warnings,
 )
 from tagbot.run import (
     LookupOptions, Services, apply_updates, explain, failure, look_up_tags, open_services, plan, write_changes,
@@ -250,6 +250,8 @@ def _cmd_update(options: LookupOptions, *, paths: Sequence[Path], include: Seque
     print_plan(result, services.calls, fmt)
     if fmt == "diff":
         print(f"tagbot: {calls_summary(services.calls)}", file=sys.stderr)
+        for line in knowledge_lines(result):
+            print(f"tagbot: {line}", file=sys.stderr)
     if not dry_run and result.changes:
         print(f"tagbot: wrote {len(result.changes)} file{'s' if len(result.changes) != 1 else ''}", file=sys.stderr)
     print_errors(result.scan_errors, result.errors, result.rewrite_errors)
@@ -272,6 +274,8 @@ def _cmd_check(options: LookupOptions, *, paths: Sequence[Path], include: Sequen
     print_check(result)
     print(f"tagbot: {len(result.updates)} update(s) available, {len(result.violations)} rule(s) broken; "
           f"{calls_summary(services.calls)}", file=sys.stderr)
+    for line in knowledge_lines(result):
+        print(f"tagbot: {line}", file=sys.stderr)
     if unchecked:
         print(f"tagbot: freshness not checked for {unchecked} image{'s' if unchecked != 1 else ''}: "
               "offline or unreachable, and not cached", file=sys.stderr)
@@ -335,6 +339,8 @@ def _cmd_pr(options: LookupOptions, *, paths: Sequence[Path], include: Sequence[
                                                    offline=services.offline) if run.links else {},
             )
         print_actions(actions, services.calls)
+        for line in knowledge_lines(result):
+            print(f"tagbot: {line}", file=sys.stderr)
         for notice in pulls.notices:
             print(f"tagbot: {printable(notice, limit=1000)}", file=sys.stderr)
     finally:

@@ -28,7 +28,8 @@ from tagbot.errors import AuthError, BadResponse, NotFound, SourceError, SourceU
 from tagbot.policy import judge_name
 from tagbot.refs import ImageRef
 from tagbot.sources import DescribingSource, Source
-from tagbot.sources.budget import Monthly, month_of, most_likely_moved, this_months_share
+from tagbot.model import Monthly
+from tagbot.sources.budget import month_of, most_likely_moved, this_months_share
 from tagbot.sources.fill import Filled, fill
 from tagbot.sources.http import Calls
 from tagbot.sources.hub import DockerHub
@@ -78,8 +79,8 @@ def know_tags(images: Sequence[ImageRef], *, sources: SourceSet, store: Store, c
                                       calls=calls, store=store, ttl=config.run.cache_ttl, offline=offline,
                                       workers=workers)
     spent = calls.by_source.get(TAGS_API, 0) - before
-    if not offline and spend:
-        store.spend(month_of(now), calls=spent, runs=1)
+    if not offline:  # a hook's calls count, but it is no run of the schedule the shares assume
+        store.spend(month_of(now), calls=spent, runs=1 if spend else 0)
     if monthly is not None:
         monthly = replace(monthly, this_run=spent)
     return replace(with_details(lookups, described, errors), monthly=monthly)

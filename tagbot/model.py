@@ -127,6 +127,27 @@ class FileChange:
 
 
 @dataclass(frozen=True)
+class Monthly:
+    """The month's tags-API calls under `monthly_calls`, as a run saw and spent them."""
+
+    limit: int
+    month: str  # 2026-12
+    spent: int  # calls this month before this run
+    share: int  # calls this run might spend
+    runs_left: float  # runs expected after this one
+    this_run: int = 0  # calls this run spent
+
+    @property
+    def used(self) -> int:
+        return self.spent + self.this_run
+
+    @property
+    def projected(self) -> int:
+        """The month's calls if every run to come spends like this one."""
+        return self.used + round(self.runs_left * self.this_run)
+
+
+@dataclass(frozen=True)
 class Plan:
     """One run's outcome before anything is written: what was found, what to change, and why not."""
 
@@ -139,6 +160,10 @@ class Plan:
     violations: tuple[Violation, ...]
     changes: tuple[FileChange, ...] = ()  # every touched file as it would be written
     rewrite_errors: tuple[Failure, ...] = ()  # files left alone whole, with the reason
+    # Images decided from an answer older than cache_ttl, not asked again for the monthly
+    # budget: (image, when the answer came).
+    stale: tuple[tuple[str, datetime], ...] = ()
+    monthly: Monthly | None = None
 
     @property
     def failed(self) -> bool:

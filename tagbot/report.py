@@ -19,7 +19,7 @@ from contextlib import contextmanager
 from typing import Any, TextIO
 
 from tagbot.errors import V1_COMMAND, V1_COMMAND_SHOWN, ScanError, printable, visible
-from tagbot.model import Action, Failure, OutputFormat, Plan, PlannedUpdate
+from tagbot.model import Action, Failure, Monthly, OutputFormat, Plan, PlannedUpdate
 from tagbot.platforms import short_platform
 from tagbot.refs import ImageRef, short_digest, short_version
 from tagbot.run import Explanation
@@ -160,7 +160,30 @@ def plan_json(plan: Plan, calls: Calls) -> dict[str, Any]:
         ],
         "errors": [*map(_scan_error_json, plan.scan_errors), *map(_failure_json, (*plan.errors, *plan.rewrite_errors))],
         "calls": {"api": calls.network, "cached": calls.cached, "docker_hub": calls.by_source.get(HUB, 0)},
+        **({"monthly": _monthly_json(plan.monthly)} if plan.monthly else {}),
+        "stale": [{"image": name, "known_at": at.isoformat(), "why": "monthly budget"} for name, at in plan.stale],
     }
+
+
+def _monthly_json(monthly: Monthly) -> dict[str, Any]:
+    return {"month": monthly.month, "limit": monthly.limit, "used": monthly.used, "this_run": monthly.this_run,
+            "projected": monthly.projected}
+
+
+def knowledge_lines(plan: Plan) -> list[str]:
+    """What the monthly budget did: which images were decided from older knowledge, and the
+    month's calls (`calls this month: 1,204 of 3,700; ...`)."""
+    lines = []
+    by_day: dict[str, int] = {}
+    for _, at in plan.stale:
+        by_day[at.date().isoformat()] = by_day.get(at.date().isoformat(), 0) + 1
+    for day, count in sorted(by_day.items()):
+        lines.append(f"{count} image{'s' if count != 1 else ''} decided from knowledge of {day} (monthly budget)")
+    if plan.monthly is not None:
+        m = plan.monthly
+        lines.append(f"calls this month: {m.used:,} of {m.limit:,}; at {m.this_run:,} a run, about "
+                     f"{m.projected:,} by the month's end")
+    return lines
 
 
 def _failure_json(failure: Failure) -> dict[str, Any]:
@@ -227,6 +250,7 @@ def plan_table(plan: Plan, calls: Calls) -> str:
         parts.append(f"held back: {visible(held.reference.file)}:{held.reference.line} {visible(_image_name(held.reference))}: "
                      f"{visible(held.reason)}\n")
     parts.append(calls_summary(calls) + "\n")
+    parts.extend(line + "\n" for line in knowledge_lines(plan))
     return "".join(parts)
 
 

@@ -47,6 +47,7 @@ HTTP_TIMEOUT = 15.0  # seconds per request; retries follow a time-out
 HOOK_CONNECT_TIMEOUT = 2.0  # a pre-commit hook with no network gives up this fast, once
 HOOK_READ_TIMEOUT = 5.0  # and on a server that takes the connection but never answers
 WORKERS = 16
+MONTHLY_CALLS_ENV = "TAGBOT_MONTHLY_CALLS"
 log = logging.getLogger(__name__)
 
 
@@ -91,34 +92,48 @@ def open_services(
     directory: Path,
     monotonic: Callable[[], float] = time.monotonic,
     sleep: Callable[[float], None] = time.sleep,
+    clock: Callable[[], float] = time.time,
 ) -> Iterator[Services]:
     """Services from the config in `directory` (or `options.config`) and the environment."""
     config = load_config(options.config, directory=directory, default=options.default_config)
+    config = replace(config, run=replace(config.run, monthly_calls=_monthly_calls(config.run.monthly_calls)))
     api_url = _api_url(options, config)
     key, notices = _api_key()
     calls = Calls(config.run.max_calls)
     folder = options.cache_dir or default_cache_dir()
-    store = _open_store(None if options.no_cache else folder / STORE_FILE)
+    store = _open_store(None if options.no_cache else folder / STORE_FILE, clock)
     timeout = (httpx.Timeout(HOOK_READ_TIMEOUT, connect=HOOK_CONNECT_TIMEOUT) if options.hook
                else httpx.Timeout(HTTP_TIMEOUT))
     try:
         with httpx.Client(timeout=timeout) as client:
             sources = SourceSet(client, config.run, calls, api_url=api_url, key=key, offline=options.offline,
                                 fail_fast=options.hook, monotonic=monotonic, sleep=sleep, hub_url=_hub_url())
-            yield Services(config, sources, calls, store, options.offline, options.hook, notices=notices)
+            yield Services(config, sources, calls, store, options.offline, options.hook, notices=notices,
+                           now=lambda: datetime.fromtimestamp(clock(), timezone.utc))
     finally:
         store.close()
 
 
-def _open_store(path: Path | None) -> Store:
+def _open_store(path: Path | None, clock: Callable[[], float]) -> Store:
     """The store in the cache folder; in memory with --no-cache (which forgets between runs,
     not within one: the fill still needs somewhere to merge), or when the folder cannot hold it."""
     if path is not None:
         try:
-            return Store(path)
+            return Store(path, clock=clock)
         except (OSError, sqlite3.Error) as e:
             log.warning("the store cannot be kept at %s (%s); this run keeps it in memory", path, e)
-    return Store(Path(":memory:"))
+    return Store(Path(":memory:"), clock=clock)
+
+
+def _monthly_calls(configured: int | None) -> int | None:
+    """$TAGBOT_MONTHLY_CALLS (the Action's `monthly-calls`: the plan is the account's), else the
+    config's `monthly_calls`."""
+    value = (os.environ.get(MONTHLY_CALLS_ENV) or "").strip()
+    if not value:
+        return configured
+    if not value.isdigit() or not 0 < int(value) <= 100_000_000:
+        raise ConfigError(f"{MONTHLY_CALLS_ENV}: expected a number of calls from 1 to 100000000")
+    return int(value)
 
 
 def _hub_url() -> str | None:
@@ -203,6 +218,8 @@ def plan(
         violations=tuple(rule_violations(scanned.references, services.config)),
         changes=tuple(changes),
         rewrite_errors=tuple(rewrite_errors),
+        stale=tuple((name, datetime.fromtimestamp(at, timezone.utc)) for name, at in sorted(lookups.stale.items())),
+        monthly=lookups.monthly,
     )
 
 

@@ -21,7 +21,10 @@ ACTION = yaml.safe_load((ROOT / "action.yml").read_text())
 
 def test_inputs():
     inputs = ACTION["inputs"]
-    assert set(inputs) == {"config", "api-key", "github-token", "bot-login", "dry-run", "paths"}
+    assert set(inputs) == {"config", "api-key", "github-token", "bot-login", "dry-run", "paths", "monthly-calls"}
+    # The plan's limit is the account's: from the workflow, as the environment, like the key.
+    assert inputs["monthly-calls"]["default"] == ""
+    assert ACTION["runs"]["steps"][-1]["env"]["TAGBOT_MONTHLY_CALLS"] == "${{ inputs.monthly-calls }}"
     assert inputs["github-token"]["default"] == "${{ github.token }}"
     # The login reaches tagbot from the workflow (the environment), never from the repository's config.
     assert inputs["bot-login"]["default"] == ""
@@ -31,14 +34,13 @@ def test_inputs():
 
 
 def test_steps_install_from_the_action_checkout_and_keep_the_cache():
-    install, day, cache, run = ACTION["runs"]["steps"]
+    install, cache, run = ACTION["runs"]["steps"]
     assert ACTION["runs"]["using"] == "composite"
     assert '"$GITHUB_ACTION_PATH"' in install["run"] and "pip install" in install["run"]
     assert cache["uses"].startswith("actions/cache@")
-    # A daily schedule's runs share a key a day, and restore the newest earlier day's.
-    assert cache["with"]["key"] == "tagbot-lookups-${{ runner.os }}-${{ steps.day.outputs.day }}"
-    assert cache["with"]["restore-keys"] == "tagbot-lookups-${{ runner.os }}-"
-    assert "date -u +%Y-%m-%d" in day["run"] and day["id"] == "day"
+    # Each run restores the newest store saved and saves its own: no run's count of calls is lost.
+    assert cache["with"]["key"] == "tagbot-store-${{ runner.os }}-${{ github.run_id }}-${{ github.run_attempt }}"
+    assert cache["with"]["restore-keys"] == "tagbot-store-${{ runner.os }}-"
     assert {name: spec["value"] for name, spec in ACTION["outputs"].items()} == {
         name: f"${{{{ steps.tagbot.outputs.{name} }}}}" for name in ("pull-requests", "updates", "errors")}
     assert run["id"] == "tagbot"

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 
 from tagbot.errors import printable
 from tagbot.model import Action, Plan
+from tagbot.report import knowledge_lines
 
 _DONE = ("open", "update", "close")
 
@@ -28,6 +29,9 @@ def step_summary(actions: Sequence[Action], plan: Plan) -> str:
         lines += [f"- `{h.reference.file}:{h.reference.line}` {_cell(h.reference.found.text)}: {_cell(h.reason)}"
                   for h in plan.held_back]
         lines += ["", "</details>"]
+    knowledge = knowledge_lines(plan)
+    if knowledge:
+        lines += [""] + [_cell(line) for line in knowledge]
     problems = [str(e) for e in plan.scan_errors] + [f.text for f in plan.errors]
     if problems:
         lines += ["", "### Errors", ""] + [f"- {_cell(p)}" for p in problems]

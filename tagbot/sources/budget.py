@@ -12,34 +12,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
+from tagbot.model import Monthly
 from tagbot.sources.store import Store
 
 CADENCE_WINDOW = timedelta(days=60)  # pushes counted over this much recent history
 DEFAULT_INTERVAL = timedelta(days=1)  # runs are assumed daily until a month shows otherwise
-
-
-@dataclass(frozen=True)
-class Monthly:
-    """The month's count as a run sees it, and what it may spend."""
-
-    limit: int
-    month: str  # 2026-12
-    spent: int  # tags-API calls this month before this run
-    share: int  # calls this run may spend
-    runs_left: float  # runs expected after this one
-    this_run: int = 0  # filled in when the run is done
-
-    @property
-    def used(self) -> int:
-        return self.spent + self.this_run
-
-    @property
-    def projected(self) -> int:
-        """The month's calls if every run to come spends like this one."""
-        return self.used + round(self.runs_left * self.this_run)
 
 
 def month_of(now: datetime) -> str:
