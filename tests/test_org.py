@@ -21,8 +21,8 @@ from tests.fakeapi import FakeTagsAPI
 from tests.fakegithub import FakeGitHub, FakeOrganisation, serving_organisation
 from tests.gitworld import git
 
-IMAGES = ["nginx:1.31.3-alpine", "postgres:16.4-bookworm", "redis:7.2.5-alpine", "alpine:3.20", "python:3.11.16",
-          "golang:1.25.14", "node:22.23.2-alpine", "prom/prometheus:v2.54.1", "acme/tiny:1.1.0", "ubuntu:22.04"]
+IMAGES = ["nginx:1.31.3-alpine", "postgres:16.4-bookworm", "redis:7.2.5-alpine", "alpine:3.20", "python:3.11.16-slim-bookworm",
+          "golang:1.25.14-bookworm", "node:22.23.2-alpine", "prom/prometheus:v2.54.1", "acme/tiny:1.1.0", "ubuntu:22.04"]
 REPOSITORIES = 30
 CONFIG = "links: false  # Docker Hub's registry is not on this machine\nrate_limit: 200\n"
 
