@@ -122,7 +122,12 @@ def tags_source(api_url: str, *, key: str | None = "test-key", **options) -> tup
 
 
 def age_answers(cache_home: Path, seconds: float) -> None:
-    """Make every answer the store keeps below `cache_home` (an XDG cache folder) `seconds`
-    older, as the clock would: past the TTL, the tags stay known."""
+    """Make what the store below `cache_home` (an XDG cache folder) saw `seconds` older, as the
+    clock would: its answers, past the TTL, and the times its spans of coverage were true
+    (push times are the registry's, and stay). The tags stay known."""
     with sqlite3.connect(cache_home / "tagbot" / "store.sqlite3") as db:
         db.execute("UPDATE answers SET at = at - ?", (seconds,))
+        for image, name_filter, spans in db.execute("SELECT image, filter, spans FROM coverage").fetchall():
+            aged = [[since, max(until - seconds, since if since is not None else until - seconds)]
+                    for since, until in json.loads(spans)]
+            db.execute("UPDATE coverage SET spans = ? WHERE image = ? AND filter = ?", (json.dumps(aged), image, name_filter))
