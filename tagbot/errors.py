@@ -88,6 +88,11 @@ class SourceUnavailable(SourceError):
     """Server errors, time-outs, refused connections, an exhausted call budget, or offline."""
 
 
+class Deferred(SourceUnavailable):
+    """Not looked up this run: the month's calls (monthly_calls) go to images likelier to have
+    moved. A warning, never a failed run: a later run asks."""
+
+
 class BadResponse(SourceError):
     """An answer that is not the shape the source promises."""
 

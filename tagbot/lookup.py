@@ -24,7 +24,7 @@ from datetime import datetime, timedelta
 from typing import TypeVar
 
 from tagbot.config import Config, Settings
-from tagbot.errors import AuthError, BadResponse, NotFound, SourceError, SourceUnavailable
+from tagbot.errors import AuthError, BadResponse, Deferred, NotFound, SourceError, SourceUnavailable
 from tagbot.policy import judge_name
 from tagbot.refs import ImageRef
 from tagbot.sources import DescribingSource, Source
@@ -170,8 +170,8 @@ def _within_share(to_fetch: list[ImageRef], share: int, sources: dict[str, Sourc
             answers[name] = kept[name].tags
             stale[name] = kept[name].at
         else:
-            answers[name] = SourceUnavailable("not looked up this run: the month's calls are spent "
-                                              "(monthly_calls), and the store knows nothing of it")
+            answers[name] = Deferred("not looked up this run, and not known yet: the month's calls (monthly_calls) "
+                                     "went to images likelier to have moved", shared=True)
     return [image for image in to_fetch if _label(sources[image.name]) != TAGS_API or image.name in asked]
 
 

@@ -27,6 +27,7 @@ OutputFormat = Literal["table", "json", "diff"]
 # What went wrong, for tools reading JSON: one word per kind of failure.
 FailureKind = Literal[
     "auth", "unauthorized", "not_found", "rate_limited", "unavailable", "bad_response", "rewrite", "scan",
+    "deferred",
 ]
 
 
@@ -167,7 +168,7 @@ class Plan:
 
     @property
     def failed(self) -> bool:
-        return bool(self.scan_errors or self.errors or self.rewrite_errors)
+        return bool(self.scan_errors or self.rewrite_errors or any(e.kind != "deferred" for e in self.errors))
 
 
 @dataclass(frozen=True)

@@ -276,16 +276,18 @@ def print_errors(*groups: Sequence[ScanError | Failure], label: str = "error") -
     """Every error, one line each, on stderr: the one place people read them. A host's failure
     that many images share (down, quota spent, the deadline) is one line naming them."""
     for group in groups:
-        shared: dict[str, list[str]] = {}
+        shared: dict[tuple[str, str], list[str]] = {}
         for error in group:
+            # An image the monthly budget left for a later run is a warning, whatever the command.
+            said = "warning" if isinstance(error, Failure) and error.kind == "deferred" else label
             if isinstance(error, Failure) and error.shared:
-                shared.setdefault(error.message, []).append(error.subject)
+                shared.setdefault((said, error.message), []).append(error.subject)
                 continue
             text = str(error) if isinstance(error, ScanError) else error.text
-            print(f"tagbot: {label}: {printable(text, limit=1000)}", file=sys.stderr)
-        for message, subjects in shared.items():
+            print(f"tagbot: {said}: {printable(text, limit=1000)}", file=sys.stderr)
+        for (said, message), subjects in shared.items():
             named = ", ".join(subjects[:3]) + (f" and {len(subjects) - 3} more" if len(subjects) > 3 else "")
-            print(f"tagbot: {label}: {printable(message, limit=600)} ({len(subjects)} image{'s' if len(subjects) != 1 else ''}: "
+            print(f"tagbot: {said}: {printable(message, limit=600)} ({len(subjects)} image{'s' if len(subjects) != 1 else ''}: "
                   f"{printable(named, limit=400)})", file=sys.stderr)
 
 

@@ -23,7 +23,7 @@ import httpx
 
 from tagbot.config import Config, check_url, load_config
 from tagbot.errors import (
-    AuthError, BadResponse, ConfigError, NotFound, RateLimited, RewriteError, SourceError, SourceUnavailable,
+    AuthError, BadResponse, ConfigError, Deferred, NotFound, RateLimited, RewriteError, SourceError, SourceUnavailable,
     TagbotError, Unauthorized,
 )
 from tagbot.lookup import Lookups, Progress, know_tags
@@ -451,7 +451,7 @@ def apply_updates(updates: Sequence[PlannedUpdate], base: Path) -> list[Failure]
 # --- failures -------------------------------------------------------------------------------
 
 _KINDS: tuple[tuple[type[SourceError], FailureKind], ...] = (
-    (AuthError, "auth"), (Unauthorized, "unauthorized"), (NotFound, "not_found"), (RateLimited, "rate_limited"),
+    (Deferred, "deferred"), (AuthError, "auth"), (Unauthorized, "unauthorized"), (NotFound, "not_found"), (RateLimited, "rate_limited"),
     (SourceUnavailable, "unavailable"), (BadResponse, "bad_response"),
 )
 

@@ -37,7 +37,9 @@ def this_months_share(store: Store, limit: int, now: datetime, *, spend: bool = 
         runs_left = month.runs / elapsed * remaining
     else:
         runs_left = remaining / DEFAULT_INTERVAL.total_seconds()
-    share = math.floor(left / (1 + runs_left)) if spend else 0
+    # Rounded up, so a small budget still asks something each run; each share is within what
+    # is left, so the month's calls never pass the limit.
+    share = min(left, math.ceil(left / (1 + runs_left))) if spend else 0
     return Monthly(limit, month_of(now), month.calls, share, runs_left)
 
 
@@ -51,7 +53,7 @@ def most_likely_moved(images: Sequence[str], store: Store, now: datetime) -> lis
         if answered is None:
             return math.inf
         recent = store.count_pushed_since(image, moment - CADENCE_WINDOW.total_seconds())
-        per_day = (recent + 0.1) / CADENCE_WINDOW.days
+        per_day = (recent + 1) / CADENCE_WINDOW.days  # as if one push a window: none waits forever
         return per_day * max(0.0, moment - answered) / 86_400
 
     return sorted(images, key=expected, reverse=True)
