@@ -176,3 +176,28 @@ def test_tags_pushed_between_the_runs_of_an_interrupted_walk_are_never_lost(repo
     store = Store(tmp_path / "cache" / "tagbot" / "store.sqlite3")
     assert store.names("docker.io/library/postgres") >= {t["name"] for t in body["data"]["tags"]}
     assert decided(out) == every_tag_known(repo, "max_tag_pages: 3\n", fixtures)
+
+
+def test_a_walk_cut_short_by_a_spent_quota_resumes_where_it_stopped(repo: Path, hub: FakeHub, monkeypatch, capsys):
+    monkeypatch.setattr("tagbot.sources.http.BACKOFF", 0.0)
+    monkeypatch.setattr("tagbot.sources.http.MAX_RETRY_AFTER", 0.0)  # a 429 is reported, not waited out
+    (repo / "tagbot.yaml").write_text("rate_limit: 200\n")
+    (repo / "Dockerfile").write_text("FROM postgres:13.10\n")
+    answer = hub.answer
+
+    def quota_spent_after_page_6(path: str, query: dict[str, str]):
+        if int(query.get("page", 1)) > 6:
+            hub.requests.append(path + "?page=" + query["page"])
+            return 429, {"message": "quota"}
+        return answer(path, query)
+
+    monkeypatch.setattr(hub, "answer", quota_spent_after_page_6)
+    out = dry_run(capsys)
+    (held,) = [h["reason"] for h in out["held_back"]]
+    assert held.startswith("Docker Hub could not be asked") and held.endswith(f"of 1,422 tags known; {RESUMES}")
+    assert out["updates"] == []
+    monkeypatch.setattr(hub, "answer", answer)
+    hub.requests.clear()
+    out = dry_run(capsys)
+    assert [page for _, _, page in pages_read(hub.requests)] == list(range(7, 16))  # from where it stopped
+    assert out["held_back"] == [] and decided(out) == every_tag_known(repo, "rate_limit: 200\n")

@@ -47,10 +47,15 @@ def checked(tags: TagList, source: str) -> TagList:
             raise BadResponse(f"{source} answered a tag that is not a tag: {_shown(tag.name)}")
         if tag.digest is not None and not is_digest(tag.digest):
             raise BadResponse(f"{source} answered a digest for {tag.name} that is not a digest: {_shown(tag.digest)}")
-        bad = next((p for p in tag.platforms if not _PLATFORM.fullmatch(p)), None)
+        bad = next((p for p in tag.platforms if not is_platform(p)), None)
         if bad is not None:
             raise BadResponse(f"{source} answered a platform for {tag.name} that is not a platform: {_shown(bad)}")
     return tags
+
+
+def is_platform(text: str) -> bool:
+    """`linux/arm64/v8`: what a platform name may be, and all it may be."""
+    return _PLATFORM.fullmatch(text) is not None
 
 
 def _shown(value: object) -> str:
