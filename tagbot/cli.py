@@ -307,7 +307,7 @@ def _cmd_pr(options: LookupOptions, *, paths: Sequence[Path], include: Sequence[
     from tagbot.pr.github import PullRequests
     from tagbot.pr.identity import BOT_LOGIN_ENV
     from tagbot.pr.links import find_links
-    from tagbot.pr.sync import Repository, present_versions, sync_pull_requests, workspace_paths
+    from tagbot.pr.sync import Repository, open_pull_images, present_versions, sync_pull_requests, workspace_paths
 
     token = os.environ.get(TOKEN_ENV)
     if not token:
@@ -325,8 +325,10 @@ def _cmd_pr(options: LookupOptions, *, paths: Sequence[Path], include: Sequence[
             base_branch = run.base_branch or pulls.default_branch
             base_commit = workspace.fetch(base_branch)
             tree = workspace.start(base_commit)
+            # Under the monthly budget, the images of tagbot's open pull requests are asked first.
+            urgent = open_pull_images(pulls, base_branch) if run.monthly_calls else frozenset()
             result = plan(workspace_paths(paths, tree, workspace.root), services=services, base=tree,
-                          include=include, exclude=exclude, for_pull_requests=True)
+                          include=include, exclude=exclude, for_pull_requests=True, urgent=urgent)
             known = Repository(present_versions(result.references), frozenset(f.subject for f in result.errors),
                                frozenset(e.file for e in result.scan_errors),
                                tuple([*(str(e) for e in result.scan_errors), *(f.text for f in result.errors)]))

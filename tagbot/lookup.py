@@ -64,15 +64,16 @@ class Lookups:
 
 def know_tags(images: Sequence[ImageRef], *, sources: SourceSet, store: Store, config: Config, calls: Calls,
               now: datetime, offline: bool = False, spend: bool = True, workers: int = 4,
-              progress: Progress | None = None) -> Lookups:
+              progress: Progress | None = None, urgent: frozenset[str] = frozenset()) -> Lookups:
     """Tags for these images, complete enough for these references' decisions. With
-    `monthly_calls`, what this run may spend of the month's calls (nothing unless `spend`)."""
+    `monthly_calls`, what this run may spend of the month's calls (nothing unless `spend`),
+    `urgent` images (open pull requests') first."""
     limit = config.run.monthly_calls
     monthly = this_months_share(store, limit, now, spend=spend and not offline) if limit else None
     before = calls.by_source.get(TAGS_API, 0)
     lookups = look_up(images, source_for=sources.for_image, calls=calls, store=store, ttl=config.run.cache_ttl,
                       offline=offline, workers=workers, progress=progress,
-                      share=None if monthly is None else monthly.share, now=now)
+                      share=None if monthly is None else monthly.share, now=now, urgent=urgent)
     lookups = fill_from_history(images, lookups, config=config, store=store, hub=sources.hub,
                                 may_fill=sources.hub_fills, offline=offline, workers=workers)
     described, errors = describe_tags(tags_to_describe(images, lookups, config), source_for=sources.for_image,
@@ -98,6 +99,7 @@ def look_up(
     progress: Progress | None = None,
     share: int | None = None,
     now: datetime | None = None,
+    urgent: frozenset[str] = frozenset(),
 ) -> Lookups:
     """One answer per unique image: the store's while within `ttl` (offline, however old); else
     its source's. With a `share` of the tags API's calls, only that many images it answers are
@@ -123,7 +125,7 @@ def look_up(
             if answer is not None:
                 kept[image.name] = answer
     if share is not None:
-        to_fetch = _within_share(to_fetch, share, sources, kept, answers, stale, store, now)
+        to_fetch = _within_share(to_fetch, share, sources, kept, answers, stale, store, now, urgent)
 
     def fetch(image: ImageRef) -> TagList | SourceError:
         source = sources[image.name]
@@ -157,13 +159,13 @@ def look_up(
 
 def _within_share(to_fetch: list[ImageRef], share: int, sources: dict[str, Source], kept: dict[str, Answer],
                   answers: dict[str, TagList | SourceError], stale: dict[str, float], store: Store,
-                  now: datetime | None) -> list[ImageRef]:
+                  now: datetime | None, urgent: frozenset[str]) -> list[ImageRef]:
     """The images the tags API may be asked of this run, the likeliest to have moved first;
     the others are answered from the store, however old (and said to be), or not at all."""
     budgeted = [image for image in to_fetch if _label(sources[image.name]) == TAGS_API]
     if len(budgeted) <= share:
         return to_fetch
-    order = most_likely_moved([image.name for image in budgeted], store, now or datetime.now().astimezone())
+    order = most_likely_moved([image.name for image in budgeted], store, now or datetime.now().astimezone(), urgent)
     asked = set(order[:share])
     for name in order[share:]:
         if name in kept:

@@ -195,6 +195,7 @@ def plan(
     include: Sequence[str] = (),
     exclude: Sequence[str] = (),
     for_pull_requests: bool = False,
+    urgent: frozenset[str] = frozenset(),
 ) -> Plan:
     """Everything one run would do to the files below `paths` (names relative to `base`); for
     pull requests, with the non-major updates beside major ones when `separate_major` says so."""
@@ -203,7 +204,7 @@ def plan(
                          kinds=run_settings.kinds)
     declared = _unique((*scanned.platforms, *declared_at_root(base, base=base)))
     images = [r.found.image for r in scanned.references if r.found.image is not None]
-    lookups = look_up_tags(images, services)
+    lookups = look_up_tags(images, services, urgent)
     separate_major = for_pull_requests and services.config.run.separate_major
     updates, held_back = decide_all(scanned.references, lookups, services.config, declared, now=services.now(),
                                     separate_major=separate_major)
@@ -227,11 +228,12 @@ def _unique(declared: Sequence[DeclaredPlatform]) -> tuple[DeclaredPlatform, ...
     return tuple(dict.fromkeys(declared))
 
 
-def look_up_tags(images: Sequence[ImageRef], services: Services) -> Lookups:
-    """Tags for these images, complete enough for their decisions (`lookup.know_tags`)."""
+def look_up_tags(images: Sequence[ImageRef], services: Services, urgent: frozenset[str] = frozenset()) -> Lookups:
+    """Tags for these images, complete enough for their decisions (`lookup.know_tags`); under
+    the monthly budget, `urgent` images (open pull requests') first."""
     return know_tags(images, sources=services.sources, store=services.store, config=services.config,
                      calls=services.calls, now=services.now(), offline=services.offline, spend=not services.hook,
-                     workers=services.workers, progress=services.progress("looking up images"))
+                     workers=services.workers, progress=services.progress("looking up images"), urgent=urgent)
 
 
 def decide_all(

@@ -119,3 +119,35 @@ def test_the_environment_sets_the_budget(repo: Path, tags_api: FakeTagsAPI, monk
     monkeypatch.setenv("TAGBOT_MONTHLY_CALLS", "lots")
     with pytest.raises(Exception, match="TAGBOT_MONTHLY_CALLS: expected a number of calls"):
         run_on(MONTH, repo, tags_api)
+
+
+def test_an_open_pull_requests_image_is_asked_first(repo: Path, tags_api: FakeTagsAPI):
+    for day in range(20):
+        run_on(MONTH + timedelta(days=day), repo, tags_api)
+    tags_api.requests.clear()
+    run_on(MONTH + timedelta(days=20), repo, tags_api)
+    assert "acme/quiet29" not in asked(tags_api)  # a quiet image waits its turn
+    tags_api.requests.clear()
+    day = MONTH + timedelta(days=21)
+    tags_api.bodies.update({image: tags_on(day, image) for image in BUSY + QUIET})
+    with open_services(LookupOptions(), directory=repo, clock=day.timestamp) as services:
+        result = plan([repo], services=services, base=repo, urgent=frozenset({"docker.io/acme/quiet29"}))
+    assert "acme/quiet29" in asked(tags_api)  # but not with a pull request open: its version may have moved on
+    assert "docker.io/acme/quiet29" not in dict(result.stale)
+
+
+def test_the_images_of_tagbots_own_open_pull_requests_and_no_strangers(world):
+    from tagbot.pr.github import PullRequests
+    from tagbot.pr.state import Proposal, state_of, with_state
+    from tagbot.pr.sync import open_pull_images
+
+    def body(image: str) -> str:
+        return with_state("Updates", state_of([Proposal(image, "2.0.0")], ["Dockerfile"]))
+
+    world.github.add_pull("tagbot/acme-tiny", body=body("docker.io/acme/tiny"))
+    world.github.add_pull("tagbot/acme-other", body=body("docker.io/acme/other"), user="mallory", head_repo="mallory/app")
+    pulls = PullRequests(world.github.repository, world.github.token, world.github.url)
+    assert open_pull_images(pulls, "main") == {"docker.io/acme/tiny"}
+    listed = len(world.github.requests)
+    pulls.open_tagbot_pulls("main")  # the sync's own listing later in the run: no second request
+    assert len(world.github.requests) == listed

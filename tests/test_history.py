@@ -69,6 +69,17 @@ def _tags(body: dict[str, Any]):
     return list(tags_from(unwrap(body)))
 
 
+def served_from_a_copy(tmp_path: Path, image: str, tags_api: FakeTagsAPI, hub: FakeHub,
+                       monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A folder both fakes serve, holding a copy of `image`'s tags for the test to push to."""
+    fixtures = tmp_path / "fixtures"
+    fixtures.mkdir()
+    shutil.copy(FIXTURES / "api" / f"{image}.tags.json", fixtures)
+    monkeypatch.setattr(tags_api, "fixtures", fixtures)
+    monkeypatch.setattr(hub, "fixtures", fixtures)
+    return fixtures
+
+
 def pages_read(requests: list[str]) -> list[tuple[str, str, int]]:
     """(repository, name filter, page) of each Docker Hub request."""
     read = []
@@ -107,11 +118,7 @@ def test_through_the_window_and_a_capped_walk_decisions_equal_every_tag_known(re
 
 def test_a_real_size_history_is_read_once_then_only_its_new_tags(repo: Path, tags_api: FakeTagsAPI, hub: FakeHub,
                                                                  tmp_path: Path, monkeypatch, capsys):
-    fixtures = tmp_path / "fixtures"
-    fixtures.mkdir()
-    shutil.copy(FIXTURES / "api" / "library__node.tags.json", fixtures)
-    monkeypatch.setattr(tags_api, "fixtures", fixtures)
-    monkeypatch.setattr(hub, "fixtures", fixtures)
+    fixtures = served_from_a_copy(tmp_path, "library__node", tags_api, hub, monkeypatch)
     (repo / "tagbot.yaml").write_text("max_tag_pages: 10\nrate_limit: 200\n")
     (repo / "Dockerfile").write_text("FROM node:18.20.4\n")
     pages: list[list[int]] = []
@@ -146,11 +153,7 @@ def test_a_real_size_history_is_read_once_then_only_its_new_tags(repo: Path, tag
 def test_tags_pushed_between_the_runs_of_an_interrupted_walk_are_never_lost(repo: Path, tags_api: FakeTagsAPI,
                                                                            hub: FakeHub, tmp_path: Path,
                                                                            monkeypatch, capsys):
-    fixtures = tmp_path / "fixtures"
-    fixtures.mkdir()
-    shutil.copy(FIXTURES / "api" / "library__postgres.tags.json", fixtures)
-    monkeypatch.setattr(tags_api, "fixtures", fixtures)
-    monkeypatch.setattr(hub, "fixtures", fixtures)
+    fixtures = served_from_a_copy(tmp_path, "library__postgres", tags_api, hub, monkeypatch)
     (repo / "tagbot.yaml").write_text("max_tag_pages: 3\nrate_limit: 200\n")
     (repo / "Dockerfile").write_text("FROM postgres:13.10\n")
     body = json.loads((fixtures / "library__postgres.tags.json").read_text())

@@ -53,6 +53,7 @@ class PullRequests:
         # Branches of this repository with someone else's open pull request: GitHub allows one
         # a branch, so tagbot cannot open its own there.
         self.taken_branches: dict[str, int] = {}
+        self._open: dict[str, dict[str, Any]] = {}  # by base branch
 
     @property
     def default_branch(self) -> str:
@@ -96,7 +97,9 @@ class PullRequests:
 
     def open_tagbot_pulls(self, base: str) -> dict[str, Any]:
         """tagbot's own open pull requests, by branch; anyone else's on a tagbot branch is noted
-        and left alone."""
+        and left alone. Listed once a run."""
+        if base in self._open:
+            return self._open[base]
         pulls = self._call(lambda: list(self.repo.get_pulls(state="open", base=base)))
         own = {}
         for pull in pulls:
@@ -109,6 +112,7 @@ class PullRequests:
             self._note(stranger_note(pull.number, pull.head.ref, author, head, self.identity))
             if head == self.identity.repository:
                 self.taken_branches[pull.head.ref] = pull.number
+        self._open[base] = own
         return own
 
     def declined(self, base: str) -> dict[Proposal, Any]:

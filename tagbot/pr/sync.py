@@ -273,6 +273,12 @@ def _proposal(planned: PlannedUpdate) -> Proposal:
     return Proposal(image.name, short_version(planned.update.to_tag, planned.update.to_digest))
 
 
+def open_pull_images(pulls: PullRequests, base_branch: str) -> frozenset[str]:
+    """The images tagbot's open pull requests propose updates of (their state says)."""
+    states = [pulls.state(pull) for pull in pulls.open_tagbot_pulls(base_branch).values()]
+    return frozenset(proposal.image for state in states if state is not None for proposal in state.proposals)
+
+
 def present_versions(references: Iterable[Reference]) -> dict[str, frozenset[str]]:
     """Image name -> the versions the scanned references name, as proposals write them."""
     out: dict[str, set[str]] = {}

@@ -5,13 +5,13 @@ images most likely to have moved, and the rest are decided from what the store k
 
 "Most likely to have moved" is read from the store's history: the pushes an image made in the
 last weeks, times how long ago its answer came. An image pushed daily is refreshed before one
-pushed twice a year; one never looked up comes first of all.
+pushed twice a year; one never looked up, or with an open pull request, comes first of all.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime, timedelta, timezone
 
 from tagbot.model import Monthly
@@ -43,14 +43,16 @@ def this_months_share(store: Store, limit: int, now: datetime, *, spend: bool = 
     return Monthly(limit, month_of(now), month.calls, share, runs_left)
 
 
-def most_likely_moved(images: Sequence[str], store: Store, now: datetime) -> list[str]:
-    """`images`, the likeliest to have new tags first: never answered, then by pushes expected
-    since their answer came (recent pushes a day, times the days since)."""
+def most_likely_moved(images: Sequence[str], store: Store, now: datetime,
+                      first: Collection[str] = ()) -> list[str]:
+    """`images`, the likeliest to have new tags first: never answered and those in `first`
+    (an open pull request's: its versions may have moved on), then by pushes expected since
+    their answer came (recent pushes a day, times the days since)."""
     moment = now.timestamp()
 
     def expected(image: str) -> float:
         answered = store.answered_at(image)
-        if answered is None:
+        if answered is None or image in first:
             return math.inf
         recent = store.count_pushed_since(image, moment - CADENCE_WINDOW.total_seconds())
         per_day = (recent + 1) / CADENCE_WINDOW.days  # as if one push a window: none waits forever
