@@ -250,8 +250,7 @@ def _cmd_update(options: LookupOptions, *, paths: Sequence[Path], include: Seque
     print_plan(result, services.calls, fmt)
     if fmt == "diff":
         print(f"tagbot: {calls_summary(services.calls)}", file=sys.stderr)
-        for line in knowledge_lines(result):
-            print(f"tagbot: {line}", file=sys.stderr)
+        _say_knowledge(result)
     if not dry_run and result.changes:
         print(f"tagbot: wrote {len(result.changes)} file{'s' if len(result.changes) != 1 else ''}", file=sys.stderr)
     print_errors(result.scan_errors, result.errors, result.rewrite_errors)
@@ -274,8 +273,7 @@ def _cmd_check(options: LookupOptions, *, paths: Sequence[Path], include: Sequen
     print_check(result)
     print(f"tagbot: {len(result.updates)} update(s) available, {len(result.violations)} rule(s) broken; "
           f"{calls_summary(services.calls)}", file=sys.stderr)
-    for line in knowledge_lines(result):
-        print(f"tagbot: {line}", file=sys.stderr)
+    _say_knowledge(result)
     if unchecked:
         print(f"tagbot: freshness not checked for {unchecked} image{'s' if unchecked != 1 else ''}: "
               "offline or unreachable, and not cached", file=sys.stderr)
@@ -341,8 +339,7 @@ def _cmd_pr(options: LookupOptions, *, paths: Sequence[Path], include: Sequence[
                                                    offline=services.offline) if run.links else {},
             )
         print_actions(actions, services.calls)
-        for line in knowledge_lines(result):
-            print(f"tagbot: {line}", file=sys.stderr)
+        _say_knowledge(result)
         for notice in pulls.notices:
             print(f"tagbot: {printable(notice, limit=1000)}", file=sys.stderr)
     finally:
@@ -361,6 +358,12 @@ def _cmd_pr(options: LookupOptions, *, paths: Sequence[Path], include: Sequence[
     for action in failed:
         print(f"tagbot: error: {action.branch}: {printable(action.detail, limit=1000)}", file=sys.stderr)
     return EXIT_ERRORS if failed else 0
+
+
+def _say_knowledge(result: Plan) -> None:
+    """On stderr, where a command's table is not: what the monthly budget did."""
+    for line in knowledge_lines(result):
+        print(f"tagbot: {line}", file=sys.stderr)
 
 
 def _report_to_actions(actions: Sequence[Action], result: Plan, frame: CommandFrame) -> None:

@@ -32,7 +32,7 @@ from tagbot.model import Monthly
 from tagbot.sources.budget import month_of, most_likely_moved, this_months_share
 from tagbot.sources.fill import Filled, fill
 from tagbot.sources.http import Calls
-from tagbot.sources.hub import DockerHub
+from tagbot.sources.hub import HUB, DockerHub
 from tagbot.sources.select import SourceSet
 from tagbot.sources.store import Answer, Store
 from tagbot.sources.model import Tag, TagList, checked
@@ -56,7 +56,7 @@ class Lookups:
     # not settled, by (image, tag).
     hub_pages: dict[str, int] = field(default_factory=dict)
     unsettled: dict[tuple[str, str], str] = field(default_factory=dict)
-    answered_by: dict[str, str] = field(default_factory=dict)  # which source answered, by image ("store")
+    answered_by: dict[str, str] = field(default_factory=dict)  # whose answer it is (fresh or kept), by image
     # Images decided from an answer older than cache_ttl (the monthly budget), with its time.
     stale: dict[str, float] = field(default_factory=dict)
     monthly: Monthly | None = None
@@ -108,7 +108,7 @@ def look_up(
     sources = {name: source for name, source in ((n, source_for(i)) for n, i in unique.items()) if source is not None}
     covered = [image for image in unique.values() if image.name in sources]
     answers: dict[str, TagList | SourceError] = {}
-    kept: dict[str, Answer] = {}
+    kept: dict[str, Answer] = {}  # older than `ttl`: what the monthly budget may decide from
     stale: dict[str, float] = {}
     to_fetch = []
     for image in covered:
@@ -117,7 +117,6 @@ def look_up(
             log.debug("%s: from the store", image.name)
             calls.count_cached()
             answers[image.name] = answer.tags
-            kept[image.name] = answer
         elif offline:
             answers[image.name] = SourceUnavailable("not in the cache, and --offline forbids a lookup")
         else:
@@ -152,7 +151,7 @@ def look_up(
         tags={name: a for name, a in answers.items() if isinstance(a, TagList)},
         errors={name: a for name, a in answers.items() if isinstance(a, SourceError)},
         uncovered=frozenset(unique) - {image.name for image in covered},
-        answered_by={name: _label(sources[name]) if name in fetched else "store" for name in answers},
+        answered_by={name: _label(sources[name]) for name in answers},
         stale=stale,
     )
 
@@ -291,8 +290,8 @@ def fill_from_history(images: Sequence[ImageRef], lookups: Lookups, *, config: C
     wanted: dict[str, list[ImageRef]] = {}  # by image: its tags, filled one after another
     for image in _distinct(images):
         answer, error = lookups.tags.get(image.name), lookups.errors.get(image.name)
-        if answer is None and not isinstance(error, NotFound):
-            continue
+        if answer is None and (not isinstance(error, NotFound) or lookups.answered_by.get(image.name) == HUB):
+            continue  # failed, or Docker Hub itself said "not found"
         if (answer is not None and answer.complete) or not may_fill(image) or not config.settings_for(image).deep_search:
             continue
         wanted.setdefault(image.name, []).append(image)

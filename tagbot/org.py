@@ -1,6 +1,6 @@
 """Whole organisations: which repositories a scheduled workflow's matrix takes (`choose`,
 `matrix`), and one lookup per unique image across all of them (`look_up_organisation`), which
-leaves the answers in the cache folder and the tag index for each matrix job's offline
+leaves what it learned in the store in the cache folder for each matrix job's offline
 `tagbot pr`. Files are read through the API (a tree and the files a scanner claims), never cloned.
 """
 

@@ -44,7 +44,7 @@ class SourceMemory(Protocol):
 def find_links(updates: Iterable[PlannedUpdate], *, registry_for: RegistryFor, find_release: FindRelease,
                memory: SourceMemory | None = None, offline: bool = False) -> dict[tuple[str, str], Links]:
     """(image name, new tag) -> its links, for each update whose image declares a source. What a
-    tag declares is read once and kept in `memory` (the tag index); `offline`, only from there."""
+    tag declares is read once and kept in `memory` (the store); `offline`, only from there."""
     links: dict[tuple[str, str], Links] = {}
     for planned in updates:
         image, update = planned.reference.found.image, planned.update

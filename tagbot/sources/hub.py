@@ -1,7 +1,9 @@
-"""Docker Hub's own API: no key needed, and every tag rather than the newest 100.
+"""Docker Hub's own API: no key needed, and every tag, not only the newest 100.
 
 `GET {url}/v2/repositories/{namespace}/{repo}/tags?page_size=100&ordering=last_updated`, with
-`next` followed for at most `max_pages` pages. `images[]` gives each tag's platforms.
+`next` followed for at most `max_pages` pages. `images[]` gives each tag's platforms. As a
+source (no tags-API key) it answers the first page, as the tags API would; the walks that
+read the rest once, and resume, are `sources.fill`'s.
 """
 
 from __future__ import annotations
@@ -50,12 +52,10 @@ class DockerHub:
         return image.is_docker_hub
 
     def list_tags(self, image: ImageRef) -> TagList:
-        tags: list[Tag] = []
-        for page in self.pages(image):
-            tags.extend(page.tags)
-            if page.last:
-                return TagList(tuple(tags), complete=True)
-        return TagList(tuple(tags), complete=False)
+        """The newest 100 tags, as the tags API answers: the rest are read once, by the walks
+        the store resumes (`sources.fill`), not again after every `cache_ttl`."""
+        page = next(self.pages(image, limit=1))
+        return TagList(tuple(page.tags), complete=page.last)
 
     def pages(self, image: ImageRef, *, name: str = "", start: int = 1, limit: int | None = None) -> Iterator[Page]:
         """Pages newest first from page `start`, for at most `limit` (else `max_pages`) pages;

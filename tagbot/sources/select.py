@@ -91,9 +91,9 @@ class SourceSet:
                        label=label, clock=self._monotonic, deadline=self._deadline, deadline_setting=self._deadline_setting)
 
     def hub_fills(self, image: ImageRef) -> bool:
-        """Whether Docker Hub's API may fill what `image`'s first answer lacked: a Docker Hub image
-        whose first answer came from elsewhere (the tags API's newest 100)."""
-        return self.hub.covers(image) and self.for_image(image) is not self.hub
+        """Whether Docker Hub's API may fill what `image`'s first answer lacked (the newest 100
+        tags, from the tags API or Docker Hub itself): any Docker Hub image."""
+        return self.hub.covers(image)
 
 
 def _hint(host: str, setting: RegistrySettings) -> str:

@@ -118,7 +118,7 @@ def test_a_quota_that_will_not_recover_soon_is_that_sources_failure():
         fetcher, calls = loopback_fetcher(clock=clock)
         hub = DockerHub(fetcher, base_url=url, max_pages=10)
         with pytest.raises(RateLimited, match=r"quota is spent until \d\d:\d\d UTC; not asked again this run"):
-            hub.list_tags(parse_ref("nginx"))  # 10 pages waited a minute each before
+            list(hub.pages(parse_ref("nginx")))  # 10 pages waited a minute each before
         with pytest.raises(RateLimited, match="quota is spent"):
             hub.list_tags(parse_ref("redis"))
     assert len(spent.paths) == 1 and calls.network == 1

@@ -20,17 +20,31 @@ def hub_source(url: str, max_pages: int = 10) -> tuple[DockerHub, Calls]:
 
 def test_every_page_is_read_up_to_the_bound(hub: FakeHub):
     source, calls = hub_source(hub.url, max_pages=20)
-    tags = source.list_tags(parse_ref("nginx:1.27"))
-    assert len(tags.tags) == 1297 and tags.complete is True
+    pages = list(source.pages(parse_ref("nginx:1.27")))
+    assert sum(len(p.tags) for p in pages) == 1297 and pages[-1].last and pages[-1].total == 1297
     assert calls.network == 13
     assert hub.requests[0] == "/v2/repositories/library/nginx/tags?ordering=last_updated&page_size=100"
     assert hub.requests[1] == "/v2/repositories/library/nginx/tags?ordering=last_updated&page=2&page_size=100"
 
 
-def test_max_pages_bounds_the_calls_and_says_the_list_is_partial(hub: FakeHub):
+def test_max_pages_bounds_the_calls(hub: FakeHub):
     source, calls = hub_source(hub.url, max_pages=3)
+    pages = list(source.pages(parse_ref("nginx")))
+    assert ([p.number for p in pages], pages[-1].last, calls.network) == ([1, 2, 3], False, 3)
+
+
+def test_a_walk_starts_at_the_page_asked(hub: FakeHub):
+    source, calls = hub_source(hub.url, max_pages=3)
+    pages = list(source.pages(parse_ref("nginx"), name="-alpine", start=7, limit=5))
+    assert [p.number for p in pages] == [7, 8]  # 712 -alpine tags: 8 pages
+    assert pages[-1].last and len(pages[-1].tags) == 12 and all("-alpine" in t.name for p in pages for t in p.tags)
+    assert hub.requests[0] == "/v2/repositories/library/nginx/tags?name=-alpine&ordering=last_updated&page=7&page_size=100"
+
+
+def test_as_a_source_it_answers_the_newest_page_as_the_tags_api_would(hub: FakeHub):
+    source, calls = hub_source(hub.url, max_pages=20)
     tags = source.list_tags(parse_ref("nginx"))
-    assert (len(tags.tags), tags.complete, calls.network) == (300, False, 3)
+    assert (len(tags.tags), tags.complete, calls.network) == (100, False, 1)  # the walks read the rest, once
 
 
 def test_tags_are_read_exactly(hub: FakeHub):
