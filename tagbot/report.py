@@ -174,11 +174,11 @@ def knowledge_lines(plan: Plan) -> list[str]:
     """What the monthly budget did: which images were decided from older knowledge, and the
     month's calls (`calls this month: 1,204 of 3,700; ...`)."""
     lines = []
-    by_day: dict[str, int] = {}
-    for _, at in plan.stale:
-        by_day[at.date().isoformat()] = by_day.get(at.date().isoformat(), 0) + 1
-    for day, count in sorted(by_day.items()):
-        lines.append(f"{count} image{'s' if count != 1 else ''} decided from knowledge of {day} (monthly budget)")
+    if plan.stale:
+        days = sorted({at.date().isoformat() for _, at in plan.stale})
+        when = days[0] if len(days) == 1 else f"{days[0]} to {days[-1]}"
+        count = len(plan.stale)
+        lines.append(f"{count} image{'s' if count != 1 else ''} decided from knowledge of {when} (monthly budget)")
     if plan.monthly is not None:
         m = plan.monthly
         lines.append(f"calls this month: {m.used:,} of {m.limit:,}; at {m.this_run:,} a run, about "

@@ -15,6 +15,7 @@ import pytest
 
 from tagbot.cli import main
 from tagbot.model import Plan
+from tagbot.pr.actions_ui import step_summary
 from tagbot.run import LookupOptions, open_services, plan
 from tests.fakeapi import FakeTagsAPI, envelope
 
@@ -72,6 +73,9 @@ def test_a_month_of_daily_runs_stays_within_the_budget_and_refreshes_busy_images
     last = plans[-1]
     assert last.errors == () and len(last.stale) == 40 - last.monthly.this_run
     assert all(at < MONTH + timedelta(days=30) for _, at in last.stale)
+    summary = step_summary([], last)
+    assert f"\n{len(last.stale)} images decided from knowledge of 2026-12-0" in summary and " to 2026-12-30 (monthly budget)\n" in summary
+    assert "\ncalls this month: " in summary
     # Busy images are rarely more than a day late: the update found is mostly the day's version.
     current = [u for u in last.updates if u.reference.found.image.name.split("/")[-1].startswith("busy")]
     assert sum(u.update.to_tag == "1.31.0" for u in current) >= 7
@@ -89,7 +93,7 @@ def test_the_run_says_the_months_count_and_which_decisions_are_older(repo: Path,
     this_run = len(tags_api.calls) - spent
     assert 0 < this_run < 40
     assert f"calls this month: {spent + this_run} of {BUDGET}; at {this_run} a run, about " in out
-    assert re.search(r"\n\d+ images decided from knowledge of \d{4}-\d\d-\d\d \(monthly budget\)\n", out)
+    assert re.search(r"\n\d+ images decided from knowledge of \d{4}-\d\d-\d\d( to \d{4}-\d\d-\d\d)? \(monthly budget\)\n", out)
     assert main(["update", "--dry-run", "--format", "json"]) == 0
     answer = json.loads(capsys.readouterr().out)
     assert answer["monthly"]["limit"] == BUDGET and answer["monthly"]["used"] >= spent + this_run
