@@ -144,8 +144,8 @@ class Monthly:
 
     @property
     def projected(self) -> int:
-        """The month's calls if every run to come spends like this one."""
-        return self.used + round(self.runs_left * self.this_run)
+        """The month's calls if every run to come spends like this one (shares never pass the limit)."""
+        return min(self.limit, self.used + round(self.runs_left * self.this_run))
 
 
 @dataclass(frozen=True)
