@@ -285,25 +285,46 @@ def fill_from_history(images: Sequence[ImageRef], lookups: Lookups, *, config: C
                       hub: DockerHub, may_fill: Callable[[ImageRef], bool], offline: bool, workers: int = 4) -> Lookups:
     """For Docker Hub images whose answer was only the newest tags, what their decisions need,
     from the store and Docker Hub (`sources.fill`), and the image's whole known history in
-    place of the window. A tags-API "not found" is checked against Docker Hub before it is believed."""
+    place of the window. A tags-API "not found" is checked against Docker Hub before it is
+    believed (and Docker Hub's "not found" kept, like any answer)."""
     tags, errors = dict(lookups.tags), dict(lookups.errors)
+    ttl = config.run.cache_ttl
     wanted: dict[str, list[ImageRef]] = {}  # by image: its tags, filled one after another
     for image in _distinct(images):
         answer, error = lookups.tags.get(image.name), lookups.errors.get(image.name)
-        if answer is None and (not isinstance(error, NotFound) or lookups.answered_by.get(image.name) == HUB):
-            continue  # failed, or Docker Hub itself said "not found"
+        if answer is None and (not isinstance(error, NotFound) or lookups.answered_by.get(image.name) == HUB
+                               or _known_missing(store, hub, image, ttl)):
+            continue  # failed, or Docker Hub said "not found" too
         if (answer is not None and answer.complete) or not may_fill(image) or not config.settings_for(image).deep_search:
             continue
         wanted.setdefault(image.name, []).append(image)
 
     def fill_all(references: list[ImageRef]) -> list[tuple[ImageRef, Filled]]:
-        return [(image, fill(image, hub=hub, store=store, offline=offline, clock=store.now,
-                             follow_suffix=config.settings_for(image).follow_suffix)) for image in references]
+        """One image's references in order, as the first one's fill often answers the next,
+        sharing the image's `max_tag_pages` for the run."""
+        results: list[tuple[ImageRef, Filled]] = []
+        left = hub.max_pages
+        for image in references:
+            if results and results[-1][1].not_found:  # the image is not there, whatever the tag
+                results.append((image, replace(results[-1][1], pages=0)))
+                continue
+            result = fill(image, hub=hub, store=store, offline=offline, clock=store.now, pages_left=left,
+                          follow_suffix=config.settings_for(image).follow_suffix)
+            left -= result.pages
+            results.append((image, result))
+        if any(result.not_found for _, result in results):
+            store.keep_answer(hub.cache_id, references[0].name, NotFound(f"{references[0].repository}: not on Docker Hub"),
+                              label=HUB)
+        # A later reference's walk may have finished an earlier one's variant: ask the store again.
+        return [(image, result if result.settled or result.not_found else _again(image, result)) for image, result in results]
+
+    def _again(image: ImageRef, result: Filled) -> Filled:
+        known = fill(image, hub=hub, store=store, offline=True, follow_suffix=config.settings_for(image).follow_suffix)
+        return replace(result, settled=known.settled, why_not=result.why_not if not known.settled else "")
 
     pages: dict[str, int] = {}
     unsettled: dict[tuple[str, str], str] = {}
-    # Images side by side (Docker Hub's limiter keeps the pace); one image's tags in order, as
-    # the first one's fill often answers the next.
+    # Images side by side (Docker Hub's limiter keeps the pace).
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
         for results in pool.map(fill_all, wanted.values()):
             for image, result in results:
@@ -320,6 +341,12 @@ def fill_from_history(images: Sequence[ImageRef], lookups: Lookups, *, config: C
             tags[name] = TagList((*missing, *history) if missing else history, complete=True)
             errors.pop(name, None)
     return replace(lookups, tags=tags, errors=errors, hub_pages=pages, unsettled=unsettled)
+
+
+def _known_missing(store: Store, hub: DockerHub, image: ImageRef, ttl: timedelta) -> bool:
+    """Whether Docker Hub said, within `ttl`, that it does not know `image` either."""
+    kept = store.answer(hub.cache_id, image.name)
+    return kept is not None and isinstance(kept.tags, NotFound) and _fresh(kept, ttl, store)
 
 
 def tags_to_describe(images: Sequence[ImageRef], lookups: Lookups, config: Config) -> list[tuple[ImageRef, str]]:

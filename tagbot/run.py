@@ -351,7 +351,9 @@ def _with_gaps(decision: Decision, image: ImageRef, tags: TagList, lookups: Look
     why = lookups.unsettled.get((image.name, image.effective_tag))
     if why is None:
         return decision
-    return replace(decision, update=_same_tag(decision.update, image), non_major=_same_tag(decision.non_major, image),
+    update = _same_tag(decision.update, image)
+    reason = decision.reason if update is decision.update else f"not yet: {why}"
+    return replace(decision, update=update, non_major=_same_tag(decision.non_major, image), reason=reason,
                    held_back=(*decision.held_back, why))
 
 

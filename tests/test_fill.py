@@ -84,8 +84,9 @@ def test_after_the_ttl_one_call_per_image_and_no_docker_hub_request(repo: Path, 
 
 
 def test_a_hub_that_ignores_the_name_filter_still_gives_the_right_answer(repo: Path, hub: FakeHub, capsys, monkeypatch):
-    # Unfiltered, a variant's whole history is the image's: node's is 91 pages. Allow them.
-    (repo / "tagbot.yaml").write_text(CONFIG + "max_tag_pages: 100\n")
+    # Unfiltered, a variant's whole history is the image's (node's is 91 pages), and finding the
+    # current tag by name reads the list too: allow them all.
+    (repo / "tagbot.yaml").write_text(CONFIG + "max_tag_pages: 200\n")
     filtered = dry_run(capsys, "--no-cache")
     pages = len(hub.requests)
     monkeypatch.setattr(hub, "ignores_name", True)
@@ -119,6 +120,19 @@ def test_a_tags_api_not_found_is_checked_against_docker_hub(repo: Path, tags_api
     assert [(u["image"], u["to"]["tag"]) for u in out["updates"]] == [("acme/tiny:1.1.0", "1.2.1")]
     assert out["errors"] == []
     assert hub.requests[0].startswith("/v2/repositories/acme/tiny/tags?name=1.1.0")
+
+
+def test_an_image_neither_knows_costs_no_request_within_the_ttl(repo: Path, tags_api: FakeTagsAPI, hub: FakeHub, capsys):
+    (repo / "Dockerfile").write_text("FROM acme/gone:1.0\nFROM acme/gone:2.0\n")
+    (repo / "compose.yaml").unlink()
+    assert main(["update", "--dry-run", "--format", "json"]) == 2
+    assert [r.split("?")[1].split("&")[0] for r in hub.requests] == ["name=1.0"]  # asked once, by its first tag
+    capsys.readouterr()
+    tags_api.requests.clear()
+    hub.requests.clear()
+    assert main(["update", "--dry-run", "--format", "json"]) == 2
+    assert (tags_api.calls, hub.requests) == ([], [])
+    assert "acme/gone" in capsys.readouterr().err
 
 
 def test_explain_says_where_candidates_are_known_from_and_what_they_cost(repo: Path, hub: FakeHub, capsys,

@@ -106,13 +106,14 @@ def test_through_the_window_and_a_capped_walk_decisions_equal_every_tag_known(re
         if not runs[-1]:
             break
         assert len(runs) < 20
-    # node's 9,037 tags are 91 pages; the tags API's window answered the first, 10 a run read the rest.
-    assert len(runs) == 9
+    # node's 9,037 tags are 91 pages; the tags API's window answered the first, and 10 pages a run
+    # (the first run's first one finding 18.20.4 by name) read the rest.
+    assert len(runs) == 10
     assert proposed[-1] == expected
     assert all(p.items() <= expected.items() for p in proposed)  # nothing proposed it would regret
     assert len(read) == len(set(read))  # no page read twice
     first = {h["line"]: h["reason"] for h in runs[0]}
-    assert re.fullmatch(rf"1,1\d\d of 9,037 tags known; {RESUMES}", first[2])  # node: the window and 10 pages
+    assert re.fullmatch(rf"1,0\d\d of 9,037 tags known; {RESUMES}", first[2])  # node: the window and 9 pages
     assert all(h["line"] != 1 for h in runs[1])  # -jdk's 17 pages needed two runs
 
 
@@ -128,8 +129,8 @@ def test_a_real_size_history_is_read_once_then_only_its_new_tags(repo: Path, tag
         pages.append([page for _, name, page in pages_read(hub.requests) if name == ""])
         age_answers(tmp_path / "cache", 7200)
         assert len(pages) < 12
-    # Each run read the 10 pages after the last one's: 2-11, 12-21, ..., 82-91.
-    assert pages[:-1] == [list(range(2 + 10 * n, min(12 + 10 * n, 92))) for n in range(9)]
+    # Each run read the pages after the last one's: 2-10 (the first found 18.20.4 by name), 11-20, ..., 91.
+    assert pages[:-1] == [list(range(2, 11)), *(list(range(11 + 10 * n, min(21 + 10 * n, 92))) for n in range(9))]
     assert decided(out) == every_tag_known(repo, "max_tag_pages: 10\n", fixtures)
     tags_api.requests.clear()
     hub.requests.clear()
@@ -199,6 +200,8 @@ def test_a_walk_cut_short_by_a_spent_quota_resumes_where_it_stopped(repo: Path, 
     (held,) = [h["reason"] for h in out["held_back"]]
     assert held.startswith("Docker Hub could not be asked") and held.endswith(f"of 1,422 tags known; {RESUMES}")
     assert out["updates"] == []
+    assert main(["explain", "postgres:13.10"]) == 0
+    assert "\ndecision: no update: not yet: Docker Hub could not be asked" in capsys.readouterr().out
     monkeypatch.setattr(hub, "answer", answer)
     hub.requests.clear()
     out = dry_run(capsys)

@@ -27,7 +27,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from tagbot.errors import SourceError
+from tagbot.errors import NotFound, SourceError
 from tagbot.refs import ImageRef
 from tagbot.sources.hub import HUB, PAGE_SIZE, DockerHub, Page
 from tagbot.sources.store import ALL_TIME, Span, Store
@@ -42,17 +42,20 @@ class Filled:
     pages: int  # Docker Hub requests this decision cost
     settled: bool  # every tag the decision needs is known
     why_not: str = ""
+    not_found: bool = False  # Docker Hub does not know the image either
 
 
 def fill(image: ImageRef, *, hub: DockerHub, store: Store, follow_suffix: bool = False, offline: bool = False,
-         clock: Callable[[], float] = time.time) -> Filled:
-    """Make the store know what `image`'s decision needs, as far as this run's pages go; how
-    many pages that took. Offline, only the store is consulted."""
+         clock: Callable[[], float] = time.time, pages_left: int | None = None) -> Filled:
+    """Make the store know what `image`'s decision needs, as far as `pages_left` (this run's
+    pages for the image, `max_tag_pages` when None) go; how many pages that took. Offline,
+    only the store is consulted."""
     tag, pages = image.effective_tag, 0
+    limit = hub.max_pages if pages_left is None else pages_left
     name_filter = ""
     try:
-        if store.get(image.name, tag) is None and not offline:
-            pages += _find(image, tag, hub=hub, store=store)
+        if store.get(image.name, tag) is None and not offline and limit > 0:
+            pages += _find(image, tag, hub=hub, store=store, limit=limit)
         if store.get(image.name, tag) is None:
             return Filled(pages, False, f"{tag} is not known" + ("" if offline else " to Docker Hub either"))
         version = parse_tag(tag)
@@ -63,7 +66,9 @@ def fill(image: ImageRef, *, hub: DockerHub, store: Store, follow_suffix: bool =
             return Filled(pages, True)
         if offline:
             return Filled(pages, False, f"offline: {_progress(store, image, name_filter)}")
-        pages += walk(image, name_filter, hub=hub, store=store, clock=clock)
+        pages += walk(image, name_filter, hub=hub, store=store, clock=clock, limit=limit - pages)
+    except NotFound as e:
+        return Filled(pages, False, f"Docker Hub does not know it either ({e})", not_found=True)
     except SourceError as e:
         return Filled(pages, False, f"Docker Hub could not be asked ({e}): {_progress(store, image, name_filter)}")
     if store.coverage(image.name, name_filter).complete:
@@ -72,12 +77,13 @@ def fill(image: ImageRef, *, hub: DockerHub, store: Store, follow_suffix: bool =
 
 
 def walk(image: ImageRef, name_filter: str, *, hub: DockerHub, store: Store,
-         clock: Callable[[], float] = time.time) -> int:
+         clock: Callable[[], float] = time.time, limit: int | None = None) -> int:
     """Read Docker Hub's pages of `name_filter` newest first, below what the store knows, for at
-    most `max_tag_pages` pages; every page's span is kept as it comes, so a walk cut short
-    resumes where it stopped. The pages read."""
+    most `limit` (`max_tag_pages`) pages; every page's span is kept as it comes, so a walk cut
+    short resumes where it stopped. The pages read."""
+    limit = hub.max_pages if limit is None else limit
     pages = 0
-    while pages < hub.max_pages:
+    while pages < limit:
         known = store.coverage(image.name, name_filter)
         if known.complete:
             break
@@ -86,7 +92,7 @@ def walk(image: ImageRef, name_filter: str, *, hub: DockerHub, store: Store,
         # unknown entry is the one after them.
         above = store.count_since(image.name, name_filter, newest.since) if newest else 0
         asked, high = clock(), None
-        for page in hub.pages(image, name=name_filter, start=above // PAGE_SIZE + 1, limit=hub.max_pages - pages):
+        for page in hub.pages(image, name=name_filter, start=above // PAGE_SIZE + 1, limit=limit - pages):
             pages += 1
             store.merge(image.name, page.tags, source=HUB)
             if high is None:  # the walk's first page: its top is where the known span ends (or now)
@@ -94,7 +100,7 @@ def walk(image: ImageRef, name_filter: str, *, hub: DockerHub, store: Store,
             low = ALL_TIME if page.last else page.oldest if page.oldest is not None else high
             joined = store.cover(image.name, name_filter, Span(low, high), total=page.total)
             if page.last:
-                _check_count(image, name_filter, page, store)
+                pages += _check_count(image, name_filter, page, hub=hub, store=store)
                 break
             if joined.newest is not None and joined.newest.since < low:
                 break  # joined an older span: count again from below it
@@ -103,20 +109,25 @@ def walk(image: ImageRef, name_filter: str, *, hub: DockerHub, store: Store,
     return pages
 
 
-def _check_count(image: ImageRef, name_filter: str, page: Page, store: Store) -> None:
-    """At the end of a walk, fewer tags known than Docker Hub counts means entries were skipped
-    (tags deleted above the walk while it went on moved the rest up): the walk starts over."""
-    honoured = page.listed == len(page.tags)  # a server that ignores the filter counts every tag
-    if honoured and page.total is not None and store.count(image.name, name_filter) < page.total:
+def _check_count(image: ImageRef, name_filter: str, last: Page, *, hub: DockerHub, store: Store) -> int:
+    """At the end of a walk, fewer tags known than Docker Hub counts means some were pushed
+    while it went on (the first page has them), or entries were skipped (tags deleted above the
+    walk moved the rest up): then the walk starts over. The pages this read."""
+    honoured = last.listed == len(last.tags)  # a server that ignores the filter counts every tag
+    if not honoured or last.total is None or store.count(image.name, name_filter) >= last.total:
+        return 0
+    store.merge(image.name, next(hub.pages(image, name=name_filter, limit=1)).tags, source=HUB)
+    if store.count(image.name, name_filter) < last.total:
         log.debug("%s: %d %s tags known of %d counted; walking again", image.name,
-                  store.count(image.name, name_filter), name_filter, page.total)
+                  store.count(image.name, name_filter), name_filter, last.total)
         store.forget_coverage(image.name, name_filter)
+    return 1
 
 
-def _find(image: ImageRef, tag: str, *, hub: DockerHub, store: Store) -> int:
+def _find(image: ImageRef, tag: str, *, hub: DockerHub, store: Store, limit: int) -> int:
     """The current tag by its name (Docker Hub's filter holds every name containing it)."""
     pages = 0
-    for page in hub.pages(image, name=tag):
+    for page in hub.pages(image, name=tag, limit=limit):
         pages += 1
         store.merge(image.name, page.tags, source=HUB)
         if page.last or any(t.name == tag for t in page.tags):

@@ -36,7 +36,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import platformdirs
 
@@ -53,11 +53,13 @@ EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 # The reference grammar's tags and digests (refs.is_tag, refs.is_digest), one a line.
 _NAMES = re.compile(r"(?:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}\n)*")
 _DIGESTS = re.compile(r"(?:sha256:[0-9a-f]{64}\n|sha512:[0-9a-f]{128}\n)*")
+BUSY_TIMEOUT = 30.0  # seconds another run may hold the file before this one keeps its own in memory
 CLOCK_SKEW = 300.0  # seconds an answer may seem to come from the future (clocks differ a little)
 SOURCE_LABELS = ("tagsapi", "hub", "registry")  # who answered a tag, for explain
 MAX_SPANS = 64  # apart from each other, per image and filter
 MAX_TEXT = 4096  # longer than any platform list, message or URL tagbot writes: longer is not its own
 log = logging.getLogger(__name__)
+Result = TypeVar("Result")
 
 _TABLES = {
     "answers": "source TEXT NOT NULL, image TEXT NOT NULL, tag TEXT NOT NULL, at REAL NOT NULL, "
@@ -70,8 +72,8 @@ _TABLES = {
     "sources": "image TEXT NOT NULL, tag TEXT NOT NULL, url TEXT NOT NULL, PRIMARY KEY (image, tag)",
     "ledger": "month TEXT NOT NULL PRIMARY KEY, calls INTEGER NOT NULL, runs INTEGER NOT NULL",
 }
-_COLUMNS = {table: [part.split()[0] for part in spec.split(", PRIMARY KEY")[0].split(", ")]
-            for table, spec in _TABLES.items()}
+_SCHEMA = {("table", table, f"CREATE TABLE {table} ({spec})") for table, spec in _TABLES.items()} | {
+    ("index", f"sqlite_autoindex_{table}_1", None) for table in _TABLES}
 
 
 def default_cache_dir() -> Path:
@@ -136,20 +138,27 @@ class Store:
             if str(self.path) != ":memory:":
                 _only_regular_files(self.path)
             return self._connect()
+        except sqlite3.OperationalError as e:
+            if _busy(e):
+                raise  # another run holds it: not damage (the run keeps its own in memory)
+            return self._rebuilt(e)
         except sqlite3.DatabaseError as e:
-            self._warn(f"the store {self.path} was damaged or of another format ({e}); rebuilt")
-            for suffix in ("", "-wal", "-shm"):
-                part = Path(f"{self.path}{suffix}")
-                if part.is_dir() and not part.is_symlink():
-                    shutil.rmtree(part)
-                else:
-                    part.unlink(missing_ok=True)
-            return self._connect()
+            return self._rebuilt(e)
+
+    def _rebuilt(self, e: sqlite3.DatabaseError) -> sqlite3.Connection:
+        self._warn(f"the store {self.path} was damaged or of another format ({e}); rebuilt")
+        for suffix in ("", "-wal", "-shm"):
+            part = Path(f"{self.path}{suffix}")
+            if part.is_dir() and not part.is_symlink():
+                shutil.rmtree(part)
+            else:
+                part.unlink(missing_ok=True)
+        return self._connect()
 
     def _connect(self) -> sqlite3.Connection:
-        db = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
+        db = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT, isolation_level=None, check_same_thread=False)
         try:
-            db.execute("PRAGMA busy_timeout = 30000")
+            db.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT * 1000)}")
             version = db.execute("PRAGMA user_version").fetchone()[0]
             tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
             if version not in (0, FORMAT) or (version == 0 and tables):
@@ -158,10 +167,12 @@ class Store:
                 raise sqlite3.DatabaseError("it fails sqlite's own check")
             db.execute("PRAGMA journal_mode = WAL")
             db.executescript("".join(f"CREATE TABLE IF NOT EXISTS {t} ({spec});\n" for t, spec in _TABLES.items()))
-            for table, columns in _COLUMNS.items():
-                found = [row[1] for row in db.execute(f"PRAGMA table_info({table})")]
-                if found != columns:
-                    raise sqlite3.DatabaseError(f"table {table} has the columns {', '.join(found)}")
+            # Exactly these tables and their keys' own indexes: no trigger, view or constraint
+            # that someone else added may run on tagbot's reads and writes.
+            found = {(kind, name, sql) for kind, name, sql in db.execute("SELECT type, name, sql FROM sqlite_master")}
+            if found != _SCHEMA:
+                strange = sorted(name for kind, name, sql in found - _SCHEMA)
+                raise sqlite3.DatabaseError(f"its tables are not tagbot's ({', '.join(strange) or 'some are missing'})")
             db.execute(f"PRAGMA user_version = {FORMAT}")
         except sqlite3.DatabaseError:
             db.close()
@@ -186,21 +197,21 @@ class Store:
         try:
             return self._answer(image, tag, *row)
         except (ValueError, TypeError, RecursionError, BadResponse) as e:
-            self._drop(image, f"an answer: {e}")
+            self._drop(image, str(e))
             return None
 
     def _answer(self, image: str, tag: str, at: Any, complete: Any, not_found: Any, names: Any) -> Answer:
-        at = _number(at, "time")
+        at = _number(at, "an answer time")
         if at > self._clock() + CLOCK_SKEW:
-            raise ValueError("from the future")
+            raise ValueError("an answer from the future")
         if not_found is not None:
-            return Answer(NotFound(f"{_printable(_text(not_found, 'message'))} (cached)"), at)
+            return Answer(NotFound(f"{_printable(_text(not_found, 'an answer message'))} (cached)"), at)
         if complete not in (0, 1):
-            raise ValueError("complete is not 0 or 1")
+            raise ValueError("an answer whose complete is not 0 or 1")
         wanted = [tag] if tag else _names(names)
         known = {t.name: t for t in self._tags_named(image, wanted)}
         if len(known) != len(set(wanted)):
-            raise ValueError("names a tag the store does not hold")
+            raise ValueError("an answer naming a tag the store does not hold")
         return Answer(TagList(tuple(known[name] for name in wanted), complete=bool(complete)), at)
 
     def keep_answer(self, source: str, image: str, answer: TagList | NotFound, *, tag: str = "", label: str) -> None:
@@ -234,7 +245,7 @@ class Store:
         try:
             return tuple(_tags(rows, [_from(row[6], row[7], seen_since) for row in rows]))
         except (ValueError, TypeError, RecursionError, BadResponse) as e:
-            self._drop(image, f"a tag: {e}")
+            self._drop(image, str(e))
             return ()
 
     def get(self, image: str, name: str) -> Tag | None:
@@ -252,7 +263,7 @@ class Store:
         try:
             return _tags(rows)
         except (ValueError, TypeError, RecursionError, BadResponse) as e:
-            self._drop(image, f"a tag: {e}")
+            self._drop(image, str(e))
             return []
 
     def names(self, image: str) -> set[str]:
@@ -308,10 +319,10 @@ class Store:
         try:
             spans = _spans(row[0])
             if any(span.until > self._clock() + CLOCK_SKEW for span in spans):
-                raise ValueError("from the future")
-            return Coverage(spans, _count(row[1], "total"))
+                raise ValueError("coverage from the future")
+            return Coverage(spans, _count(row[1], "a coverage total"))
         except (ValueError, TypeError, RecursionError) as e:
-            self._drop(image, f"coverage: {e}")
+            self._drop(image, str(e))
             return Coverage(())
 
     def cover(self, image: str, name_filter: str, span: Span, *, total: int | None = None) -> Coverage:
@@ -362,7 +373,7 @@ class Store:
         if row is None:
             return Month(0, 0)
         try:
-            return Month(_count(row[0], "calls") or 0, _count(row[1], "runs") or 0)
+            return Month(_count(row[0], "a count of calls") or 0, _count(row[1], "a count of runs") or 0)
         except (ValueError, TypeError) as e:
             self._warn(f"the store {self.path} held a monthly count that fails its checks ({e}); counted again from 0")
             self._write("DELETE FROM ledger WHERE month = ?", (month,))
@@ -381,9 +392,11 @@ class Store:
         a lookup rebuilds it."""
         self._warn(f"the store {self.path} held data for {image} that fails its checks ({_printable(why)[:200]}); "
                    "what it knew of the image was dropped and is looked up again")
-        with self._transaction():
+        def forget() -> None:
             for table in ("answers", "tags", "coverage", "sources"):
                 self._db.execute(f"DELETE FROM {table} WHERE image = ?", (image,))
+
+        self._safely(lambda: self._in_transaction(forget))
 
     def _warn(self, message: str) -> None:
         if not self._warned:
@@ -393,33 +406,52 @@ class Store:
             log.debug("%s", message)
 
     def _one(self, sql: str, parameters: Sequence[Any]) -> tuple[Any, ...] | None:
-        with self._lock:
-            row = self._db.execute(sql, parameters).fetchone()
-        return tuple(row) if row is not None else None
+        rows = self._all(sql, parameters)
+        return tuple(rows[0]) if rows else None
 
     def _all(self, sql: str, parameters: Sequence[Any]) -> list[tuple[Any, ...]]:
-        with self._lock:
-            return self._db.execute(sql, parameters).fetchall()
+        return self._safely(lambda: self._db.execute(sql, parameters).fetchall())
 
     def _write(self, sql: str, parameters: Sequence[Any]) -> None:
-        with self._transaction():
-            self._db.execute(sql, parameters)
+        self._safely(lambda: self._in_transaction(lambda: self._db.execute(sql, parameters)))
 
     def _write_many(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        self._safely(lambda: self._in_transaction(lambda: self._db.executemany(sql, rows)))
+
+    def _in_transaction(self, work: Callable[[], Any]) -> None:
         with self._transaction():
-            self._db.executemany(sql, rows)
+            work()
+
+    def _safely(self, work: Callable[[], Result]) -> Result:
+        """`work` on the file; should the file fail it mid-run (damage found late, another run
+        holding it past the busy time-out), the rest of the run keeps its store in memory."""
+        try:
+            with self._lock:
+                return work()
+        except sqlite3.DatabaseError as e:
+            self._warn(f"the store {self.path} failed ({e}); this run keeps what it learns in memory")
+            with self._lock:
+                self._db.close()
+                self.path = Path(":memory:")
+                self._db = self._connect()
+                return work()
 
     @contextmanager
     def _transaction(self) -> Iterator[None]:
-        """BEGIN IMMEDIATE .. COMMIT: short, and one writer at a time across processes."""
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                yield
-            except BaseException:
+        """BEGIN IMMEDIATE .. COMMIT: short, and one writer at a time across processes (the
+        caller holds the lock)."""
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            if self._db.in_transaction:
                 self._db.execute("ROLLBACK")
-                raise
-            self._db.execute("COMMIT")
+            raise
+        self._db.execute("COMMIT")
+
+
+def _busy(error: sqlite3.OperationalError) -> bool:
+    return "locked" in str(error) or "busy" in str(error)
 
 
 def _only_regular_files(path: Path) -> None:
@@ -472,17 +504,17 @@ def _tag(name: Any, digest: Any, platforms: Any, size: Any, pushed: Any, describ
     """One row as a tag, every column of its type and (unless checked already, a column at a
     time) passing the grammar; else ValueError: the row is not used."""
     if not isinstance(name, str) or (digest is not None and not isinstance(digest, str)):
-        raise ValueError("name or digest is not text")
+        raise ValueError("a tag whose name or digest is not text")
     if size is not None and (not isinstance(size, int) or size < 0):
-        raise ValueError(f"size is not a number of bytes ({name!r})")
+        raise ValueError(f"a size for tag {_shown(name)} that is not a number of bytes")
     if pushed is not None and not isinstance(pushed, int):
-        raise ValueError(f"push time is not a time ({name!r})")
+        raise ValueError(f"a push time for tag {_shown(name)} that is not a time")
     if described not in (0, 1):
-        raise ValueError(f"described is not 0 or 1 ({name!r})")
+        raise ValueError(f"a described for tag {_shown(name)} that is not 0 or 1")
     if grammar and not is_tag(name):
-        raise ValueError(f"a name that is not a tag ({_printable(name)[:60]!r})")
+        raise ValueError(f"a name that is not a tag: {_shown(name)}")
     if grammar and digest is not None and not is_digest(digest):
-        raise ValueError(f"a digest for {name} that is not a digest")
+        raise ValueError(f"a digest for tag {_shown(name)} that is not a digest")
     return Tag(name, digest, _platforms(_text(platforms, "platforms")), size, _moment(pushed), bool(described), known_from)
 
 
@@ -492,7 +524,7 @@ def _moment(micros: int | None) -> datetime | None:
     try:
         return EPOCH + timedelta(microseconds=micros)
     except OverflowError:
-        raise ValueError("push time is out of range") from None
+        raise ValueError("a push time out of range") from None
 
 
 def _micros(moment: datetime | None) -> int | None:
@@ -506,30 +538,41 @@ def _micros(moment: datetime | None) -> int | None:
 @functools.lru_cache(maxsize=1024)
 def _platforms(text: str) -> frozenset[str]:
     """Parsed once per distinct set: the tags of an image share a handful of them."""
-    value = json.loads(text)
+    value = _json(text, "platforms")
     if not isinstance(value, list) or not all(isinstance(p, str) and is_platform(p) for p in value):
         raise ValueError("platforms that are not a list of platforms")
     return frozenset(value)
 
 
 def _names(text: Any) -> list[str]:
-    value = json.loads(_text(text, "names", limit=10_000_000))
+    value = _json(_text(text, "an answer's names", limit=10_000_000), "an answer's names")
     if not isinstance(value, list) or not all(isinstance(n, str) for n in value):
-        raise ValueError("names are not a list of names")
+        raise ValueError("an answer whose names are not a list of names")
     return value
+
+
+def _json(text: str, what: str) -> Any:
+    try:
+        return json.loads(text)
+    except ValueError:
+        raise ValueError(f"{what} that is not JSON") from None
+
+
+def _shown(name: Any) -> str:
+    return repr(_printable(name)[:60])
 
 
 def _text(value: Any, what: str, *, limit: int = MAX_TEXT) -> str:
     if not isinstance(value, str) or len(value) > limit:
-        raise ValueError(f"{what} is not text")
+        raise ValueError(f"{what} that is not text")
     return value
 
 
 def _number(value: Any, what: str, *, infinite: bool = False) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise ValueError(f"{what} is not a number")
+        raise ValueError(f"{what} that is not a number")
     if math.isnan(value) or (math.isinf(value) and not (infinite and value < 0)):
-        raise ValueError(f"{what} is not a time")
+        raise ValueError(f"{what} that is not a time")
     return float(value)
 
 
@@ -537,7 +580,7 @@ def _count(value: Any, what: str) -> int | None:
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise ValueError(f"{what} is not a count")
+        raise ValueError(f"{what} that is not a count")
     return value
 
 
@@ -553,17 +596,17 @@ def _joined(spans: Sequence[Span]) -> tuple[Span, ...]:
 
 
 def _spans(text: Any) -> tuple[Span, ...]:
-    value = json.loads(_text(text, "spans", limit=MAX_SPANS * 64))
+    value = _json(_text(text, "coverage", limit=MAX_SPANS * 64), "coverage")
     if not isinstance(value, list) or len(value) > MAX_SPANS:
-        raise ValueError("spans are not a list")
+        raise ValueError("coverage that is not a list of spans")
     spans = []
     for pair in value:
         if not isinstance(pair, list) or len(pair) != 2:
-            raise ValueError("spans are not pairs")
-        since = ALL_TIME if pair[0] is None else _number(pair[0], "since")
-        until = _number(pair[1], "until")
+            raise ValueError("coverage whose spans are not pairs")
+        since = ALL_TIME if pair[0] is None else _number(pair[0], "a coverage start")
+        until = _number(pair[1], "a coverage end")
         if since > until:
-            raise ValueError("span ends before it starts")
+            raise ValueError("coverage with a span that ends before it starts")
         spans.append(Span(since, until))
     return _joined(spans)
 

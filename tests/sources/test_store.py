@@ -231,7 +231,8 @@ def test_a_digest_with_a_command_never_reaches_a_file(tmp_path: Path, monkeypatc
 
 # --- files that are not a store -------------------------------------------------------------------------
 
-@pytest.mark.parametrize("damage", ["garbage", "another format", "truncated", "an old index", "a wrong table"])
+@pytest.mark.parametrize("damage", ["garbage", "another format", "truncated", "an old index", "a wrong table",
+                                    "a trigger", "a view", "a check"])
 def test_a_damaged_or_foreign_file_is_rebuilt_with_one_warning(tmp_path: Path, damage: str, warnings):
     path = tmp_path / "store.sqlite3"
     _kept(path).close()
@@ -241,6 +242,14 @@ def test_a_damaged_or_foreign_file_is_rebuilt_with_one_warning(tmp_path: Path, d
         _poke(path, "PRAGMA user_version = 99")
     elif damage == "truncated":
         path.write_bytes(path.read_bytes()[:200])
+    elif damage == "a trigger":  # it would refuse every count, or delete tags as they come
+        _poke(path, "CREATE TRIGGER t BEFORE INSERT ON ledger BEGIN SELECT RAISE(ABORT, 'nope'); END")
+    elif damage == "a view":
+        _poke(path, "CREATE VIEW v AS SELECT * FROM tags")
+    elif damage == "a check":
+        _poke(path, "DROP TABLE ledger")
+        _poke(path, "CREATE TABLE ledger (month TEXT NOT NULL PRIMARY KEY, calls INTEGER NOT NULL CHECK (calls < 0), "
+                    "runs INTEGER NOT NULL)")
     else:
         path.unlink()
         with sqlite3.connect(path) as db:  # the tag index of earlier versions, or a store reshaped
@@ -248,11 +257,47 @@ def test_a_damaged_or_foreign_file_is_rebuilt_with_one_warning(tmp_path: Path, d
             db.execute("INSERT INTO tags VALUES (?, 'x')", (IMAGE,))
             db.execute(f"PRAGMA user_version = {1 if damage == 'an old index' else 2}")
     rebuilt = Store(path)
+    rebuilt.spend("2026-12", calls=1)
     assert len(warnings) == 1
     assert list(warnings)[0].startswith(f"the store {path} was damaged or of another format")
     assert rebuilt.tags(IMAGE) == ()
     rebuilt.merge(IMAGE, [tag(2)], source="tagsapi")
     assert rebuilt.tags(IMAGE) == (tag(2),)
+
+
+def test_a_store_another_run_holds_is_left_whole_and_this_run_keeps_its_own(tmp_path: Path, monkeypatch, tags_api,
+                                                                          capsys):
+    from tagbot.cli import main
+
+    monkeypatch.setattr("tagbot.sources.store.BUSY_TIMEOUT", 0.2)
+    (tmp_path / "repo").mkdir()
+    (tmp_path / "repo" / "Dockerfile").write_text("FROM redis:7.2\n")
+    monkeypatch.chdir(tmp_path / "repo")
+    monkeypatch.setenv("OANOR_API_KEY", tags_api.key)
+    monkeypatch.setenv("TAGBOT_API_URL", tags_api.url)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    assert main(["update", "--dry-run"]) == 0
+    path = tmp_path / "cache" / "tagbot" / "store.sqlite3"
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")
+    try:
+        assert main(["update", "--dry-run"]) == 0
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert "this run keeps it in memory" in capsys.readouterr().err
+    assert Store(path).tags("docker.io/library/redis")  # left whole: not taken for damage
+
+
+def test_a_file_that_fails_mid_run_leaves_the_run_its_store_in_memory(tmp_path: Path, warnings):
+    path = tmp_path / "store.sqlite3"
+    store = _kept(path)
+    _poke(path, "CREATE TRIGGER t BEFORE INSERT ON ledger BEGIN SELECT RAISE(ABORT, 'nope'); END")  # after it opened
+    store.spend("2026-12", calls=3)
+    assert store.month("2026-12").calls == 3
+    store.keep_answer(SOURCE, IMAGE, TagList((tag(2),), complete=False), label="tagsapi")
+    assert store.tags(IMAGE) == (tag(2),)
+    assert len(warnings) == 1 and "this run keeps what it learns in memory" in list(warnings)[0]
 
 
 def test_the_files_of_earlier_versions_are_removed_not_read(tmp_path: Path, warnings):
