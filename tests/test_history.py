@@ -182,6 +182,15 @@ def test_tags_pushed_between_the_runs_of_an_interrupted_walk_are_never_lost(repo
     assert decided(out) == every_tag_known(repo, "max_tag_pages: 3\n", fixtures)
 
 
+def test_a_reference_the_pages_did_not_reach_says_it_resumes(repo: Path, hub: FakeHub, capsys):
+    (repo / "tagbot.yaml").write_text("max_tag_pages: 3\nrate_limit: 200\n")
+    (repo / "Dockerfile").write_text("FROM node:18-slim\nFROM node:8.9-slim\n")
+    out = dry_run(capsys)
+    reasons = {h["line"]: h["reason"] for h in out["held_back"]}
+    assert len(hub.requests) == 3  # the image's pages for the run, all the first reference's
+    assert reasons[2] == "8.9-slim not asked for yet: the image's other tags took this run's max_tag_pages; resumes next run"
+
+
 def test_a_walk_cut_short_by_a_spent_quota_resumes_where_it_stopped(repo: Path, hub: FakeHub, monkeypatch, capsys):
     monkeypatch.setattr("tagbot.sources.http.BACKOFF", 0.0)
     monkeypatch.setattr("tagbot.sources.http.MAX_RETRY_AFTER", 0.0)  # a 429 is reported, not waited out

@@ -57,6 +57,9 @@ def fill(image: ImageRef, *, hub: DockerHub, store: Store, follow_suffix: bool =
         if store.get(image.name, tag) is None and not offline and limit > 0:
             pages += _find(image, tag, hub=hub, store=store, limit=limit)
         if store.get(image.name, tag) is None:
+            if limit <= 0 and not offline:
+                return Filled(pages, False, f"{tag} not asked for yet: the image's other tags took this run's "
+                                            "max_tag_pages; resumes next run")
             return Filled(pages, False, f"{tag} is not known" + ("" if offline else " to Docker Hub either"))
         version = parse_tag(tag)
         if version is None:

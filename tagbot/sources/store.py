@@ -169,7 +169,8 @@ class Store:
             db.executescript("".join(f"CREATE TABLE IF NOT EXISTS {t} ({spec});\n" for t, spec in _TABLES.items()))
             # Exactly these tables and their keys' own indexes: no trigger, view or constraint
             # that someone else added may run on tagbot's reads and writes.
-            found = {(kind, name, sql) for kind, name, sql in db.execute("SELECT type, name, sql FROM sqlite_master")}
+            found = {(kind, name, sql) for kind, name, sql in db.execute("SELECT type, name, sql FROM sqlite_master")
+                     if not name.startswith("sqlite_stat")}  # sqlite's own statistics (ANALYZE) are harmless
             if found != _SCHEMA:
                 strange = sorted(name for kind, name, sql in found - _SCHEMA)
                 raise sqlite3.DatabaseError(f"its tables are not tagbot's ({', '.join(strange) or 'some are missing'})")
@@ -556,6 +557,8 @@ def _json(text: str, what: str) -> Any:
         return json.loads(text)
     except ValueError:
         raise ValueError(f"{what} that is not JSON") from None
+    except RecursionError:
+        raise ValueError(f"{what} nested too deep") from None
 
 
 def _shown(name: Any) -> str:

@@ -163,6 +163,7 @@ def test_a_bad_row_is_never_used_and_the_image_is_dropped_with_one_warning(tmp_p
             store.source_url(IMAGE, "1.1.0"), store.get(IMAGE, "1.1.0"))
     assert len(warnings) == 1
     assert list(warnings)[0].startswith(f"the store {path} held ")
+    assert "Expecting" not in list(warnings)[0] and "recursion" not in list(warnings)[0]  # said in words
     assert read[0] is None or read[0].tags == TagList((EXACT, tag(1)), complete=False)
     for tags in (read[1], (read[5],) if read[5] else ()):
         checked(TagList(tuple(tags)), "test")  # whatever came back passes the grammar
@@ -298,6 +299,13 @@ def test_a_file_that_fails_mid_run_leaves_the_run_its_store_in_memory(tmp_path: 
     store.keep_answer(SOURCE, IMAGE, TagList((tag(2),), complete=False), label="tagsapi")
     assert store.tags(IMAGE) == (tag(2),)
     assert len(warnings) == 1 and "this run keeps what it learns in memory" in list(warnings)[0]
+
+
+def test_sqlites_own_statistics_are_no_damage(tmp_path: Path, warnings):
+    path = tmp_path / "store.sqlite3"
+    _kept(path).close()
+    _poke(path, "ANALYZE")
+    assert Store(path).tags(IMAGE) == (EXACT, tag(1)) and len(warnings) == 0
 
 
 def test_the_files_of_earlier_versions_are_removed_not_read(tmp_path: Path, warnings):
