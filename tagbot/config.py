@@ -375,6 +375,12 @@ def _platforms(value: Any) -> PlatformRule:
     return frozenset(platforms)
 
 
+def check_run_setting(name: str, value: Any) -> Any:
+    """`value` for the top-level setting `name`, checked as the config file's would be (for the
+    environment's say: one rule, one bound); ValueError says what is wrong."""
+    return _RUN_SETTINGS[name](value)
+
+
 def check_url(value: Any) -> str:
     """An http:// or https:// URL with a host, and nothing that could break a request line."""
     if not isinstance(value, str) or not value.startswith(("http://", "https://")):

@@ -35,6 +35,7 @@ from tagbot.sources.http import Calls
 from tagbot.sources.hub import HUB, DockerHub
 from tagbot.sources.select import SourceSet
 from tagbot.sources.store import Answer, Store
+from tagbot.sources.tagsapi import TAGSAPI
 from tagbot.sources.model import Tag, TagList, checked
 from tagbot.versioning import newer_than, parse_tag
 
@@ -44,7 +45,6 @@ Progress = Callable[[int, int], None]  # (done, total)
 Key = TypeVar("Key", bound=Hashable)
 Job = TypeVar("Job")
 Out = TypeVar("Out")
-TAGS_API = "tagsapi"  # the source the monthly budget counts
 
 
 @dataclass(frozen=True)
@@ -70,7 +70,7 @@ def know_tags(images: Sequence[ImageRef], *, sources: SourceSet, store: Store, c
     `urgent` images (open pull requests') first."""
     limit = config.run.monthly_calls
     monthly = this_months_share(store, limit, now, spend=spend and not offline) if limit else None
-    before = calls.by_source.get(TAGS_API, 0)
+    before = calls.by_source.get(TAGSAPI, 0)
     lookups = look_up(images, source_for=sources.for_image, calls=calls, store=store, ttl=config.run.cache_ttl,
                       offline=offline, workers=workers, progress=progress,
                       share=None if monthly is None else monthly.share, now=now, urgent=urgent)
@@ -79,7 +79,7 @@ def know_tags(images: Sequence[ImageRef], *, sources: SourceSet, store: Store, c
     described, errors = describe_tags(tags_to_describe(images, lookups, config), source_for=sources.for_image,
                                       calls=calls, store=store, ttl=config.run.cache_ttl, offline=offline,
                                       workers=workers)
-    spent = calls.by_source.get(TAGS_API, 0) - before
+    spent = calls.by_source.get(TAGSAPI, 0) - before
     if not offline:  # a hook's calls count, but it is no run of the schedule the shares assume
         store.spend(month_of(now), calls=spent, runs=1 if spend else 0)
     if monthly is not None:
@@ -161,7 +161,7 @@ def _within_share(to_fetch: list[ImageRef], share: int, sources: dict[str, Sourc
                   now: datetime | None, urgent: frozenset[str]) -> list[ImageRef]:
     """The images the tags API may be asked of this run, the likeliest to have moved first;
     the others are answered from the store, however old (and said to be), or not at all."""
-    budgeted = [image for image in to_fetch if _label(sources[image.name]) == TAGS_API]
+    budgeted = [image for image in to_fetch if _label(sources[image.name]) == TAGSAPI]
     if len(budgeted) <= share:
         return to_fetch
     order = most_likely_moved([image.name for image in budgeted], store, now or datetime.now().astimezone(), urgent)
@@ -173,7 +173,7 @@ def _within_share(to_fetch: list[ImageRef], share: int, sources: dict[str, Sourc
         else:
             answers[name] = Deferred("not looked up this run, and not known yet: the month's calls (monthly_calls) "
                                      "went to images likelier to have moved", shared=True)
-    return [image for image in to_fetch if _label(sources[image.name]) != TAGS_API or image.name in asked]
+    return [image for image in to_fetch if _label(sources[image.name]) != TAGSAPI or image.name in asked]
 
 
 def _fresh(answer: Answer, ttl: timedelta, store: Store) -> bool:

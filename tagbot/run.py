@@ -21,7 +21,7 @@ from pathlib import Path
 
 import httpx
 
-from tagbot.config import Config, check_url, load_config
+from tagbot.config import Config, check_run_setting, check_url, load_config
 from tagbot.errors import (
     AuthError, BadResponse, ConfigError, Deferred, NotFound, RateLimited, RewriteError, SourceError, SourceUnavailable,
     TagbotError, Unauthorized,
@@ -131,9 +131,11 @@ def _monthly_calls(configured: int | None) -> int | None:
     value = (os.environ.get(MONTHLY_CALLS_ENV) or "").strip()
     if not value:
         return configured
-    if not value.isdigit() or not 0 < int(value) <= 100_000_000:
-        raise ConfigError(f"{MONTHLY_CALLS_ENV}: expected a number of calls from 1 to 100000000")
-    return int(value)
+    number: int | str = int(value) if value.isdigit() else value  # else the check says what is wrong
+    try:
+        return int(check_run_setting("monthly_calls", number))
+    except ValueError as e:
+        raise ConfigError(f"{MONTHLY_CALLS_ENV}: expected a number of calls: {str(e).removeprefix('expected ')}") from None
 
 
 def _hub_url() -> str | None:

@@ -178,7 +178,7 @@ def test_tags_pushed_between_the_runs_of_an_interrupted_walk_are_never_lost(repo
         pytest.fail("the walk never finished")
     assert run >= 4  # the walk was interrupted, with pushes between, four times
     store = Store(tmp_path / "cache" / "tagbot" / "store.sqlite3")
-    assert store.names("docker.io/library/postgres") >= {t["name"] for t in body["data"]["tags"]}
+    assert {t.name for t in store.tags("docker.io/library/postgres")} >= {t["name"] for t in body["data"]["tags"]}
     assert decided(out) == every_tag_known(repo, "max_tag_pages: 3\n", fixtures)
 
 

@@ -35,9 +35,8 @@ class Page:
     listed: int  # how many entries the page listed
     last: bool
     total: int | None  # how many tags the filter holds, as Docker Hub counts them
-    # The push times the page spans, of every entry it listed (a server that ignores the filter
-    # lists every tag: the span still holds for the filter's tags).
-    newest: float | None
+    # The oldest push time of every entry it listed (a server that ignores the filter lists every
+    # tag: what the page spans still holds for the filter's tags).
     oldest: float | None
 
 
@@ -79,7 +78,7 @@ class DockerHub:
             log.debug("%s: Docker Hub page %d%s: %d tags", image.name, number, f" (name={name})" if name else "", len(tags))
             yield Page(number, [t for t in tags if name in t.name], len(tags), url is None,
                        total if isinstance(total, int) and not isinstance(total, bool) and total >= 0 else None,
-                       max(pushed, default=None), min(pushed, default=None))
+                       min(pushed, default=None))
             if url is None:
                 return
 

@@ -16,7 +16,7 @@ from tagbot.sources import Source
 from tagbot.sources.http import Calls, Fetcher, RateLimiter
 from tagbot.sources.hub import DEFAULT_HUB_URL, HUB, DockerHub
 from tagbot.sources.registry import Registry, credentials_for, may_send_credentials
-from tagbot.sources.tagsapi import TagsAPI
+from tagbot.sources.tagsapi import TAGSAPI, TagsAPI
 
 
 # Docker Hub allows anonymous API clients a few requests a second; a registry, far more.
@@ -38,7 +38,7 @@ class SourceSet:
         deadline = run.lookup_deadline.total_seconds()
         self._deadline = monotonic() + deadline if deadline else None
         self._deadline_setting = f"lookup_deadline ({duration_text(run.lookup_deadline)})"
-        self.tagsapi = TagsAPI(self._fetcher("tagsapi", run.rate_limit), base_url=api_url, key=key)
+        self.tagsapi = TagsAPI(self._fetcher(TAGSAPI, run.rate_limit), base_url=api_url, key=key)
         hub_rate = (hub_setting.rate_limit if hub_setting else None) or DEFAULT_HUB_RATE
         self.hub = DockerHub(self._fetcher(HUB, hub_rate), base_url=hub_url or run.hub_url or DEFAULT_HUB_URL,
                              max_pages=run.max_tag_pages)

@@ -72,6 +72,8 @@ _TABLES = {
     "sources": "image TEXT NOT NULL, tag TEXT NOT NULL, url TEXT NOT NULL, PRIMARY KEY (image, tag)",
     "ledger": "month TEXT NOT NULL PRIMARY KEY, calls INTEGER NOT NULL, runs INTEGER NOT NULL",
 }
+# What reading a row that fails its checks raises.
+_UNREADABLE = (ValueError, TypeError, RecursionError, BadResponse)
 _SCHEMA = {("table", table, f"CREATE TABLE {table} ({spec})") for table, spec in _TABLES.items()} | {
     ("index", f"sqlite_autoindex_{table}_1", None) for table in _TABLES}
 
@@ -90,7 +92,7 @@ class Answer:
     at: float
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True)
 class Span:
     """Every tag pushed from `since` to `until` (epoch seconds) is known; ALL_TIME: since ever."""
 
@@ -197,7 +199,7 @@ class Store:
             return None
         try:
             return self._answer(image, tag, *row)
-        except (ValueError, TypeError, RecursionError, BadResponse) as e:
+        except _UNREADABLE as e:
             self._drop(image, str(e))
             return None
 
@@ -245,30 +247,25 @@ class Store:
                          "WHERE image = ? ORDER BY pushed IS NULL, pushed DESC, name DESC", (image,))
         try:
             return tuple(_tags(rows, [_from(row[6], row[7], seen_since) for row in rows]))
-        except (ValueError, TypeError, RecursionError, BadResponse) as e:
+        except _UNREADABLE as e:
             self._drop(image, str(e))
             return ()
 
     def get(self, image: str, name: str) -> Tag | None:
-        found = self._tags_named(image, [name], guard=True)
+        try:
+            found = self._tags_named(image, [name])
+        except _UNREADABLE as e:
+            self._drop(image, str(e))
+            return None
         return found[0] if found else None
 
-    def _tags_named(self, image: str, names: Sequence[str], *, guard: bool = False) -> list[Tag]:
+    def _tags_named(self, image: str, names: Sequence[str]) -> list[Tag]:
         rows: list[tuple[Any, ...]] = []
         for start in range(0, len(names), 500):  # sqlite's limit on parameters
             chunk = list(names[start:start + 500])
             rows += self._all(f"SELECT name, digest, platforms, size, pushed, described FROM tags WHERE image = ? "
                               f"AND name IN ({', '.join('?' * len(chunk))})", (image, *chunk))
-        if not guard:
-            return _tags(rows)
-        try:
-            return _tags(rows)
-        except (ValueError, TypeError, RecursionError, BadResponse) as e:
-            self._drop(image, str(e))
-            return []
-
-    def names(self, image: str) -> set[str]:
-        return {row[0] for row in self._all("SELECT name FROM tags WHERE image = ?", (image,))}
+        return _tags(rows)
 
     def count(self, image: str, name_filter: str = "") -> int:
         """How many known tags of `image` hold `name_filter` (Docker Hub's substring filter)."""

@@ -18,6 +18,7 @@ KEY_ENV = "OANOR_API_KEY"
 URL_ENV = "TAGBOT_API_URL"
 KEY_HEADER = "x-oanor-key"
 PAGE_LIMIT = 100  # the most the API answers in one call
+TAGSAPI = "tagsapi"  # the source's label in call counts (and the one the monthly budget counts)
 _AUTH_HINT = f"check the API key in {KEY_ENV}"
 
 
@@ -26,7 +27,7 @@ class TagsAPI:
         self.fetcher = fetcher
         self.base_url = base_url.rstrip("/")
         self._key = key
-        self.cache_id = f"tagsapi {without_credentials(self.base_url)}"
+        self.cache_id = f"{TAGSAPI} {without_credentials(self.base_url)}"
 
     def covers(self, image: ImageRef) -> bool:
         return image.is_docker_hub

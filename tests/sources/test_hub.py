@@ -60,15 +60,20 @@ def test_unknown_image_is_not_found(hub: FakeHub):
         source.list_tags(parse_ref("acme/nothing"))
 
 
-def test_a_next_page_on_another_host_is_refused(hub: FakeHub, monkeypatch: pytest.MonkeyPatch):
+def next_page_at(hub: FakeHub, monkeypatch: pytest.MonkeyPatch, link: str) -> None:
+    """Every page the fake Docker Hub answers points its `next` to `link`."""
     real = hub.answer
 
-    def elsewhere(path, query):
+    def moved(path, query):
         status, body = real(path, query)
-        body["next"] = "https://elsewhere.example/v2/page2"
+        body["next"] = link
         return status, body
 
-    monkeypatch.setattr(hub, "answer", elsewhere)
+    monkeypatch.setattr(hub, "answer", moved)
+
+
+def test_a_next_page_on_another_host_is_refused(hub: FakeHub, monkeypatch: pytest.MonkeyPatch):
+    next_page_at(hub, monkeypatch, "https://elsewhere.example/v2/page2")
     source, calls = hub_source(hub.url)
     with pytest.raises(BadResponse, match="next page points to another origin"):
         source.list_tags(parse_ref("nginx"))
@@ -90,14 +95,7 @@ def test_a_next_page_on_another_port_or_scheme_is_refused(hub: FakeHub, monkeypa
 
     other_port = closed_port_url() + "/v2/repositories/library/nginx/tags?page=2"
     other_scheme = hub.url.replace("http://", "https://") + "/v2/repositories/library/nginx/tags?page=2"
-    real = hub.answer
-
-    def moved(path, query):
-        status, body = real(path, query)
-        body["next"] = other_port if elsewhere == "{port}" else other_scheme
-        return status, body
-
-    monkeypatch.setattr(hub, "answer", moved)
+    next_page_at(hub, monkeypatch, other_port if elsewhere == "{port}" else other_scheme)
     source, calls = hub_source(hub.url)
     with pytest.raises(BadResponse, match="next page points to another origin"):
         source.list_tags(parse_ref("nginx"))
