@@ -13,6 +13,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from tests.githttp import GitHTTP
+from tests.githttp import serving as serving_git
 from tests.gitworld import WORLD_CONFIG, World, git
 
 ROOT = Path(__file__).parent.parent
@@ -79,16 +81,41 @@ def run_step(world: World, inputs: dict[str, str], runner_temp: Path) -> subproc
                           env={**os.environ, **env, "PATH": path})
 
 
-def test_the_run_script_opens_pull_requests(world: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
-    monkeypatch.setenv("GITHUB_SERVER_URL", "https://github.example")
-    result = run_step(world, {"api-key": world.tags.key}, tmp_path)
+def basic(token: str) -> str:
+    return "AUTHORIZATION: basic " + base64.b64encode(f"x-access-token:{token}".encode()).decode()
+
+
+def checkout_credentials(checkout: Path, server_url: str, runner_temp: Path, layout: str) -> None:
+    """The header actions/checkout leaves for git: in `.git/config` up to v4.2 / v5.0.0, and since
+    v6.0.0 (v5.0.1, v4.3.1) in a file under $RUNNER_TEMP that `.git/config` includes by gitdir."""
+    key, value = f"http.{server_url}/.extraheader", basic("the-checkout-token")
+    if layout == "local":
+        git(checkout, "config", "--local", key, value)
+        return
+    included = runner_temp / "git-credentials-5f1c.config"
+    git(checkout, "config", "--file", str(included), key, value)
+    git(checkout, "config", "--local", f"includeIf.gitdir:{checkout / '.git'}.path", str(included))
+    git(checkout, "config", "--local", f"includeIf.gitdir:{checkout / '.git'}/worktrees/*.path", str(included))
+
+
+@pytest.mark.parametrize("layout", ["local", "included"])
+def test_the_run_script_pushes_with_the_github_token_alone(world: World, tmp_path: Path, layout: str,
+                                                           monkeypatch: pytest.MonkeyPatch):
+    with serving_git(GitHTTP(world.root)) as server:
+        git(world.checkout, "remote", "set-url", "origin", f"{server.url}/remote.git")
+        checkout_credentials(world.checkout, server.url, tmp_path, layout)
+        monkeypatch.setenv("GITHUB_SERVER_URL", server.url)
+        result = run_step(world, {"api-key": world.tags.key}, tmp_path)
     assert result.returncode == 0, result.stderr
     assert {p["head"] for p in world.github.open_pulls()} == {"tagbot/acme-tiny", "tagbot/acme-other", "tagbot/acme-other-major"}
     assert (tmp_path / "tagbot-cache" / "store.sqlite3").is_file()  # the store actions/cache will save
     assert world.github.token not in result.stdout + result.stderr
-    # Pushes carry the github-token input, as the API calls do.
-    header = git(world.checkout, "config", "--local", "--get-all", "http.https://github.example/.extraheader")
-    assert header == "AUTHORIZATION: basic " + base64.b64encode(f"x-access-token:{world.github.token}".encode()).decode()
+    # Every fetch and push carried the github-token input, as the API calls do, and nothing else:
+    # two Authorization headers are a 403 on GitHub.
+    assert len(server.authorizations) >= 6
+    assert all(sent == [basic(world.github.token).split(": ", 1)[1]] for sent in server.authorizations), server.authorizations
+    # The token is handed to git for the run, not written where the next step would find it.
+    assert world.github.token not in (world.checkout / ".git" / "config").read_text()
 
 
 def test_the_run_script_honours_dry_run_paths_and_config(world: World, tmp_path: Path):
