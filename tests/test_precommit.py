@@ -88,7 +88,21 @@ def test_cached_answers_still_count_without_a_key(repo: Path, tags_api: FakeTags
     assert "Dockerfile:3 acme/tiny 1.1.0@sha256:aaaaaaaaaaaa -> 1.2.1@sha256:cccccccccccc" in capsys.readouterr().out
 
 
-def test_the_real_pre_commit_runs_the_hook_offline(repo: Path):
+def hook_repository(tmp_path: Path) -> Path:
+    """This repository as pre-commit wants it, a git repository: the checkout itself, or, run from
+    the sdist, a copy of the sdist committed in one go."""
+    if (ROOT / ".git").exists():
+        return ROOT
+    copy = tmp_path / "tagbot-repository"
+    shutil.copytree(ROOT, copy, ignore=shutil.ignore_patterns("__pycache__", ".pytest_cache"))
+    subprocess.run(["git", "init", "-q"], cwd=copy, check=True)
+    subprocess.run(["git", "add", "."], cwd=copy, check=True)
+    subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-qm", "sdist"],
+                   cwd=copy, check=True)
+    return copy
+
+
+def test_the_real_pre_commit_runs_the_hook_offline(repo: Path, tmp_path_factory: pytest.TempPathFactory):
     """pre-commit installs tagbot from this repository into its own environment and runs the hook."""
     subprocess.run(["git", "init", "-q"], cwd=repo, check=True)
     (repo / "tagbot.yaml").write_text("forbid_tags: [latest]\n")
@@ -97,7 +111,7 @@ def test_the_real_pre_commit_runs_the_hook_offline(repo: Path):
     env["PRE_COMMIT_HOME"] = str(repo / ".pre-commit-home")
     pre_commit = shutil.which("pre-commit") or f"{sys.executable} -m pre_commit"
     result = subprocess.run(
-        [*pre_commit.split(), "try-repo", str(ROOT), "tagbot-check", "--files", "Dockerfile", "compose.yaml"],
+        [*pre_commit.split(), "try-repo", str(hook_repository(tmp_path_factory.mktemp("hook"))), "tagbot-check", "--files", "Dockerfile", "compose.yaml"],
         cwd=repo, env=env, capture_output=True, text=True, timeout=600,
     )
     output = result.stdout + result.stderr
