@@ -20,7 +20,7 @@ from tagbot.model import Action, OutputFormat, Plan
 from tagbot.progress import ProgressBar
 from tagbot.refs import parse_ref
 from tagbot.report import (
-    CommandFrame, calls_summary, knowledge_lines, print_actions, print_check, print_errors, print_explain, print_plan, print_scan, print_warnings,
+    CommandFrame, calls_summary, error_line, knowledge_lines, print_actions, print_check, print_errors, print_explain, print_plan, print_scan, print_warnings,
 )
 from tagbot.run import (
     LookupOptions, Services, apply_updates, explain, failure, look_up_tags, open_services, plan, write_changes,
@@ -51,7 +51,7 @@ def _main(argv: Sequence[str] | None, frame: CommandFrame) -> int:
     try:
         return _dispatch(args, frame)
     except TagbotError as e:
-        print(f"tagbot: error: {printable(str(e), limit=1000)}", file=sys.stderr)
+        print(error_line("error", str(e)), file=sys.stderr)
         return e.exit_code
     except KeyboardInterrupt:
         return EXIT_INTERRUPTED
@@ -248,9 +248,8 @@ def _cmd_update(options: LookupOptions, *, paths: Sequence[Path], include: Seque
         written, failures = write_changes(result.changes, inside=Path.cwd())
         result = replace(result, changes=tuple(written), rewrite_errors=(*result.rewrite_errors, *failures))
     print_plan(result, services.calls, fmt)
-    if fmt == "diff":
-        print(f"tagbot: {calls_summary(services.calls)}", file=sys.stderr)
-        _say_knowledge(result)
+    print(f"tagbot: {calls_summary(services.calls)}", file=sys.stderr)
+    _say_knowledge(result)
     if not dry_run and result.changes:
         print(f"tagbot: wrote {len(result.changes)} file{'s' if len(result.changes) != 1 else ''}", file=sys.stderr)
     print_errors(result.scan_errors, result.errors, result.rewrite_errors)
@@ -338,7 +337,8 @@ def _cmd_pr(options: LookupOptions, *, paths: Sequence[Path], include: Sequence[
                                                    find_release=pulls.release, memory=services.store,
                                                    offline=services.offline) if run.links else {},
             )
-        print_actions(actions, services.calls)
+        print_actions(actions)
+        print(f"tagbot: {calls_summary(services.calls)}", file=sys.stderr)
         _say_knowledge(result)
         for notice in pulls.notices:
             print(f"tagbot: {printable(notice, limit=1000)}", file=sys.stderr)

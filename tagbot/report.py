@@ -12,6 +12,7 @@ files' lines as they are (a diff must still apply): only the frame guards them.
 from __future__ import annotations
 
 import json
+import re
 import secrets
 import sys
 from collections.abc import Iterator, Sequence
@@ -48,6 +49,24 @@ def shown_path(path: str) -> str:
     name that starts with white space or `::` (the same file, and plainly a path)."""
     shown = visible(path)
     return f"./{shown}" if shown[:1].isspace() or shown.startswith("::") else shown
+
+
+# Raised when a field changes meaning or goes; a field added keeps it (readers ignore what they do not know).
+JSON_SCHEMA_VERSION = 1
+
+# A message that opens with `path:line:` or `path:line:column:` (a scan, config or rewrite error).
+_PLACED = re.compile(r"([^\s:][^:\n]*):(\d+)(?::(\d+))?: ")
+
+
+def error_line(label: str, message: str) -> str:
+    """`file:line: error: message` where the message names a place, as compilers and linters
+    print it (editors' problem matchers and pre-commit users read that form);
+    `tagbot: error: message` where it names none."""
+    message = printable(message, limit=1000)
+    placed = _PLACED.match(message)
+    if placed is None:
+        return f"tagbot: {label}: {message}"
+    return f"{shown_path(placed.group(1))}:{placed.group(0)[len(placed.group(1)) + 1:]}{label}: {message[placed.end():]}"
 
 
 def _write(out: TextIO, text: str) -> None:
@@ -102,10 +121,11 @@ def print_scan(result: ScanResult, fmt: OutputFormat, out: TextIO | None = None)
 
 
 def scan_json(result: ScanResult) -> dict[str, Any]:
-    """The `tagbot scan --format json` contract."""
+    """The `tagbot scan --format json` contract, described by tagbot/schemas/scan-output.schema.json."""
     return {
+        "schema": JSON_SCHEMA_VERSION,
         "references": [_reference_json(r) for r in result.references],
-        "errors": [{"file": e.file, "line": e.line, "message": e.problem} for e in result.errors],
+        "errors": [{"kind": "scan", "file": e.file, "line": e.line, "message": e.problem} for e in result.errors],
     }
 
 
@@ -151,8 +171,9 @@ def _aligned(rows: Sequence[tuple[str, ...]]) -> str:
 # --- update and check ---------------------------------------------------------------------
 
 def plan_json(plan: Plan, calls: Calls) -> dict[str, Any]:
-    """The `tagbot update --format json` contract."""
+    """The `tagbot update --format json` contract, described by tagbot/schemas/update-output.schema.json."""
     return {
+        "schema": JSON_SCHEMA_VERSION,
         "updates": [_update_json(p) for p in plan.updates],
         "held_back": [
             {"file": h.reference.file, "line": h.reference.line, "image": h.reference.found.text, "reason": h.reason}
@@ -192,7 +213,7 @@ def _failure_json(failure: Failure) -> dict[str, Any]:
 
 
 def _scan_error_json(error: ScanError) -> dict[str, Any]:
-    return {"image": None, "kind": "scan", "message": str(error), "host": None}
+    return {"image": None, "kind": "scan", "message": str(error), "host": None, "file": error.file, "line": error.line}
 
 
 def _update_json(planned: PlannedUpdate) -> dict[str, Any]:
@@ -226,11 +247,12 @@ def print_plan(plan: Plan, calls: Calls, fmt: OutputFormat, out: TextIO | None =
     elif fmt == "diff":
         out.write("".join(change.diff() for change in plan.changes))
     else:
-        _write(out, plan_table(plan, calls))
+        _write(out, plan_table(plan))
 
 
-def plan_table(plan: Plan, calls: Calls) -> str:
-    """Updates and held-back notes; errors go to stderr alone (`print_errors`), said once."""
+def plan_table(plan: Plan) -> str:
+    """Updates and held-back notes: the results. What the run cost, and errors, go to stderr
+    (`calls_summary`, `print_errors`), said once."""
     parts = []
     if plan.updates:
         rows = [("FILE", "IMAGE", "FROM", "TO", "TYPE", "NOTE")]
@@ -247,26 +269,27 @@ def plan_table(plan: Plan, calls: Calls) -> str:
     else:
         parts.append("everything is up to date\n")
     for held in plan.held_back:
-        parts.append(f"held back: {visible(held.reference.file)}:{held.reference.line} {visible(_image_name(held.reference))}: "
-                     f"{visible(held.reason)}\n")
-    parts.append(calls_summary(calls) + "\n")
-    parts.extend(line + "\n" for line in knowledge_lines(plan))
+        parts.append(f"{place(held.reference)}: {visible(_image_name(held.reference))}: held back: {visible(held.reason)}\n")
     return "".join(parts)
+
+
+def place(reference: Reference) -> str:
+    """`file:line:column`, the form compilers print and editors' problem matchers read."""
+    return f"{shown_path(reference.file)}:{reference.line}:{reference.column}"
 
 
 def print_check(plan: Plan, out: TextIO | None = None) -> None:
     out = out or sys.stdout
     _write(out, check_lines(plan))
     for violation in plan.violations:
-        reference = violation.reference
-        _write(out, f"{shown_path(reference.file)}:{reference.line} {visible(_image_name(reference))}: "
+        _write(out, f"{place(violation.reference)}: {visible(_image_name(violation.reference))}: "
                     f"{visible(violation.problem)}\n")
 
 
 def check_lines(plan: Plan) -> str:
-    """One line per available update: `file:line image from -> to`, for CI logs and pre-commit."""
+    """One line per available update: `file:line:column: image: from -> to`, for CI logs and pre-commit."""
     return "".join(
-        f"{shown_path(p.reference.file)}:{p.reference.line} {visible(_image_name(p.reference))} "
+        f"{place(p.reference)}: {visible(_image_name(p.reference))}: "
         f"{short_version(p.update.from_tag, p.update.from_digest)} -> {short_version(p.update.to_tag, p.update.to_digest)}\n"
         for p in plan.updates
     )
@@ -284,7 +307,7 @@ def print_errors(*groups: Sequence[ScanError | Failure], label: str = "error") -
                 shared.setdefault((said, error.message), []).append(error.subject)
                 continue
             text = str(error) if isinstance(error, ScanError) else error.text
-            print(f"tagbot: {said}: {printable(text, limit=1000)}", file=sys.stderr)
+            print(error_line(said, text), file=sys.stderr)
         for (said, message), subjects in shared.items():
             named = ", ".join(subjects[:3]) + (f" and {len(subjects) - 3} more" if len(subjects) > 3 else "")
             print(f"tagbot: {said}: {printable(message, limit=600)} ({len(subjects)} image{'s' if len(subjects) != 1 else ''}: "
@@ -370,9 +393,8 @@ def _same_family(tag: str, image: ImageRef) -> bool:
 
 # --- pull requests ------------------------------------------------------------------------
 
-def print_actions(actions: Sequence[Action], calls: Calls, out: TextIO | None = None) -> None:
+def print_actions(actions: Sequence[Action], out: TextIO | None = None) -> None:
     out = out or sys.stdout
     rows = [("ACTION", "BRANCH", "TITLE", "NOTE")]
     rows += [(a.kind, a.branch, a.title, " ".join(x for x in (a.detail, a.url) if x)) for a in actions]
     _write(out, _aligned(rows) if actions else "no pull requests to open, update or close\n")
-    _write(out, calls_summary(calls) + "\n")

@@ -89,11 +89,14 @@ def test_the_run_says_the_months_count_and_which_decisions_are_older(repo: Path,
         run_on(start + (now - start) * k / 4, repo, tags_api)
     spent = len(tags_api.calls)
     assert main(["update", "--dry-run"]) == 0
-    out = capsys.readouterr().out
+    captured = capsys.readouterr()
     this_run = len(tags_api.calls) - spent
     assert 0 < this_run < 40
-    assert f"calls this month: {spent + this_run} of {BUDGET}; at {this_run} a run, about " in out
-    assert re.search(r"\n\d+ images decided from knowledge of \d{4}-\d\d-\d\d( to \d{4}-\d\d-\d\d)? \(monthly budget\)\n", out)
+    # About the run, so on stderr; the table of updates alone is on stdout.
+    assert f"tagbot: calls this month: {spent + this_run} of {BUDGET}; at {this_run} a run, about " in captured.err
+    assert re.search(r"\ntagbot: \d+ images decided from knowledge of \d{4}-\d\d-\d\d( to \d{4}-\d\d-\d\d)? \(monthly budget\)\n",
+                     captured.err)
+    assert "calls" not in captured.out
     assert main(["update", "--dry-run", "--format", "json"]) == 0
     answer = json.loads(capsys.readouterr().out)
     assert answer["monthly"]["limit"] == BUDGET and answer["monthly"]["used"] >= spent + this_run

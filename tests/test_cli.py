@@ -72,9 +72,9 @@ def test_bad_files_are_reported_and_the_rest_still_scanned(repo: Path, capsys: p
     assert main(["scan", "--format", "json"]) == 2
     captured = capsys.readouterr()
     out = json.loads(captured.out)
-    assert out["errors"] == [{"file": "docker-compose.yml", "line": 3, "message": out["errors"][0]["message"]}]
+    assert out["errors"] == [{"kind": "scan", "file": "docker-compose.yml", "line": 3, "message": out["errors"][0]["message"]}]
     assert len(out["references"]) == 15
-    assert captured.err.startswith("tagbot: error: docker-compose.yml:3: invalid YAML: ")
+    assert captured.err.startswith("docker-compose.yml:3: error: invalid YAML: ")
 
 
 def test_missing_path_is_one_clear_line(repo: Path, capsys: pytest.CaptureFixture[str]):

@@ -142,9 +142,9 @@ def test_the_config_chooses_kinds_and_excludes_files(repo: Path, capsys: pytest.
 
 @pytest.mark.parametrize(
     ("text", "message"),
-    [("kinds: [helm, terraform]\n", "tagbot.yaml:1: kinds: unknown kind 'terraform'; known: dockerfile, compose, "),
-     ("kinds: 3\n", "tagbot.yaml:1: kinds: expected a string or a list of strings"),
-     ("exclude: [1]\n", "tagbot.yaml:1: exclude: expected a string or a list of strings")],
+    [("kinds: [helm, terraform]\n", "tagbot.yaml:1: error: kinds: unknown kind 'terraform'; known: dockerfile, compose, "),
+     ("kinds: 3\n", "tagbot.yaml:1: error: kinds: expected a string or a list of strings"),
+     ("exclude: [1]\n", "tagbot.yaml:1: error: exclude: expected a string or a list of strings")],
 )
 def test_bad_kinds_are_one_line_naming_the_setting(repo: Path, capsys: pytest.CaptureFixture[str], text: str, message: str):
     (repo / "tagbot.yaml").write_text(text)

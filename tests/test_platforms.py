@@ -134,4 +134,4 @@ def test_a_run_over_one_file_still_reads_what_the_repository_builds_for(repo: Pa
     (repo / ".github" / "workflows").mkdir(parents=True)
     (repo / ".github" / "workflows" / "release.yml").write_text(WORKFLOW)
     assert main(["check", "--no-cache", "Dockerfile"]) == 1
-    assert capsys.readouterr().out == "Dockerfile:1 acme/multi 1.0.0 -> 1.2.0\n"
+    assert capsys.readouterr().out == "Dockerfile:1:6: acme/multi: 1.0.0 -> 1.2.0\n"

@@ -40,15 +40,15 @@ def test_forbidden_tags_fail_offline(repo: Path, capsys: pytest.CaptureFixture[s
     (repo / "tagbot.yaml").write_text("forbid_tags: [latest]\n")
     assert main(["check", "--hook"]) == 1
     assert capsys.readouterr().out == (
-        "Dockerfile:1 nginx: tag latest is forbidden (forbid_tags)\n"
-        "Dockerfile:2 redis: tag latest is forbidden (forbid_tags)\n"
+        "Dockerfile:1:6: nginx: tag latest is forbidden (forbid_tags)\n"
+        "Dockerfile:2:6: redis: tag latest is forbidden (forbid_tags)\n"
     )
 
 
 def test_required_digests_fail_offline(repo: Path, capsys: pytest.CaptureFixture[str]):
     (repo / "tagbot.yaml").write_text("rules:\n  - match: redis\n    require_digest: true\n")
     assert main(["check", "--hook"]) == 1
-    assert capsys.readouterr().out == "Dockerfile:2 redis: no @sha256 digest (require_digest)\n"
+    assert capsys.readouterr().out == "Dockerfile:2:6: redis: no @sha256 digest (require_digest)\n"
 
 
 def test_an_unreachable_api_does_not_fail_the_hook(repo: Path, monkeypatch: pytest.MonkeyPatch,
@@ -85,7 +85,7 @@ def test_cached_answers_still_count_without_a_key(repo: Path, tags_api: FakeTags
     monkeypatch.delenv("OANOR_API_KEY")
     capsys.readouterr()
     assert main(["check", "--hook"]) == 1
-    assert "Dockerfile:3 acme/tiny 1.1.0@sha256:aaaaaaaaaaaa -> 1.2.1@sha256:cccccccccccc" in capsys.readouterr().out
+    assert "Dockerfile:3:6: acme/tiny: 1.1.0@sha256:aaaaaaaaaaaa -> 1.2.1@sha256:cccccccccccc" in capsys.readouterr().out
 
 
 def hook_repository(tmp_path: Path) -> Path:
@@ -116,7 +116,7 @@ def test_the_real_pre_commit_runs_the_hook_offline(repo: Path, tmp_path_factory:
     )
     output = result.stdout + result.stderr
     assert result.returncode == 1, output
-    assert "Dockerfile:1 nginx: tag latest is forbidden (forbid_tags)" in output
+    assert "Dockerfile:1:6: nginx: tag latest is forbidden (forbid_tags)" in output
     assert "freshness checked from the cache only" in output
 
 

@@ -124,15 +124,15 @@ def test_a_bad_config_is_one_line_and_exit_2(repo: Path, capsys: pytest.CaptureF
     (repo / "tagbot.yaml").write_text(FAST + "update_types: [minr]\n")
     assert main(["update", "--dry-run"]) == 2
     assert capsys.readouterr().err == (
-        'tagbot: error: tagbot.yaml:4: update_types: unknown value "minr" (known: major, minor, patch, digest, pin)\n'
+        'tagbot.yaml:4: error: update_types: unknown value "minr" (known: major, minor, patch, digest, pin)\n'
     )
 
 
 def test_check_exit_codes(repo: Path, capsys: pytest.CaptureFixture[str]):
     assert main(["check"]) == 1
     captured = capsys.readouterr()
-    assert captured.out.splitlines()[0] == "Dockerfile:9 acme/tiny 1.1.0 -> 1.2.1"
-    assert "Dockerfile:12 nginx 1.31.3-alpine@sha256:000000000000 -> 1.31.4-alpine@sha256:0af513f554b1" in captured.out
+    assert captured.out.splitlines()[0] == "Dockerfile:9:13: acme/tiny: 1.1.0 -> 1.2.1"
+    assert "Dockerfile:12:6: nginx: 1.31.3-alpine@sha256:000000000000 -> 1.31.4-alpine@sha256:0af513f554b1" in captured.out
     assert "6 update(s) available" in captured.err
     assert main(["update"]) == 0
     assert main(["check"]) == 0

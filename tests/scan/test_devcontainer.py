@@ -74,7 +74,7 @@ def test_a_huge_number_is_that_files_scan_error(tmp_path, monkeypatch, capsys):
     assert main(["scan"]) == 2  # an error, not a crash (3)
     captured = capsys.readouterr()
     assert "redis" in captured.out  # the rest of the scan stands
-    assert "tagbot: error: .devcontainer/devcontainer.json:2: invalid JSON: a number too long to read" in captured.err
+    assert ".devcontainer/devcontainer.json:2: error: invalid JSON: a number too long to read" in captured.err
 
 
 def test_of_two_image_keys_the_last_counts():
