@@ -14,6 +14,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from tagbot import __version__
+from tagbot.globs import glob_problem
 from tagbot.errors import ConfigError, InvalidReference, TagbotError, printable
 from tagbot.config import load_config
 from tagbot.model import Action, OutputFormat, Plan
@@ -125,9 +126,9 @@ def _parser() -> argparse.ArgumentParser:
 def _add_paths_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("paths", nargs="*", type=Path, default=[Path(".")], metavar="PATH")
     parser.add_argument("--include", action="append", default=[], metavar="GLOB",
-                        help="scan only files matching GLOB (repeatable)")
+                        help="scan only files matching GLOB, a .gitignore-style pattern (repeatable)")
     parser.add_argument("--exclude", action="append", default=[], metavar="GLOB",
-                        help="skip files matching GLOB (repeatable)")
+                        help="skip files matching GLOB: `*` stays in a folder, `**` crosses them, as in .gitignore (repeatable)")
 
 
 def _set_up_logging(verbose: bool) -> None:
@@ -168,6 +169,10 @@ def _add_lookup_options(parser: argparse.ArgumentParser) -> None:
 
 
 def _dispatch(args: argparse.Namespace, frame: CommandFrame) -> int:
+    for flag in ("include", "exclude"):
+        for glob in getattr(args, flag, None) or ():
+            if problem := glob_problem(glob):
+                raise ConfigError(f"--{flag}: {problem}")
     if args.command == "scan":
         return _cmd_scan(paths=args.paths, include=args.include, exclude=args.exclude, fmt=args.format,
                          config_path=args.config)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import fnmatch
 import math
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from pathlib import Path
@@ -20,6 +20,7 @@ import httpx
 import yaml
 
 from tagbot.errors import ConfigError
+from tagbot.globs import glob_problem, name_matches
 from tagbot.platforms import normalize_platform
 from tagbot.refs import HUB_ALIASES, ImageRef
 from tagbot.versioning import RangeError, VersionRange, parse_range
@@ -153,7 +154,7 @@ class Config:
 
 def matches_any(image: ImageRef, globs: Sequence[str]) -> bool:
     """Whether any glob names the image by any of its names (`nginx`, `library/nginx`, ...)."""
-    return any(fnmatch.fnmatchcase(name, glob) for glob in globs for name in image.names)
+    return name_matches(globs, image.names)
 
 
 def find_config(directory: Path) -> Path | None:
@@ -190,6 +191,7 @@ def parse_config(text: str, *, name: str) -> Config:
     if root is None:
         return Config(path=name)
     reader = _Reader(name)
+    reader.refuse_duplicate_keys(root)
     top = reader.mapping(root, "the config")
     rules_node = top.pop("rules", None)
     run = reader.settings({k: v for k, v in top.items() if k in _RUN_SETTINGS}, prefix="", known=_RUN_SETTINGS)
@@ -212,6 +214,27 @@ class _Reader:
 
     def fail(self, node: yaml.Node, key: str, problem: str) -> ConfigError:
         return ConfigError(f"{self.name}:{node.start_mark.line + 1}: {key}: {problem}")
+
+    def refuse_duplicate_keys(self, root: yaml.Node) -> None:
+        """A key given twice in one mapping is an error: YAML readers disagree on which one wins
+        (PyYAML the last, some editors the first), so neither may be guessed at. Bounded like
+        every walk of the config: aliases past MAX_NODES are refused where their value is read."""
+        stack, walked = [root], 0
+        while stack and walked <= MAX_NODES:
+            node = stack.pop()
+            walked += 1
+            if isinstance(node, yaml.SequenceNode):
+                stack.extend(node.value)
+            elif isinstance(node, yaml.MappingNode):
+                first: dict[str, int] = {}
+                for key_node, value_node in node.value:
+                    if isinstance(key_node, yaml.ScalarNode):
+                        line = key_node.start_mark.line + 1
+                        if key_node.value in first:
+                            raise ConfigError(f"{self.name}:{line}: {key_node.value}: given twice "
+                                              f"(first on line {first[key_node.value]})")
+                        first[key_node.value] = line
+                    stack.append(value_node)
 
     def mapping(self, node: yaml.Node, key: str) -> dict[str, tuple[yaml.Node, yaml.Node]]:
         """{key: (key node, value node)} of a mapping node."""
@@ -262,7 +285,7 @@ class _Reader:
             if match is None:
                 raise self.fail(rule_node, f"rules[{index}]", "a rule needs match: (an image name or glob, or a list)")
             try:
-                patterns = tuple(p.lower() for p in _strings(self.value(match[1])))
+                patterns = _globs(p.lower() for p in _strings(self.value(match[1])))
             except ValueError as e:
                 raise self.fail(match[1], prefix + "match", str(e)) from None
             overrides = self.settings(items, prefix=prefix)
@@ -407,6 +430,7 @@ def _positive(kind: type, most: float) -> Callable[[Any], Any]:
                              f"got {_shown(value)}")
         return kind(value)
 
+    check.bounds = (kind, most)  # type: ignore[attr-defined]  # for the config's JSON Schema
     return check
 
 
@@ -431,7 +455,7 @@ def _groups(value: Any) -> tuple[tuple[str, tuple[str, ...]], ...]:
     for name, patterns in value.items():
         if not isinstance(name, str) or not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*", name):
             raise ValueError(f"group name {name!r} must be letters, digits, '.', '_' or '-' (it names a branch)")
-        groups.append((name, tuple(p.lower() for p in _strings(patterns))))
+        groups.append((name, _globs(p.lower() for p in _strings(patterns))))
     return tuple(groups)
 
 
@@ -439,6 +463,19 @@ def _string(value: Any) -> str:
     if not isinstance(value, str) or not value:
         raise ValueError("expected a string")
     return value
+
+
+def _globs(patterns: Iterable[str]) -> tuple[str, ...]:
+    globs = tuple(patterns)
+    for glob in globs:
+        if problem := glob_problem(glob):
+            raise ValueError(problem)
+    return globs
+
+
+def _paths(value: Any) -> tuple[str, ...]:
+    """`exclude:`: .gitignore-style patterns (tagbot/globs.py)."""
+    return () if value == [] else _globs(_strings(value))
 
 
 def _names(value: Any) -> tuple[str, ...]:
@@ -523,7 +560,7 @@ _RUN_SETTINGS: dict[str, _Check] = {
     "registries": _registries,
     "max_tag_pages": _positive(int, 10_000),
     "kinds": _kinds,
-    "exclude": _names,
+    "exclude": _paths,
     "repositories": _names,
     "base_branch": _string,
     "group_by": _group_by,

@@ -6,7 +6,6 @@ leaves what it learned in the store in the cache folder for each matrix job's of
 
 from __future__ import annotations
 
-import fnmatch
 import json
 import shutil
 import tempfile
@@ -16,6 +15,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from tagbot.errors import GitHubError, TagbotError
+from tagbot.globs import name_matches
 from tagbot.lookup import Lookups
 from tagbot.model import Failure
 from tagbot.refs import ImageRef
@@ -149,8 +149,7 @@ def read_results(paths: Sequence[Path]) -> list[dict[str, Any]]:
 
 
 def _named(name: str, globs: Sequence[str]) -> bool:
-    short = name.split("/", 1)[-1]
-    return any(fnmatch.fnmatchcase(name, glob) or fnmatch.fnmatchcase(short, glob) for glob in globs)
+    return name_matches(globs, (name, name.split("/", 1)[-1]))
 
 
 def _inside(path: Path, folder: Path) -> bool:

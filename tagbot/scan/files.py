@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import fnmatch
 import os
 import subprocess
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+
+from tagbot.globs import PathGlobs
 
 # Never our business, and often huge.
 SKIP_DIRS = frozenset({".git", "node_modules", "vendor"})
@@ -37,6 +38,7 @@ def find_files(
     """Regular files of a known kind below `paths`, in name order, each once, and the folders
     that could not be read (a rule broken in there would otherwise pass unseen)."""
     base_prefix = os.path.join(os.path.abspath(base), "")
+    included, excluded = PathGlobs(include), PathGlobs(exclude)
     chosen: dict[str, FileToScan] = {}
     by_repository: dict[Path, list[str]] = {}
     unreadable: list[tuple[str, str]] = []
@@ -53,7 +55,7 @@ def find_files(
             kind = kind_of(name)
             if kind is None:
                 continue
-            if not _selected(name, include, exclude):
+            if not _selected(name, included, excluded):
                 continue
             if os.path.islink(path) and not os.path.realpath(path).startswith(repository):
                 unreadable.append((path, "skipped: a link to a file outside the repository"))
@@ -114,17 +116,10 @@ def _one_name_per_file(files: list[FileToScan], *, roots_overlap: bool = True) -
     return kept
 
 
-def _selected(name: str, include: Sequence[str], exclude: Sequence[str]) -> bool:
-    if include and not any(_glob_matches(name, glob) for glob in include):
+def _selected(name: str, include: PathGlobs, exclude: PathGlobs) -> bool:
+    if include and not include.match(name):
         return False
-    return not any(_glob_matches(name, glob) for glob in exclude)
-
-
-def _glob_matches(name: str, glob: str) -> bool:
-    """A glob with a `/` matches the whole relative path; one without, the path or the file name."""
-    if fnmatch.fnmatchcase(name, glob):
-        return True
-    return "/" not in glob and fnmatch.fnmatchcase(name.rsplit("/", 1)[-1], glob)
+    return not exclude.match(name)
 
 
 def _git_toplevel(directory: str) -> Path | None:

@@ -1,0 +1,79 @@
+"""Globs, one meaning everywhere: as .gitignore writes them. `*` and `?` stay within one folder
+(or one part of an image name), `**` crosses any number, `[abc]` is a class.
+
+Files (`exclude:`, `--exclude`, `--include`) follow .gitignore through pathspec, the library
+black and mypy use for it: a pattern without a `/` names a file or folder at any depth, one with
+a `/` is anchored at the repository's root, a folder named leaves out all inside it, and `!`
+takes a pattern back. Image names (`groups`, `rules: match:`) the same way: a glob with a `/` matches a whole name
+from its start (`bitnami/*` is bitnami's images, `ghcr.io/acme/**` every image under acme,
+however deep), one without matches the name's last part (`postgres`, `*sql*`)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from functools import lru_cache
+
+import pathspec
+
+
+def glob_problem(glob: str) -> str | None:
+    """Why `glob` is no pattern (an unclosed `[`), or None; the config says so instead of a glob
+    that silently matches nothing."""
+    if not glob.strip():
+        return "an empty pattern"
+    at = 0
+    while (start := glob.find("[", at)) != -1:
+        end = glob.find("]", start + 2 if glob[start + 1:start + 2] in ("!", "^") else start + 1)
+        if end == -1 or "/" in glob[start:end]:
+            return f"{glob!r} opens a [ it does not close"
+        at = end + 1
+    return None
+
+
+class PathGlobs:
+    """Relative, `/`-separated paths chosen by .gitignore-style patterns."""
+
+    def __init__(self, globs: Sequence[str]) -> None:
+        self.globs = tuple(globs)
+        self._spec = pathspec.GitIgnoreSpec.from_lines(self.globs)
+
+    def __bool__(self) -> bool:
+        return bool(self.globs)
+
+    def match(self, path: str) -> bool:
+        return self._spec.match_file(path)
+
+
+def name_matches(globs: Sequence[str], names: Sequence[str]) -> bool:
+    """Whether any glob names any of `names` (`nginx`, `library/nginx`, ...): whole when the glob
+    has a `/`, and by the last part of the name when it has none, as .gitignore matches a file
+    name at any depth (`*postgres*` is `bitnami/postgresql` too)."""
+    return any(_name_pattern(glob).fullmatch(name if "/" in glob else name.rsplit("/", 1)[-1])
+               for glob in globs for name in names)
+
+
+@lru_cache(maxsize=1024)
+def _name_pattern(glob: str) -> re.Pattern[str]:
+    parts, at = [], 0
+    while at < len(glob):
+        if glob.startswith("**", at):
+            parts.append(".*")
+            at += 2
+        elif glob[at] == "*":
+            parts.append("[^/]*")
+            at += 1
+        elif glob[at] == "?":
+            parts.append("[^/]")
+            at += 1
+        elif glob[at] == "[" and (end := glob.find("]", at + 2 if glob[at + 1:at + 2] in ("!", "^") else at + 1)) != -1:
+            inside = glob[at + 1:end]
+            negated = inside[:1] in ("!", "^")
+            body = inside[1:] if negated else inside
+            body = body.replace("\\", "\\\\")
+            parts.append(f"[^/{body}]" if negated else f"[{body}]")
+            at = end + 1
+        else:
+            parts.append(re.escape(glob[at]))
+            at += 1
+    return re.compile("".join(parts))
