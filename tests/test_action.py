@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -17,8 +18,7 @@ from tests.githttp import GitHTTP
 from tests.githttp import serving as serving_git
 from tests.gitworld import WORLD_CONFIG, World, git
 
-ROOT = Path(__file__).parent.parent
-ACTION = yaml.safe_load((ROOT / "action.yml").read_text())
+from tests.actionsteps import ACTION, ROOT, Runner, expand, run_steps
 
 
 def test_inputs():
@@ -26,19 +26,29 @@ def test_inputs():
     assert set(inputs) == {"config", "api-key", "github-token", "bot-login", "dry-run", "paths", "monthly-calls"}
     # The plan's limit is the account's: from the workflow, as the environment, like the key.
     assert inputs["monthly-calls"]["default"] == ""
-    assert ACTION["runs"]["steps"][-1]["env"]["TAGBOT_MONTHLY_CALLS"] == "${{ inputs.monthly-calls }}"
+    assert steps_by_name()["Open, update and close pull requests"]["env"]["TAGBOT_MONTHLY_CALLS"] == "${{ inputs.monthly-calls }}"
     assert inputs["github-token"]["default"] == "${{ github.token }}"
     # The login reaches tagbot from the workflow (the environment), never from the repository's config.
     assert inputs["bot-login"]["default"] == ""
-    assert ACTION["runs"]["steps"][-1]["env"]["TAGBOT_BOT_LOGIN"] == "${{ inputs.bot-login }}"
+    assert steps_by_name()["Open, update and close pull requests"]["env"]["TAGBOT_BOT_LOGIN"] == "${{ inputs.bot-login }}"
     assert inputs["api-key"]["required"] is True
     assert (inputs["dry-run"]["default"], inputs["paths"]["default"]) == ("false", ".")
 
 
+def steps_by_name() -> dict[str, dict]:
+    return {step["name"]: step for step in ACTION["runs"]["steps"]}
+
+
 def test_steps_install_from_the_action_checkout_and_keep_the_cache():
-    install, cache, run = ACTION["runs"]["steps"]
+    steps = steps_by_name()
+    assert list(steps) == ["Find Python", "Set up Python", "Plan the install", "Restore the install", "Install tagbot",
+                           "Put tagbot on PATH", "Restore the store", "Open, update and close pull requests"]
+    install, cache, run = steps["Install tagbot"], steps["Restore the store"], steps["Open, update and close pull requests"]
     assert ACTION["runs"]["using"] == "composite"
     assert '"$GITHUB_ACTION_PATH"' in install["run"] and "pip install" in install["run"]
+    assert '--constraint "$GITHUB_ACTION_PATH/action-constraints.txt"' in install["run"]
+    assert install["if"] == "steps.install-cache.outputs.cache-hit != 'true'"
+    assert steps["Set up Python"]["if"] == "steps.python.outputs.path == ''"
     assert cache["uses"].startswith("actions/cache@")
     # Each run restores the newest store saved and saves its own: no run's count of calls is lost.
     assert cache["with"]["key"] == "tagbot-store-${{ runner.os }}-${{ github.run_id }}-${{ github.run_attempt }}"
@@ -47,7 +57,74 @@ def test_steps_install_from_the_action_checkout_and_keep_the_cache():
         name: f"${{{{ steps.tagbot.outputs.{name} }}}}" for name in ("pull-requests", "updates", "errors")}
     assert run["id"] == "tagbot"
     assert cache["with"]["path"] == run["env"]["TAGBOT_CACHE_DIR"] == "${{ runner.temp }}/tagbot-cache"
-    assert "tagbot" in run["run"] and "${{" not in run["run"]  # inputs arrive as env, never pasted in
+    for step in ACTION["runs"]["steps"]:  # inputs and outputs arrive as env, never pasted into a script
+        assert "${{" not in step.get("run", ""), step["name"]
+        assert step.get("shell", "bash") == "bash"  # bash on every runner, Windows' Git Bash too
+
+
+def test_the_constraints_pin_every_dependency_the_install_brings():
+    pinned = {line.split("==")[0].lower().replace("_", "-") for line in (ROOT / "action-constraints.txt").read_text().splitlines()
+              if line and not line.startswith("#")}
+    import tomllib
+    wanted = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
+    assert {re.split(r"[<>=\[ ]", d)[0].lower() for d in wanted} <= pinned
+    assert all(re.fullmatch(r"[\w.-]+==[\w.+-]+", line) for line in (ROOT / "action-constraints.txt").read_text().splitlines()
+               if line and not line.startswith("#"))
+
+
+@pytest.mark.parametrize(("runner_os", "bin_folder"), [("Linux", "bin"), ("macOS", "bin"), ("Windows", "Scripts")])
+def test_a_warm_run_restores_the_install_and_installs_nothing(tmp_path: Path, runner_os: str, bin_folder: str):
+    runner = Runner(tmp_path, {"RUNNER_OS": runner_os, "RUNNER_ARCH": "X64"})
+
+    def restored(step: dict, runner: Runner) -> None:
+        if step["name"] == "Set up Python":
+            raise AssertionError("a runner with Python 3.10+ needs no setup-python")
+        # actions/cache hits: the venv of an earlier run is back where the plan put it.
+        assert step["with"]["path"] == "${{ steps.install-plan.outputs.venv }}"
+        venv = Path(runner.values["steps.install-plan.outputs.venv"])
+        (venv / bin_folder).mkdir(parents=True)
+        (venv / bin_folder / "tagbot").symlink_to(Path(sys.executable).parent / "tagbot")
+        runner.values["steps.install-cache.outputs.cache-hit"] = "true"
+
+    run_steps(runner, list(steps_by_name())[:6], ROOT, uses=restored)
+    assert runner.ran == ["Find Python", "Plan the install", "Put tagbot on PATH"]  # no install
+    assert runner.path_added == [str(tmp_path / "tagbot-venv" / bin_folder)]
+    key = runner.values["steps.install-plan.outputs.key"]
+    assert re.fullmatch(rf"tagbot-install-{runner_os}-X64-py3\.\d+\.\d+-[0-9a-f]{{20}}", key), key
+
+
+def test_the_install_key_follows_tagbots_files_and_the_python(tmp_path: Path):
+    import runpy
+
+    install_key = runpy.run_path(str(ROOT / ".github" / "install-key.py"))["install_key"]
+    copy = tmp_path / "action"
+    shutil.copytree(ROOT / "tagbot", copy / "tagbot", ignore=shutil.ignore_patterns("__pycache__"))
+    for name in ("pyproject.toml", "action-constraints.txt"):
+        shutil.copy(ROOT / name, copy / name)
+    first = install_key(copy, "/usr/bin/python3")
+    assert install_key(copy, "/usr/bin/python3") == first
+    assert install_key(copy, "/opt/hostedtoolcache/Python/3.12.8/x64/bin/python") != first
+    (copy / "action-constraints.txt").write_text((copy / "action-constraints.txt").read_text() + "extra==1\n")
+    second = install_key(copy, "/usr/bin/python3")
+    (copy / "tagbot" / "refs.py").write_text((copy / "tagbot" / "refs.py").read_text() + "\n")
+    assert len({first, second, install_key(copy, "/usr/bin/python3")}) == 3
+
+
+def test_every_action_used_is_pinned_by_commit():
+    """A tag can be moved to other code; a commit cannot. The version is in a comment."""
+    files = [ROOT / "action.yml", *sorted((ROOT / ".github" / "workflows").glob("*.yml"))]
+    for file in files:
+        for line in file.read_text().splitlines():
+            used = re.match(r"\s*(?:- )?uses: (\S+)(.*)", line)
+            if used and not used.group(1).startswith("./"):
+                assert re.fullmatch(r"[\w.-]+/[\w./-]+@[0-9a-f]{40}", used.group(1)), f"{file.name}: {line.strip()}"
+                assert re.match(r"\s+# v\d+(\.\d+)*\b", used.group(2)), f"{file.name}: {line.strip()}"
+
+
+def test_every_job_has_a_time_limit():
+    for file in sorted((ROOT / ".github" / "workflows").glob("*.yml")):
+        for name, job in yaml.safe_load(file.read_text())["jobs"].items():
+            assert "uses" in job or isinstance(job.get("timeout-minutes"), int), f"{file.name}: {name}"
 
 
 def test_the_workflow_example_is_complete():
@@ -59,20 +136,13 @@ def test_the_workflow_example_is_complete():
     assert steps[1]["with"]["api-key"] == "${{ secrets.OANOR_API_KEY }}"
 
 
-def _expand(text: str, values: dict[str, str]) -> str:
-    """`${{ x }}` expressions replaced, again and again: an input's default may hold one too."""
-    while "${{" in text:
-        text = re.sub(r"\$\{\{\s*([\w.-]+)\s*\}\}", lambda m: values[m.group(1)], text)
-    return text
-
-
 def run_step(world: World, inputs: dict[str, str], runner_temp: Path) -> subprocess.CompletedProcess[str]:
     """The last step's script, with its env filled in as the runner fills it."""
-    step = ACTION["runs"]["steps"][-1]
+    step = steps_by_name()["Open, update and close pull requests"]
     values = {f"inputs.{name}": spec.get("default", "") for name, spec in ACTION["inputs"].items()}
     values.update({f"inputs.{k}": v for k, v in inputs.items()})
     values.update({"github.token": world.github.token, "runner.temp": str(runner_temp)})
-    env = {name: _expand(value, values) for name, value in step["env"].items()}
+    env = {name: expand(value, values) for name, value in step["env"].items()}
     # The install step puts its venv's bin on PATH; this interpreter's bin, with its own entry
     # point, stands in for it (activated or not), ahead of any other tagbot.
     assert (Path(sys.executable).parent / "tagbot").is_file()
