@@ -34,6 +34,9 @@ def test_without_a_key_only_the_offline_rules_count(repo: Path, capsys: pytest.C
     err = capsys.readouterr().err
     assert "OANOR_API_KEY is not set: freshness checked from the cache only" in err
     assert "freshness not checked for 3 images" in err
+    # Outside a hook, a check that could check nothing it was asked to fails.
+    assert main(["check", "--offline"]) == 2
+    assert capsys.readouterr().err.count("not in the cache, and --offline forbids a lookup") == 3
 
 
 def test_forbidden_tags_fail_offline(repo: Path, capsys: pytest.CaptureFixture[str]):
@@ -110,14 +113,25 @@ def test_the_real_pre_commit_runs_the_hook_offline(repo: Path, tmp_path_factory:
     env = {k: v for k, v in os.environ.items() if k != "OANOR_API_KEY"}
     env["PRE_COMMIT_HOME"] = str(repo / ".pre-commit-home")
     pre_commit = shutil.which("pre-commit") or f"{sys.executable} -m pre_commit"
-    result = subprocess.run(
-        [*pre_commit.split(), "try-repo", str(hook_repository(tmp_path_factory.mktemp("hook"))), "tagbot-check", "--files", "Dockerfile", "compose.yaml"],
-        cwd=repo, env=env, capture_output=True, text=True, timeout=600,
-    )
+    hooks = str(hook_repository(tmp_path_factory.mktemp("hook")))
+
+    def commit_check() -> subprocess.CompletedProcess[str]:
+        return subprocess.run([*pre_commit.split(), "try-repo", hooks, "tagbot-check", "--files", "Dockerfile", "compose.yaml"],
+                              cwd=repo, env=env, capture_output=True, text=True, timeout=600)
+
+    result = commit_check()
     output = result.stdout + result.stderr
     assert result.returncode == 1, output
+    # file:line:column: message, the form editors and pre-commit users read.
     assert "Dockerfile:1:6: nginx: tag latest is forbidden (forbid_tags)" in output
     assert "freshness checked from the cache only" in output
+    # A passing hook's output shows too (verbose: true in the hook's definition): a commit that
+    # checked no freshness says so, instead of a bare "Passed".
+    (repo / "tagbot.yaml").write_text("")
+    result = commit_check()
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output
+    assert "Passed" in output and "freshness not checked for 3 images" in output
 
 
 @pytest.mark.parametrize(
