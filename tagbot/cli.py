@@ -52,7 +52,7 @@ def _main(argv: Sequence[str] | None, frame: CommandFrame) -> int:
     try:
         return _dispatch(args, frame)
     except TagbotError as e:
-        print(error_line("error", str(e)), file=sys.stderr)
+        print(error_line("error", str(e), e.place), file=sys.stderr)
         return e.exit_code
     except KeyboardInterrupt:
         return EXIT_INTERRUPTED

@@ -183,7 +183,7 @@ def parse_config(text: str, *, name: str) -> Config:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as e:
         line = e.problem_mark.line + 1 if e.problem_mark else 0
-        raise ConfigError(f"{name}:{line}: invalid YAML: {e.problem}") from e
+        raise ConfigError(f"{name}:{line}: invalid YAML: {e.problem}", place=f"{name}:{line}") from e
     except yaml.YAMLError as e:
         raise ConfigError(f"{name}: invalid YAML: {e}") from e
     except RecursionError:
@@ -213,7 +213,8 @@ class _Reader:
         self._loader = yaml.SafeLoader("")
 
     def fail(self, node: yaml.Node, key: str, problem: str) -> ConfigError:
-        return ConfigError(f"{self.name}:{node.start_mark.line + 1}: {key}: {problem}")
+        place = f"{self.name}:{node.start_mark.line + 1}"
+        return ConfigError(f"{place}: {key}: {problem}", place=place)
 
     def refuse_duplicate_keys(self, root: yaml.Node) -> None:
         """A key given twice in one mapping is an error: YAML readers disagree on which one wins
@@ -232,7 +233,7 @@ class _Reader:
                         line = key_node.start_mark.line + 1
                         if key_node.value in first:
                             raise ConfigError(f"{self.name}:{line}: {key_node.value}: given twice "
-                                              f"(first on line {first[key_node.value]})")
+                                              f"(first on line {first[key_node.value]})", place=f"{self.name}:{line}")
                         first[key_node.value] = line
                     stack.append(value_node)
 
@@ -487,6 +488,7 @@ def _registries(value: Any) -> tuple[tuple[str, RegistrySettings], ...]:
     if not isinstance(value, dict):
         raise ValueError("expected a mapping of registry hosts to settings, such as {docker.io: {source: hub}}")
     out = []
+    seen: dict[str, str] = {}
     for host, settings in value.items():
         if not isinstance(settings, dict):
             raise ValueError(f"{host}: expected a mapping with source and url")
@@ -500,6 +502,9 @@ def _registries(value: Any) -> tuple[tuple[str, RegistrySettings], ...]:
         if source not in SOURCES:
             raise ValueError(f'{host}: unknown source "{source}" (known: {", ".join(SOURCES)})')
         name = "docker.io" if str(host).lower() in HUB_ALIASES else str(host).lower()
+        if name in seen:
+            raise ValueError(f"{host}: names the same registry as {seen[name]}; give its settings once")
+        seen[name] = str(host)
         if source in ("tagsapi", "hub") and name != "docker.io":
             raise ValueError(f"{host}: the {source} source covers docker.io only; use registry")
         url, auth_env = settings.get("url"), settings.get("auth_env")

@@ -27,17 +27,18 @@ _DURATION = {"description": "A duration such as 3d, 12h, 1d12h, 30m, 45s or 2w, 
 def _registries() -> dict[str, Any]:
     return {
         "description": "Where tags come from, per registry host.",
-        "type": "object", "minProperties": 1,
+        "type": "object",
         "additionalProperties": {
             "type": "object", "additionalProperties": False,
             "properties": {
                 # YAML 1.1 reads a bare `off` as false, and tagbot takes it as "off".
                 "source": {"enum": [*SOURCES, False]},
-                "url": {"type": "string", "pattern": "^https?://"},
-                "auth_env": {"type": "string", "pattern": "^[A-Za-z_][A-Za-z0-9_]*$",
+                # null or "" is the setting left out.
+                "url": {"anyOf": [{"type": "string", "pattern": "^https?://"}, {"const": ""}, {"type": "null"}]},
+                "auth_env": {"type": ["string", "null"], "pattern": "^[A-Za-z_][A-Za-z0-9_]*$",
                              "description": "An environment variable holding user:password or a token."},
                 "insecure": {"type": "boolean"},
-                "rate_limit": {"type": "number", "exclusiveMinimum": 0, "maximum": 1000},
+                "rate_limit": {"type": ["number", "null"], "exclusiveMinimum": 0, "maximum": 1000},
             },
         },
     }

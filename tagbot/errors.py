@@ -15,9 +15,14 @@ _ESCAPES = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b[@-_]")
 
 
 class TagbotError(Exception):
-    """Expected failure; str(e) is the whole message the user sees."""
+    """Expected failure; str(e) is the whole message the user sees. `place` is the `file:line`
+    the message starts with, when it names one (said first on its line, as compilers do)."""
 
     exit_code = 2
+
+    def __init__(self, message: str = "", *, place: str | None = None) -> None:
+        super().__init__(message)
+        self.place = place
 
 
 class ConfigError(TagbotError):
@@ -38,7 +43,7 @@ class ScanError(TagbotError):
 
     def __init__(self, file: str, line: int | None, problem: str) -> None:
         where = f"{file}:{line}" if line is not None else file
-        super().__init__(f"{where}: {problem}")
+        super().__init__(f"{where}: {problem}", place=where if line is not None else None)
         self.file = file
         self.line = line
         self.problem = problem

@@ -11,6 +11,7 @@ however deep), one without matches the name's last part (`postgres`, `*sql*`).""
 from __future__ import annotations
 
 import re
+import warnings
 from collections.abc import Sequence
 from functools import lru_cache
 
@@ -18,17 +19,36 @@ import pathspec
 
 
 def glob_problem(glob: str) -> str | None:
-    """Why `glob` is no pattern (an unclosed `[`), or None; the config says so instead of a glob
-    that silently matches nothing."""
+    """Why `glob` is no pattern (an unclosed `[`, an empty or backwards class), or None; the
+    config says so instead of a glob that silently matches nothing, or fails mid-run."""
     if not glob.strip():
         return "an empty pattern"
     at = 0
     while (start := glob.find("[", at)) != -1:
-        end = glob.find("]", start + 2 if glob[start + 1:start + 2] in ("!", "^") else start + 1)
-        if end == -1 or "/" in glob[start:end]:
+        end = _class_end(glob, start)
+        if end is None:
             return f"{glob!r} opens a [ it does not close"
         at = end + 1
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # re's FutureWarning on `[[`: a class it will read otherwise
+            _name_pattern(glob)
+            pathspec.GitIgnoreSpec.from_lines([glob])
+    except (re.error, FutureWarning, ValueError) as e:
+        return f"{glob!r} is no pattern: {e}"
     return None
+
+
+def _class_end(glob: str, start: int) -> int | None:
+    """The index of the `]` closing the class that opens at `start`; a `]` first in the class
+    (after any `!` or `^`) is one of its characters, as in .gitignore. None: not closed."""
+    at = start + 1
+    if glob[at:at + 1] in ("!", "^"):
+        at += 1
+    end = glob.find("]", at + 1)
+    if end == -1 or "/" in glob[start:end]:
+        return None
+    return end
 
 
 class PathGlobs:
@@ -55,22 +75,31 @@ def name_matches(globs: Sequence[str], names: Sequence[str]) -> bool:
 
 @lru_cache(maxsize=1024)
 def _name_pattern(glob: str) -> re.Pattern[str]:
+    """`glob` as a regex on names, `**` as .gitignore reads it: a whole part of the name stands
+    for any number of parts (none included: `a/**/b` is `a/b` too), elsewhere it is `*`."""
     parts, at = [], 0
     while at < len(glob):
         if glob.startswith("**", at):
-            parts.append(".*")
-            at += 2
+            whole_part = (at == 0 or glob[at - 1] == "/") and glob[at + 2:at + 3] in ("", "/")
+            if whole_part and glob[at + 2:at + 3] == "/":
+                parts.append("(?:[^/]+/)*")  # `**/`: any number of leading parts, none included
+                at += 3
+            elif whole_part:
+                parts.append(".*")  # a trailing `/**`: everything below
+                at += 2
+            else:
+                parts.append("[^/]*")
+                at += 2
         elif glob[at] == "*":
             parts.append("[^/]*")
             at += 1
         elif glob[at] == "?":
             parts.append("[^/]")
             at += 1
-        elif glob[at] == "[" and (end := glob.find("]", at + 2 if glob[at + 1:at + 2] in ("!", "^") else at + 1)) != -1:
+        elif glob[at] == "[" and (end := _class_end(glob, at)) is not None:
             inside = glob[at + 1:end]
             negated = inside[:1] in ("!", "^")
-            body = inside[1:] if negated else inside
-            body = body.replace("\\", "\\\\")
+            body = re.sub(r"([\\\[\]&~|^])", r"\\\1", inside[1:] if negated else inside)
             parts.append(f"[^/{body}]" if negated else f"[{body}]")
             at = end + 1
         else:

@@ -94,6 +94,7 @@ class Failure:
     temporary: bool = False  # offline, unreachable or rate limited: the next run may succeed
     host: str | None = None  # the server that failed, when one did
     shared: bool = False  # the host's failure (down, quota spent, deadline passed): said once for all its images
+    place: str | None = None  # the `file:line` the message starts with, when it names one
 
     @property
     def text(self) -> str:

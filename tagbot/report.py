@@ -54,19 +54,15 @@ def shown_path(path: str) -> str:
 # Raised when a field changes meaning or goes; a field added keeps it (readers ignore what they do not know).
 JSON_SCHEMA_VERSION = 1
 
-# A message that opens with `path:line:` or `path:line:column:` (a scan, config or rewrite error).
-_PLACED = re.compile(r"([^\s:][^:\n]*):(\d+)(?::(\d+))?: ")
-
-
-def error_line(label: str, message: str) -> str:
-    """`file:line: error: message` where the message names a place, as compilers and linters
-    print it (editors' problem matchers and pre-commit users read that form);
-    `tagbot: error: message` where it names none."""
-    message = printable(message, limit=1000)
-    placed = _PLACED.match(message)
-    if placed is None:
-        return f"tagbot: {label}: {message}"
-    return f"{shown_path(placed.group(1))}:{placed.group(0)[len(placed.group(1)) + 1:]}{label}: {message[placed.end():]}"
+def error_line(label: str, message: str, place: str | None = None) -> str:
+    """`file:line: error: message` for an error about a place (`place` is the `file:line` the
+    message starts with), as compilers and linters print it, for editors' problem matchers and
+    pre-commit users; `tagbot: error: message` for one about none. The place is the error's to
+    say, never guessed from the text: `localhost:5000: cannot connect` names no file."""
+    if place is None or not message.startswith(f"{place}: "):
+        return f"tagbot: {label}: {printable(message, limit=1000)}"
+    file, _, line = place.rpartition(":")
+    return f"{shown_path(file)}:{line}: {label}: {printable(message[len(place) + 2:], limit=1000)}"
 
 
 def _write(out: TextIO, text: str) -> None:
@@ -307,7 +303,7 @@ def print_errors(*groups: Sequence[ScanError | Failure], label: str = "error") -
                 shared.setdefault((said, error.message), []).append(error.subject)
                 continue
             text = str(error) if isinstance(error, ScanError) else error.text
-            print(error_line(said, text), file=sys.stderr)
+            print(error_line(said, text, error.place), file=sys.stderr)
         for (said, message), subjects in shared.items():
             named = ", ".join(subjects[:3]) + (f" and {len(subjects) - 3} more" if len(subjects) > 3 else "")
             print(f"tagbot: {said}: {printable(message, limit=600)} ({len(subjects)} image{'s' if len(subjects) != 1 else ''}: "

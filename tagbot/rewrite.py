@@ -37,7 +37,7 @@ def edits_for(reference: Reference, update: Update) -> list[Edit]:
     edits = []
     if update.to_tag is not None and update.to_tag != image.tag:
         if image.tag_span is None:
-            raise RewriteError(f"{where}: {found.text} has no tag to change")
+            raise RewriteError(f"{where}: {found.text} has no tag to change", place=where)
         edits.append(_replace(found.pieces, image.tag_span, update.to_tag, where))
     if update.to_digest is not None and update.to_digest != image.digest:
         if image.digest_span is not None:
@@ -62,7 +62,7 @@ def _replace(pieces: Pieces, span: tuple[int, int], new: str, where: str) -> Edi
             return Edit(piece.start, piece.end, piece.text, new[len(before) : len(new) - len(after)], where)
     raise RewriteError(
         f"{where}: {joined(region)} is built from several values ({', '.join(p.text for p in region)}); "
-        f"{new} would change more than one of them"
+        f"{new} would change more than one of them", place=where
     )
 
 

@@ -424,7 +424,7 @@ def file_changes(updates: Sequence[PlannedUpdate], base: Path,
             edits: list[Edit] = [e for p in planned_updates for e in edits_for(p.reference, p.update)]
             change = plan_file(file, base / file, edits, scanned=(scanned or {}).get(file))
         except RewriteError as e:
-            failures.append(Failure(file, str(e), "rewrite"))
+            failures.append(Failure(file, str(e), "rewrite", place=e.place))
             continue
         if change.after != change.before:
             changes.append(change)
@@ -439,7 +439,7 @@ def write_changes(changes: Sequence[FileChange], *, inside: Path) -> tuple[list[
         try:
             write_change(change, inside=inside)
         except TagbotError as e:
-            failures.append(Failure(change.file, str(e), "rewrite"))
+            failures.append(Failure(change.file, str(e), "rewrite", place=e.place))
         else:
             written.append(change)
     return written, failures

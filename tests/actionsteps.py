@@ -44,7 +44,9 @@ class Runner:
                "GITHUB_OUTPUT": str(outputs), "GITHUB_PATH": str(added),
                **{name: expand(str(value), self.values) for name, value in step.get("env", {}).items()}}
         env["PATH"] = os.pathsep.join([*reversed(self.path_added), env.get("PATH", "")])
-        result = subprocess.run(["bash", "-e", "-c", step["run"]], cwd=cwd, env=env, capture_output=True, text=True)
+        # As the runner runs `shell: bash`.
+        result = subprocess.run(["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", step["run"]], cwd=cwd, env=env,
+                                capture_output=True, text=True)
         self.ran.append(step["name"])
         for line in outputs.read_text().splitlines():
             name, _, value = line.partition("=")

@@ -34,7 +34,7 @@ class GitHTTP:
             def _backend(self) -> None:
                 server.authorizations.append(self.headers.get_all("Authorization") or [])
                 split = urlsplit(self.path)
-                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                body = self._body()
                 env = {
                     "GIT_PROJECT_ROOT": str(server.root), "GIT_HTTP_EXPORT_ALL": "1",
                     "PATH_INFO": split.path, "QUERY_STRING": split.query, "REQUEST_METHOD": self.command,
@@ -61,6 +61,17 @@ class GitHTTP:
                 self.send_header("Content-Length", str(len(payload)))
                 self.end_headers()
                 self.wfile.write(payload)
+
+            def _body(self) -> bytes:
+                """The request body; git sends pushes past http.postBuffer chunked."""
+                if self.headers.get("Transfer-Encoding", "").lower() != "chunked":
+                    return self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                chunks = []
+                while size := int(self.rfile.readline().split(b";")[0].strip() or b"0", 16):
+                    chunks.append(self.rfile.read(size))
+                    self.rfile.readline()
+                self.rfile.readline()
+                return b"".join(chunks)
 
             def log_message(self, format: str, *args: object) -> None:
                 pass

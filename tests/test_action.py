@@ -147,7 +147,7 @@ def run_step(world: World, inputs: dict[str, str], runner_temp: Path) -> subproc
     # point, stands in for it (activated or not), ahead of any other tagbot.
     assert (Path(sys.executable).parent / "tagbot").is_file()
     path = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
-    return subprocess.run(["bash", "-c", step["run"]], cwd=world.checkout, capture_output=True, text=True,
+    return subprocess.run(["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", step["run"]], cwd=world.checkout, capture_output=True, text=True,
                           env={**os.environ, **env, "PATH": path})
 
 
@@ -168,13 +168,13 @@ def checkout_credentials(checkout: Path, server_url: str, runner_temp: Path, lay
     git(checkout, "config", "--local", f"includeIf.gitdir:{checkout / '.git'}/worktrees/*.path", str(included))
 
 
-@pytest.mark.parametrize("layout", ["local", "included"])
-def test_the_run_script_pushes_with_the_github_token_alone(world: World, tmp_path: Path, layout: str,
+@pytest.mark.parametrize(("layout", "server_url_end"), [("local", ""), ("included", ""), ("included", "/")])
+def test_the_run_script_pushes_with_the_github_token_alone(world: World, tmp_path: Path, layout: str, server_url_end: str,
                                                            monkeypatch: pytest.MonkeyPatch):
     with serving_git(GitHTTP(world.root)) as server:
         git(world.checkout, "remote", "set-url", "origin", f"{server.url}/remote.git")
         checkout_credentials(world.checkout, server.url, tmp_path, layout)
-        monkeypatch.setenv("GITHUB_SERVER_URL", server.url)
+        monkeypatch.setenv("GITHUB_SERVER_URL", server.url + server_url_end)
         result = run_step(world, {"api-key": world.tags.key}, tmp_path)
     assert result.returncode == 0, result.stderr
     assert {p["head"] for p in world.github.open_pulls()} == {"tagbot/acme-tiny", "tagbot/acme-other", "tagbot/acme-other-major"}

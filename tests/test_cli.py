@@ -96,3 +96,15 @@ def test_only_tagbot_pr_loads_pygithub_and_gitpython():
     probe = "import sys, tagbot.cli; print(sorted({'github', 'git'} & set(sys.modules)))"
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert result.stdout == "[]\n"
+
+
+def test_an_error_says_its_place_first_only_when_it_has_one():
+    from tagbot.report import error_line
+
+    assert error_line("error", "Dockerfile:3: bad FROM", "Dockerfile:3") == "Dockerfile:3: error: bad FROM"
+    # A host and port is no file and line: the place is the error's to say, not read off its text.
+    assert error_line("error", "localhost:5000: cannot connect") == "tagbot: error: localhost:5000: cannot connect"
+    assert error_line("warning", "redis:7: odd", None) == "tagbot: warning: redis:7: odd"
+    # A file name that would start a workflow command stays plainly a path.
+    assert error_line("error", "::warning::x:1: bad", "::warning::x:1") == "./::warning::x:1: error: bad"
+

@@ -94,6 +94,8 @@ def test_what_the_parser_refuses_the_schema_refuses(schema: jsonschema.Draft7Val
     "", "rules:\n", "cache_ttl: 0\n", "lookup_deadline: 1d12h\n", "allow: 1.27\n", "platforms: current\n",
     "update_types: patch\n", "registries: {ghcr.io: {source: off}}\n", "labels: []\n", "kinds: dockerfile\n",
     "rules: [{match: [nginx, 'bitnami/*'], allow: '^1', ignore: ['/-rc/'], min_age: 3d}]\n",
+    "registries: {}\n", "registries: {ghcr.io: {url: null, auth_env: null, rate_limit: null}}\n",
+    "registries: {ghcr.io: {url: ''}}\n",
 ])
 def test_what_the_parser_takes_the_schema_takes(schema: jsonschema.Draft7Validator, text: str):
     parse_config(text, name="tagbot.yaml")
@@ -104,6 +106,11 @@ def test_what_the_parser_takes_the_schema_takes(schema: jsonschema.Draft7Validat
     ("rate_limit: 2\nrate_limit: 3\n", "tagbot.yaml:2: rate_limit: given twice (first on line 1)"),
     ("rules:\n  - match: a\n    enabled: true\n    enabled: false\n", "tagbot.yaml:4: enabled: given twice (first on line 3)"),
     ("registries:\n  ghcr.io: {source: off}\n  ghcr.io: {source: auto}\n", "tagbot.yaml:3: ghcr.io: given twice (first on line 2)"),
+    # Two spellings of one registry are the same key given twice.
+    ("registries:\n  docker.io: {source: off}\n  index.docker.io: {source: hub}\n",
+     "tagbot.yaml:2: registries: index.docker.io: names the same registry as docker.io; give its settings once"),
+    ("registries:\n  GHCR.io: {source: off}\n  ghcr.io: {source: auto}\n",
+     "tagbot.yaml:2: registries: ghcr.io: names the same registry as GHCR.io; give its settings once"),
 ])
 def test_a_key_given_twice_is_an_error(text: str, said: str):
     with pytest.raises(ConfigError) as raised:

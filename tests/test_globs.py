@@ -3,6 +3,7 @@ one folder, `**` crosses them, and a broken pattern is an error, not a glob matc
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -75,19 +76,32 @@ def test_include_chooses_by_the_same_rules(tree: Path, capsys: pytest.CaptureFix
     ("library/*", "nginx:1", True),
     ("[a-c]*/redis", "bitnami/redis:7", True),
     ("[!b]*/redis", "bitnami/redis:7", False),
+    # `**` as a whole part is any number of parts, none included, as .gitignore has it.
+    ("ghcr.io/acme/**/api", "ghcr.io/acme/api:1", True),
+    ("ghcr.io/acme/**/api", "ghcr.io/acme/a/b/api:1", True),
+    ("**/api", "ghcr.io/acme/team/api:1", True),
+    ("ghcr.io/**api", "ghcr.io/acme/api:1", False),  # not a whole part: `*`
+    ("[]a]cme/*", "acme/x:1", True),  # a `]` first in a class is one of its characters
 ])
 def test_image_globs_in_groups_and_rules(glob: str, image: str, matched: bool):
     assert name_matches([glob], parse_ref(image).names) is matched
 
 
-@pytest.mark.parametrize("glob", ["deploy/[ab", "[", "a[!", "x/[a/b]"])
-def test_an_unclosed_bracket_is_an_error(tree: Path, capsys: pytest.CaptureFixture[str], glob: str):
-    assert "opens a [ it does not close" in glob_problem(glob)
+@pytest.mark.parametrize(("glob", "said"), [
+    ("deploy/[ab", "opens a [ it does not close"), ("[", "opens a [ it does not close"),
+    ("a[!", "opens a [ it does not close"), ("x/[a/b]", "opens a [ it does not close"),
+    ("[]", "opens a [ it does not close"), ("[!]", "opens a [ it does not close"),
+    # These passed the bracket check once and failed mid-run with a traceback.
+    ("[z-a]", "is no pattern: bad character range z-a"), ("deploy/[9-0]*", "is no pattern: bad character range 9-0"),
+])
+def test_a_broken_pattern_is_an_error_naming_the_setting(tree: Path, capsys: pytest.CaptureFixture[str], glob: str, said: str):
+    assert said in glob_problem(glob)
     assert main(["scan", "--exclude", glob]) == 2
-    assert capsys.readouterr().err == f"tagbot: error: --exclude: {glob!r} opens a [ it does not close\n"
+    err = capsys.readouterr().err
+    assert err.startswith(f"tagbot: error: --exclude: {glob!r} {said}") and err.count("\n") == 1 and "Traceback" not in err
     for config in (f"exclude: ['{glob}']\n", f"groups: {{db: ['{glob}']}}\n", f"rules: [{{match: '{glob}', enabled: false}}]\n"):
         (tree / "tagbot.yaml").write_text(config)
-        with pytest.raises(ConfigError, match=r"tagbot\.yaml:1: .*opens a \[ it does not close"):
+        with pytest.raises(ConfigError, match=rf"tagbot\.yaml:1: .*{re.escape(said)}"):
             load_config(None, directory=tree)
 
 
