@@ -146,7 +146,6 @@ def look_up(
 
     counter = _Counter(len(covered) - len(to_fetch), len(covered), progress)
     answers.update(_concurrently({image.name: image for image in to_fetch}, fetch, workers, counter))
-    fetched = {image.name for image in to_fetch}
     return Lookups(
         tags={name: a for name, a in answers.items() if isinstance(a, TagList)},
         errors={name: a for name, a in answers.items() if isinstance(a, SourceError)},

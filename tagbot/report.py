@@ -12,7 +12,6 @@ files' lines as they are (a diff must still apply): only the frame guards them.
 from __future__ import annotations
 
 import json
-import re
 import secrets
 import sys
 from collections.abc import Iterator, Sequence
