@@ -188,8 +188,8 @@ def parse_config(text: str, *, name: str) -> Config:
         raise ConfigError(f"{name}: invalid YAML: {e}") from e
     except RecursionError:
         raise ConfigError(f"{name}: invalid YAML: nested too deep") from None
-    if root is None:
-        return Config(path=name)
+    if root is None or (isinstance(root, yaml.ScalarNode) and root.tag == _NULL):
+        return Config(path=name)  # empty, or `~`: no settings
     reader = _Reader(name)
     reader.refuse_duplicate_keys(root)
     top = reader.mapping(root, "the config")
@@ -375,7 +375,7 @@ def _ignore(value: Any) -> tuple[TagFilter, ...]:
             except re.error as e:
                 raise ValueError(f"bad regular expression {text!r}: {e}") from None
         else:
-            filters.append(text)
+            filters.append(_globs([text])[0])
     return tuple(filters)
 
 
@@ -472,6 +472,10 @@ def _globs(patterns: Iterable[str]) -> tuple[str, ...]:
         if problem := glob_problem(glob):
             raise ValueError(problem)
     return globs
+
+
+def _tag_globs(value: Any) -> tuple[str, ...]:
+    return () if value == [] else _globs(_strings(value))
 
 
 def _paths(value: Any) -> tuple[str, ...]:
@@ -597,5 +601,5 @@ _SETTINGS: dict[str, _Check] = {
     "follow_suffix": _bool,
     "deep_search": _bool,
     "require_digest": _bool,
-    "forbid_tags": _names,
+    "forbid_tags": _tag_globs,
 }

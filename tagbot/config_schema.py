@@ -65,6 +65,7 @@ def _fragments() -> dict[Any, dict[str, Any]]:
         config._kinds: _kinds(),
         config._paths: {**_NAMES, "description": ".gitignore-style globs of files never read."},
         config._names: _NAMES,
+        config._tag_globs: {**_NAMES, "description": "Tag globs."},
         config._string: {"type": "string", "minLength": 1},
         config._group_by: _one_of(GROUP_BY),
         config._rebase: _one_of(REBASE),

@@ -56,12 +56,19 @@ class PathGlobs:
 
     def __init__(self, globs: Sequence[str]) -> None:
         self.globs = tuple(globs)
-        self._spec = pathspec.GitIgnoreSpec.from_lines(self.globs)
+        # pathspec lets `d/**/` take d's own files too; `d/*/` (every folder in d, and so all
+        # inside them) is what git means by it.
+        self._spec = pathspec.GitIgnoreSpec.from_lines([re.sub(r"/\*\*/\s*$", "/*/", g) for g in self.globs])
 
     def __bool__(self) -> bool:
         return bool(self.globs)
 
     def match(self, path: str) -> bool:
+        """As git decides: a file in a folder a pattern names is named too, and no `!` brings it
+        back (git never looks inside a folder it leaves out); otherwise the file's own patterns."""
+        parts = path.split("/")
+        if any(self._spec.match_file("/".join(parts[:depth]) + "/") for depth in range(1, len(parts))):
+            return True
         return self._spec.match_file(path)
 
 

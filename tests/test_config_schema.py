@@ -91,7 +91,7 @@ def test_what_the_parser_refuses_the_schema_refuses(schema: jsonschema.Draft7Val
 
 
 @pytest.mark.parametrize("text", [
-    "", "rules:\n", "cache_ttl: 0\n", "lookup_deadline: 1d12h\n", "allow: 1.27\n", "platforms: current\n",
+    "", "~\n", "rules:\n", "cache_ttl: 0\n", "lookup_deadline: 1d12h\n", "allow: 1.27\n", "platforms: current\n",
     "update_types: patch\n", "registries: {ghcr.io: {source: off}}\n", "labels: []\n", "kinds: dockerfile\n",
     "rules: [{match: [nginx, 'bitnami/*'], allow: '^1', ignore: ['/-rc/'], min_age: 3d}]\n",
     "registries: {}\n", "registries: {ghcr.io: {url: null, auth_env: null, rate_limit: null}}\n",

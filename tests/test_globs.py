@@ -53,8 +53,25 @@ def test_exclude_is_gitignore_style(tree: Path, capsys: pytest.CaptureFixture[st
 
 
 def test_a_pattern_can_be_taken_back(tree: Path, capsys: pytest.CaptureFixture[str]):
+    (tree / "tagbot.yaml").write_text("exclude: ['deploy/*', '!deploy/sub/']\n")
+    assert scanned(capsys) == ["Dockerfile", "app/deploy/Dockerfile", "deploy/sub/compose.yaml", "deploy/sub/deeper/Dockerfile",
+                               "vendored/x/Dockerfile"]
+    (tree / "tagbot.yaml").write_text("exclude: ['deploy/**/*.yaml', '!deploy/sub/compose.yaml']\n")
+    assert "deploy/sub/compose.yaml" in scanned(capsys) and "deploy/compose.yaml" not in scanned(capsys)
+
+
+def test_no_pattern_brings_back_a_file_whose_folder_is_left_out(tree: Path, capsys: pytest.CaptureFixture[str]):
+    # As git: it never looks inside a folder it leaves out, so `!` cannot reach the files there.
     (tree / "tagbot.yaml").write_text("exclude: ['deploy/**', '!deploy/sub/compose.yaml']\n")
-    assert scanned(capsys) == ["Dockerfile", "app/deploy/Dockerfile", "deploy/sub/compose.yaml", "vendored/x/Dockerfile"]
+    assert scanned(capsys) == ["Dockerfile", "app/deploy/Dockerfile", "vendored/x/Dockerfile"]
+    (tree / "tagbot.yaml").write_text("exclude: ['deploy', '!deploy/compose.yaml']\n")
+    assert scanned(capsys) == ["Dockerfile", "vendored/x/Dockerfile"]
+
+
+def test_a_pattern_ending_in_a_slash_names_folders_only(tree: Path, capsys: pytest.CaptureFixture[str]):
+    # `deploy/**/` is deploy's subfolders, not deploy's own files (pathspec alone took both).
+    assert scanned(capsys, "--exclude", "deploy/**/") == ["Dockerfile", "app/deploy/Dockerfile", "deploy/compose.yaml",
+                                                          "vendored/x/Dockerfile"]
 
 
 def test_include_chooses_by_the_same_rules(tree: Path, capsys: pytest.CaptureFixture[str]):
@@ -99,7 +116,8 @@ def test_a_broken_pattern_is_an_error_naming_the_setting(tree: Path, capsys: pyt
     assert main(["scan", "--exclude", glob]) == 2
     err = capsys.readouterr().err
     assert err.startswith(f"tagbot: error: --exclude: {glob!r} {said}") and err.count("\n") == 1 and "Traceback" not in err
-    for config in (f"exclude: ['{glob}']\n", f"groups: {{db: ['{glob}']}}\n", f"rules: [{{match: '{glob}', enabled: false}}]\n"):
+    for config in (f"exclude: ['{glob}']\n", f"groups: {{db: ['{glob}']}}\n", f"rules: [{{match: '{glob}', enabled: false}}]\n",
+                   f"forbid_tags: ['{glob}']\n", f"ignore: ['{glob}']\n"):
         (tree / "tagbot.yaml").write_text(config)
         with pytest.raises(ConfigError, match=rf"tagbot\.yaml:1: .*{re.escape(said)}"):
             load_config(None, directory=tree)
