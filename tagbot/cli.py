@@ -253,8 +253,7 @@ def _cmd_update(options: LookupOptions, *, paths: Sequence[Path], include: Seque
         written, failures = write_changes(result.changes, inside=Path.cwd())
         result = replace(result, changes=tuple(written), rewrite_errors=(*result.rewrite_errors, *failures))
     print_plan(result, services.calls, fmt)
-    print(f"tagbot: {calls_summary(services.calls)}", file=sys.stderr)
-    _say_knowledge(result)
+    _say_cost(services, result)
     if not dry_run and result.changes:
         print(f"tagbot: wrote {len(result.changes)} file{'s' if len(result.changes) != 1 else ''}", file=sys.stderr)
     print_errors(result.scan_errors, result.errors, result.rewrite_errors)
@@ -343,8 +342,7 @@ def _cmd_pr(options: LookupOptions, *, paths: Sequence[Path], include: Sequence[
                                                    offline=services.offline) if run.links else {},
             )
         print_actions(actions)
-        print(f"tagbot: {calls_summary(services.calls)}", file=sys.stderr)
-        _say_knowledge(result)
+        _say_cost(services, result)
         for notice in pulls.notices:
             print(f"tagbot: {printable(notice, limit=1000)}", file=sys.stderr)
     finally:
@@ -363,6 +361,12 @@ def _cmd_pr(options: LookupOptions, *, paths: Sequence[Path], include: Sequence[
     for action in failed:
         print(f"tagbot: error: {action.branch}: {printable(action.detail, limit=1000)}", file=sys.stderr)
     return EXIT_ERRORS if failed else 0
+
+
+def _say_cost(services: Services, result: Plan) -> None:
+    """On stderr, where a command's results are not: the run's calls and what the monthly budget did."""
+    print(f"tagbot: {calls_summary(services.calls)}", file=sys.stderr)
+    _say_knowledge(result)
 
 
 def _say_knowledge(result: Plan) -> None:

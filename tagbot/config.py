@@ -375,7 +375,7 @@ def _ignore(value: Any) -> tuple[TagFilter, ...]:
             except re.error as e:
                 raise ValueError(f"bad regular expression {text!r}: {e}") from None
         else:
-            filters.append(_globs([text])[0])
+            filters.append(_glob(text))
     return tuple(filters)
 
 
@@ -466,20 +466,18 @@ def _string(value: Any) -> str:
     return value
 
 
+def _glob(text: str) -> str:
+    if problem := glob_problem(text):
+        raise ValueError(problem)
+    return text
+
+
 def _globs(patterns: Iterable[str]) -> tuple[str, ...]:
-    globs = tuple(patterns)
-    for glob in globs:
-        if problem := glob_problem(glob):
-            raise ValueError(problem)
-    return globs
+    return tuple(map(_glob, patterns))
 
 
-def _tag_globs(value: Any) -> tuple[str, ...]:
-    return () if value == [] else _globs(_strings(value))
-
-
-def _paths(value: Any) -> tuple[str, ...]:
-    """`exclude:`: .gitignore-style patterns (tagbot/globs.py)."""
+def _glob_list(value: Any) -> tuple[str, ...]:
+    """A glob or a list of them (tagbot/globs.py); an empty list is fine (`exclude: []`)."""
     return () if value == [] else _globs(_strings(value))
 
 
@@ -569,7 +567,7 @@ _RUN_SETTINGS: dict[str, _Check] = {
     "registries": _registries,
     "max_tag_pages": _positive(int, 10_000),
     "kinds": _kinds,
-    "exclude": _paths,
+    "exclude": _glob_list,
     "repositories": _names,
     "base_branch": _string,
     "group_by": _group_by,
@@ -601,5 +599,5 @@ _SETTINGS: dict[str, _Check] = {
     "follow_suffix": _bool,
     "deep_search": _bool,
     "require_digest": _bool,
-    "forbid_tags": _tag_globs,
+    "forbid_tags": _glob_list,
 }

@@ -59,6 +59,7 @@ class PathGlobs:
         # pathspec lets `d/**/` take d's own files too; `d/*/` (every folder in d, and so all
         # inside them) is what git means by it.
         self._spec = pathspec.GitIgnoreSpec.from_lines([re.sub(r"/\*\*/\s*$", "/*/", g) for g in self.globs])
+        self._folders: dict[str, bool] = {}  # a walk asks of each folder once per file in it
 
     def __bool__(self) -> bool:
         return bool(self.globs)
@@ -66,10 +67,18 @@ class PathGlobs:
     def match(self, path: str) -> bool:
         """As git decides: a file in a folder a pattern names is named too, and no `!` brings it
         back (git never looks inside a folder it leaves out); otherwise the file's own patterns."""
-        parts = path.split("/")
-        if any(self._spec.match_file("/".join(parts[:depth]) + "/") for depth in range(1, len(parts))):
+        if not self.globs:
+            return False
+        folder = path.rpartition("/")[0]
+        if folder and self._folder_named(folder):
             return True
         return self._spec.match_file(path)
+
+    def _folder_named(self, folder: str) -> bool:
+        if folder not in self._folders:
+            parent = folder.rpartition("/")[0]
+            self._folders[folder] = (bool(parent) and self._folder_named(parent)) or self._spec.match_file(folder + "/")
+        return self._folders[folder]
 
 
 def name_matches(globs: Sequence[str], names: Sequence[str]) -> bool:

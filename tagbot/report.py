@@ -53,6 +53,7 @@ def shown_path(path: str) -> str:
 # Raised when a field changes meaning or goes; a field added keeps it (readers ignore what they do not know).
 JSON_SCHEMA_VERSION = 1
 
+
 def error_line(label: str, message: str, place: str | None = None) -> str:
     """`file:line: error: message` for an error about a place (`place` is the `file:line` the
     message starts with), as compilers and linters print it, for editors' problem matchers and

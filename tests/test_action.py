@@ -4,7 +4,6 @@ would, against the fake GitHub and tags APIs."""
 from __future__ import annotations
 
 import base64
-import os
 import re
 import shutil
 import subprocess
@@ -16,9 +15,8 @@ import yaml
 
 from tests.githttp import GitHTTP
 from tests.githttp import serving as serving_git
+from tests.actionsteps import ACTION, ROOT, Runner, run_steps
 from tests.gitworld import WORLD_CONFIG, World, git
-
-from tests.actionsteps import ACTION, ROOT, Runner, expand, run_steps
 
 
 def test_inputs():
@@ -142,13 +140,11 @@ def run_step(world: World, inputs: dict[str, str], runner_temp: Path) -> subproc
     values = {f"inputs.{name}": spec.get("default", "") for name, spec in ACTION["inputs"].items()}
     values.update({f"inputs.{k}": v for k, v in inputs.items()})
     values.update({"github.token": world.github.token, "runner.temp": str(runner_temp)})
-    env = {name: expand(value, values) for name, value in step["env"].items()}
     # The install step puts its venv's bin on PATH; this interpreter's bin, with its own entry
     # point, stands in for it (activated or not), ahead of any other tagbot.
     assert (Path(sys.executable).parent / "tagbot").is_file()
-    path = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
-    return subprocess.run(["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", step["run"]], cwd=world.checkout, capture_output=True, text=True,
-                          env={**os.environ, **env, "PATH": path})
+    runner = Runner(runner_temp, {}, values=values, path_added=[str(Path(sys.executable).parent)])
+    return runner.run(step, world.checkout)
 
 
 def basic(token: str) -> str:
