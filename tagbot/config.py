@@ -61,6 +61,12 @@ class Settings:
     deep_search: bool = True
     require_digest: bool = False  # checked offline too: a reference without @sha256 fails `check`
     forbid_tags: tuple[str, ...] = ()  # globs; an untagged reference counts as `latest`
+    # A reference on a long-term-support line moves only to LTS lines (and within its own).
+    lts: bool = True
+    # End-of-life warnings: for lines that ended, or end within this long.
+    eol_warning: timedelta = timedelta(days=90)
+    # An image nothing was pushed to for this long is named as abandoned (0: never).
+    abandoned_after: timedelta = timedelta(days=365)
 
     def ignores(self, tag: str) -> bool:
         return any(
@@ -600,4 +606,7 @@ _SETTINGS: dict[str, _Check] = {
     "deep_search": _bool,
     "require_digest": _bool,
     "forbid_tags": _glob_list,
+    "lts": _bool,
+    "eol_warning": _duration,
+    "abandoned_after": _duration,
 }

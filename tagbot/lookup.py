@@ -20,11 +20,12 @@ import threading
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import TypeVar
 
 from tagbot.config import Config, Settings
 from tagbot.errors import AuthError, BadResponse, Deferred, NotFound, SourceError, SourceUnavailable
+from tagbot.lines import shipped
 from tagbot.policy import judge_name
 from tagbot.refs import ImageRef
 from tagbot.sources import DescribingSource, Source
@@ -76,7 +77,7 @@ def know_tags(images: Sequence[ImageRef], *, sources: SourceSet, store: Store, c
                       share=None if monthly is None else monthly.share, now=now, urgent=urgent)
     lookups = fill_from_history(images, lookups, config=config, store=store, hub=sources.hub,
                                 may_fill=sources.hub_fills, offline=offline, workers=workers)
-    described, errors = describe_tags(tags_to_describe(images, lookups, config), source_for=sources.for_image,
+    described, errors = describe_tags(tags_to_describe(images, lookups, config, now.date()), source_for=sources.for_image,
                                       calls=calls, store=store, ttl=config.run.cache_ttl, offline=offline,
                                       workers=workers)
     spent = calls.by_source.get(TAGSAPI, 0) - before
@@ -348,7 +349,8 @@ def _known_missing(store: Store, hub: DockerHub, image: ImageRef, ttl: timedelta
     return kept is not None and isinstance(kept.tags, NotFound) and _fresh(kept, ttl, store)
 
 
-def tags_to_describe(images: Sequence[ImageRef], lookups: Lookups, config: Config) -> list[tuple[ImageRef, str]]:
+def tags_to_describe(images: Sequence[ImageRef], lookups: Lookups, config: Config,
+                     today: date) -> list[tuple[ImageRef, str]]:
     """For lists of names only: the tags each reference's decision needs details of."""
     bare = {name for name, tag_list in lookups.tags.items() if not all(tag.described for tag in tag_list.tags)}
     wanted: dict[tuple[str, str], ImageRef] = {}
@@ -356,19 +358,23 @@ def tags_to_describe(images: Sequence[ImageRef], lookups: Lookups, config: Confi
         if image.name not in bare:
             continue
         names = [tag.name for tag in lookups.tags[image.name].tags]
-        for name in names_to_describe(image, names, config.settings_for(image)):
+        for name in names_to_describe(image, names, config.settings_for(image), today=today):
             wanted.setdefault((image.name, name), image)
     return [(image, name) for (_, name), image in wanted.items()]
 
 
-def names_to_describe(image: ImageRef, names: Sequence[str], settings: Settings, limit: int = 5) -> list[str]:
-    """The current tag and the newest `limit` candidates that pass every check of the name alone."""
+def names_to_describe(image: ImageRef, names: Sequence[str], settings: Settings, limit: int = 5, *,
+                      today: date) -> list[str]:
+    """The current tag and the newest `limit` candidates that pass every check of the name
+    alone (and of the image's release lines)."""
     tag_name = image.effective_tag
     wanted = [tag_name] if tag_name in names else []
     current = parse_tag(tag_name)
     if current is None or not settings.enabled:
         return wanted
-    passing = (v.tag for v in newer_than(current, names) if judge_name(current, settings, v) is None)
+    lines = shipped().for_image(image)
+    passing = (v.tag for v in newer_than(current, names)
+               if judge_name(current, settings, v, lines=lines, today=today) is None)
     return wanted + list(itertools.islice(passing, limit))
 
 

@@ -19,7 +19,7 @@ from tagbot.scan.model import DeclaredPlatform, Reference
 UpdateType = Literal["major", "minor", "patch", "digest", "pin"]
 # What a candidate was turned down for, in the order the policy checks.
 Check = Literal[
-    "shape", "suffix", "pre-release", "ignore", "allow", "update type",
+    "shape", "suffix", "pre-release", "ended", "lts", "ignore", "allow", "update type",
     "not described", "platforms", "age", "digest",
 ]
 ActionKind = Literal["open", "update", "close", "unchanged", "skip", "failed"]
@@ -66,6 +66,7 @@ class Decision:
     # When `update` is a major one: the newest update that is not, which a team postponing a
     # major (a postgres data migration) still wants; pull requests offer both, apart.
     non_major: Update | None = None
+    line: str = ""  # the current tag's release line, for explain: `17 (LTS, supported to 2027-10-31)`
 
 
 @dataclass(frozen=True)

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import fnmatch
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, timedelta
 
 from tagbot.config import Settings, duration_text
+from tagbot.lines import Line, ReleaseLines, development_aliases, lts_names
 from tagbot.model import Decision, Update, UpdateType, Verdict
 from tagbot.platforms import DEFAULT_PLATFORMS, normalize_platform, normalize_platforms, short_platform
 from tagbot.refs import ImageRef
@@ -21,7 +23,9 @@ from tagbot.sources.model import Tag
 from tagbot.versioning import Version, compatible, newer_than, parse_tag, same_frame, shaped_like, update_type
 
 # Rejections worth telling the user about: something newer of their kind is kept out.
-_HELD_BACK_CHECKS = ("suffix", "allow", "ignore", "update type", "platforms", "age", "digest")
+_HELD_BACK_CHECKS = ("suffix", "ended", "lts", "allow", "ignore", "update type", "platforms", "age", "digest")
+# Said as `newer 26-jdk: line 26: ...`: the detail is a sentence of its own.
+_SENTENCE_CHECKS = ("ended", "lts")
 
 
 @dataclass(frozen=True)
@@ -32,6 +36,8 @@ class _Context:
     required: frozenset[str]
     now: datetime
     current_platforms: frozenset[str] | None  # the current tag's, when it is listed
+    lines: ReleaseLines | None = None
+    development: Mapping[str, str] = field(default_factory=dict)  # {digest: `devel`}: development builds
 
 
 def decide(
@@ -44,6 +50,7 @@ def decide(
     complete: bool = True,
     declared: Sequence[DeclaredPlatform] = (),
     artifact: bool = False,
+    lines: ReleaseLines | None = None,
 ) -> Decision:
     """The update to propose for `ref`, whose image has `tags` (all of them unless `complete`
     is False, as when a source answers only the newest 100). `platform` is the reference's own
@@ -68,7 +75,8 @@ def decide(
     notes: list[str] = []
     if current_tag is None and not complete:
         notes.append(f"{tag_name} is not among the newest {len(tags)} tags; only those were searched")
-    context = _Context(ref, version, settings, required, now, current_platforms)
+    context = _Context(ref, version, settings, required, now, current_platforms, lines, development_aliases(tags))
+    line = line_text(lines, version, now.date())
     verdicts = tuple(_judge(context, candidate, tag) for candidate, tag in _newer_tags(version, tags))
     accepted = [v for v in verdicts if v.check is None]
     chosen_verdict = accepted[0] if accepted else None
@@ -82,12 +90,12 @@ def decide(
         reason = f"{tag_name} -> {update.to_tag} ({update.update_type})"
         non_major = next((v for v in accepted if update_type(version, _parsed(v.tag)) != "major"), None)
         also = _accepted_update(context, non_major, tags, current_tag) if update.update_type == "major" and non_major else None
-        return Decision(update, reason, tuple(notes), verdicts, required, platforms_from, non_major=also)
+        return Decision(update, reason, tuple(notes), verdicts, required, platforms_from, non_major=also, line=line)
 
     nothing_newer = "already newest" if complete else f"nothing newer among the newest {len(tags)} tags searched"
     decision = _digest_only(ref, current_tag, settings, required, now, held_back[0] if held_back else nothing_newer)
     return replace(decision, held_back=(*notes, *decision.held_back), verdicts=verdicts,
-                   platforms_required=required, platforms_from=platforms_from)
+                   platforms_required=required, platforms_from=platforms_from, line=line)
 
 
 def required_platforms(
@@ -124,11 +132,17 @@ def _newer_tags(current: Version, tags: Sequence[Tag]) -> list[tuple[Version, Ta
 
 
 def _judge(context: _Context, candidate: Version, tag: Tag) -> Verdict:
-    return judge_name(context.current, context.settings, candidate) or _judge_details(context, candidate, tag)
+    by_name = judge_name(context.current, context.settings, candidate, lines=context.lines, today=context.now.date())
+    if by_name is not None and by_name.check in ("shape", "suffix", "pre-release"):
+        return by_name
+    # A development build is a pre-release, whatever the later checks would say of its line.
+    return _development_build(context, candidate, tag) or by_name or _judge_details(context, candidate, tag)
 
 
-def judge_name(current: Version, settings: Settings, candidate: Version) -> Verdict | None:
-    """The checks that need the tag's name only; None when it passes them all."""
+def judge_name(current: Version, settings: Settings, candidate: Version, *,
+               lines: ReleaseLines | None = None, today: date | None = None) -> Verdict | None:
+    """The checks that need the tag's name only (and the image's release `lines`, as of
+    `today`); None when it passes them all."""
     name = candidate.tag
     if not same_frame(current, candidate):
         return Verdict(name, "shape", f"not shaped like {current.tag}")
@@ -138,6 +152,9 @@ def judge_name(current: Version, settings: Settings, candidate: Version) -> Verd
     # a later version is not, so 3.14.0rc1 moves to 3.14.7, not to 3.15.0a1.
     if candidate.is_prerelease and not settings.allow_prerelease and candidate.numbers != current.numbers:
         return Verdict(name, "pre-release", "a pre-release")
+    if lines is not None and today is not None:
+        if line_verdict := _judge_line(current, settings, candidate, lines, today):
+            return line_verdict
     if settings.ignores(name):
         return Verdict(name, "ignore", "matches ignore")
     if settings.allow is not None and candidate.numbers not in settings.allow:
@@ -146,6 +163,55 @@ def judge_name(current: Version, settings: Settings, candidate: Version) -> Verd
     if kind not in settings.update_types:
         return Verdict(name, "update type", f"a {kind} update, not in update_types")
     return None
+
+
+def _judge_line(current: Version, settings: Settings, candidate: Version, lines: ReleaseLines,
+                today: date) -> Verdict | None:
+    """A release-line check: not yet released, ended, or not LTS where the current line is.
+    Moves within the current line are always fine: the newest patch of a line is its best."""
+    name = candidate.tag
+    own, theirs = lines.line_of(current), lines.line_of(candidate)
+    if theirs is None or theirs == own:
+        return _not_lts(name, own, candidate, lines, today, settings) if theirs is None else None
+    if theirs.released is not None and not theirs.is_released(today) and not settings.allow_prerelease:
+        return Verdict(name, "pre-release", f"line {theirs.name} is not released until {theirs.released}")
+    if theirs.ended(today):
+        return Verdict(name, "ended", f"line {theirs.name} {theirs.support_text(today)}")
+    if theirs.is_lts(today):
+        return None
+    return _not_lts(name, own, candidate, lines, today, settings, theirs)
+
+
+def _not_lts(name: str, own: Line | None, candidate: Version, lines: ReleaseLines, today: date,
+             settings: Settings, theirs: Line | None = None) -> Verdict | None:
+    """From an LTS line (with `lts` on), a line that is not one is no update."""
+    if not settings.lts or own is None or not own.is_lts(today):
+        return None
+    line_name = theirs.name if theirs else ".".join(map(str, candidate.numbers[: len(own.numbers)]))
+    later = theirs.lts_from(today) if theirs else None
+    why = f"not an LTS line until {later}" if later else "not an LTS line"
+    return Verdict(name, "lts", f"line {line_name}: {why} (LTS: {lts_names(lines, today)})")
+
+
+def _development_build(context: _Context, candidate: Version, tag: Tag) -> Verdict | None:
+    """A version tag that is the same image as `devel` (or `edge`, ...) is a development
+    release, unless the data says its line is out."""
+    alias = context.development.get(tag.digest) if tag.digest else None
+    if alias is None or context.settings.allow_prerelease or candidate.numbers == context.current.numbers:
+        return None
+    line = context.lines.line_of(candidate) if context.lines else None
+    if line is not None and line.is_released(context.now.date()):
+        return None
+    return Verdict(tag.name, "pre-release", f"the same image as {alias}: a development release")
+
+
+def line_text(lines: ReleaseLines | None, version: Version, today: date) -> str:
+    """The current tag's line as explain says it: `17 (LTS, supported to 2027-10-31)`."""
+    line = lines.line_of(version) if lines else None
+    if lines is None or line is None:
+        return ""
+    kind = "LTS, " if line.is_lts(today) else ("not LTS, " if lines.has_lts else "")
+    return f"{lines.title} {line.name} ({kind}{line.support_text(today)})"
 
 
 def _judge_details(context: _Context, candidate: Version, tag: Tag) -> Verdict:
@@ -198,7 +264,8 @@ def _held_back(verdicts: Sequence[Verdict], chosen: Verdict | None, current: Ver
             notes.append(f"{version.version_text} exists only as -{version.suffix}")
             continue
         seen.add(verdict.check)
-        notes.append(f"newer {verdict.tag} {verdict.detail}")
+        joint = ": " if verdict.check in _SENTENCE_CHECKS else " "
+        notes.append(f"newer {verdict.tag}{joint}{verdict.detail}")
     return notes
 
 

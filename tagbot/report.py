@@ -354,6 +354,8 @@ def explain_text(explanation: Explanation, *, show_all: bool = False) -> str:
     lines.append(f"config: {explanation.config_path or 'none (defaults)'}; matching rules: {rules}")
     searched = f"{len(tags.tags)} tags" + ("" if tags.complete else f" (only the newest {len(tags.tags)} were searched)")
     lines.append(f"tags searched: {searched}")
+    if decision.line:
+        lines.append(f"release line: {decision.line}")
     if explanation.hub_pages:
         lines.append(f"docker hub: {explanation.hub_pages} page{'s' if explanation.hub_pages != 1 else ''} "
                      "read for this decision")

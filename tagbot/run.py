@@ -26,6 +26,7 @@ from tagbot.errors import (
     AuthError, BadResponse, ConfigError, Deferred, NotFound, RateLimited, RewriteError, SourceError, SourceUnavailable,
     TagbotError, Unauthorized,
 )
+from tagbot.lines import shipped
 from tagbot.lookup import Lookups, Progress, know_tags
 from tagbot.model import (
     Decision, FailureKind, Failure, FileChange, HeldBack, Plan, PlannedUpdate, Update, Violation,
@@ -366,7 +367,7 @@ def _same_tag(update: Update | None, image: ImageRef) -> Update | None:
 def decide_one(image: ImageRef, tags: TagList, config: Config, *, platform: str | None,
                declared: Sequence[DeclaredPlatform], now: datetime, artifact: bool = False) -> Decision:
     return decide(image, tags.tags, config.settings_for(image), now=now, platform=platform,
-                  complete=tags.complete, declared=declared, artifact=artifact)
+                  complete=tags.complete, declared=declared, artifact=artifact, lines=shipped().for_image(image))
 
 
 def rule_violations(references: Sequence[Reference], config: Config) -> list[Violation]:

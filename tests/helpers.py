@@ -98,6 +98,21 @@ class FakeClock:
             self.slept.append(round(seconds, 6))
 
 
+# The day the fixtures were recorded: release lines (ended, LTS from) are judged as of a day,
+# and a test that pins a decision pins the day too, or the shipped dates would move it.
+RECORDED = datetime(2026, 8, 22, 12, tzinfo=timezone.utc)
+
+
+def on_day(monkeypatch: pytest.MonkeyPatch, day: datetime = RECORDED) -> None:
+    """Commands run from now on see the clock stand at `day`."""
+    import tagbot.cli
+    import tagbot.run
+
+    real = tagbot.run.open_services
+    monkeypatch.setattr(tagbot.cli, "open_services",
+                        lambda options, **kw: real(options, **{"clock": day.timestamp, **kw}))
+
+
 def paced(count: int, rate: float) -> list[float]:
     """The waits a limiter at `rate` asks of `count` requests sent at one instant."""
     return [round(i / rate, 6) for i in range(1, count)]

@@ -13,7 +13,7 @@ import pytest
 
 from tagbot.cli import main
 from tests.fakeapi import FakeTagsAPI
-from tests.helpers import FIXTURES, fixture_repository, load_tags
+from tests.helpers import FIXTURES, fixture_repository, load_tags, on_day
 
 FIXTURES_DEPLOY = FIXTURES / "repos" / "deploy"
 NGINX_1_31_4_ALPINE = next(t.digest for t in load_tags("library/nginx") if t.name == "1.31.4-alpine")
@@ -21,6 +21,7 @@ NGINX_1_31_4_ALPINE = next(t.digest for t in load_tags("library/nginx") if t.nam
 
 @pytest.fixture
 def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, tags_api: FakeTagsAPI) -> Path:
+    on_day(monkeypatch)  # prometheus 3.14 ended 2026-09-30: the decisions are the recording day's
     return fixture_repository("deploy", tmp_path, monkeypatch, tags_api.url)
 
 
@@ -81,7 +82,8 @@ def test_update_rewrites_each_kind_byte_exactly_and_once(repo: Path, tags_api: F
              "  - name: $CI_DEPENDENCY_PROXY_GROUP_IMAGE_PREFIX/redis:8.10.1-alpine\n"),
         ],
         ".devcontainer/devcontainer.json": [
-            ('\t"image": "node:22.23.2-alpine", // LTS\n', '\t"image": "node:26.7.0-alpine", // LTS\n'),
+            # 22 is an LTS line: to 24, the newest LTS that day; 26 is "Current" until 2026-10-28
+            ('\t"image": "node:22.23.2-alpine", // LTS\n', '\t"image": "node:24.19.0-alpine", // LTS\n'),
         ],
         ".github/workflows/ci.yml": [
             ("    container: 'python:3.11.16'\n", "    container: 'python:3.14.7'\n"),
