@@ -85,6 +85,8 @@ def _parser() -> argparse.ArgumentParser:
     check = commands.add_parser("check", help="exit 1 when updates are available (for CI and pre-commit)")
     _add_paths_options(check)
     _add_lookup_options(check)
+    check.add_argument("--eol", action="store_true",
+                       help="also exit 1 for references on ended (or soon ending) release lines, and abandoned images")
     check.add_argument("--hook", action="store_true",
                        help="as a pre-commit hook: with no key or no network, check the cache and the offline rules only")
 
@@ -183,7 +185,8 @@ def _dispatch(args: argparse.Namespace, frame: CommandFrame) -> int:
         return _cmd_update(options, paths=args.paths, include=args.include, exclude=args.exclude,
                            dry_run=args.dry_run, fmt=args.format)
     if args.command == "check":
-        return _cmd_check(options, paths=args.paths, include=args.include, exclude=args.exclude, hook=args.hook)
+        return _cmd_check(options, paths=args.paths, include=args.include, exclude=args.exclude, hook=args.hook,
+                          eol=args.eol)
     if args.command == "pr":
         return _cmd_pr(options, paths=args.paths, include=args.include, exclude=args.exclude,
                        dry_run=args.dry_run, repository=args.repository, result_file=args.result, frame=frame)
@@ -261,7 +264,7 @@ def _cmd_update(options: LookupOptions, *, paths: Sequence[Path], include: Seque
 
 
 def _cmd_check(options: LookupOptions, *, paths: Sequence[Path], include: Sequence[str], exclude: Sequence[str],
-               hook: bool = False) -> int:
+               hook: bool = False, eol: bool = False) -> int:
     if hook:
         options = replace(options, hook=True)
         if not (os.environ.get(KEY_ENV) or "").strip() and not options.offline:
@@ -273,8 +276,9 @@ def _cmd_check(options: LookupOptions, *, paths: Sequence[Path], include: Sequen
     # A hook must not fail a commit for a network it does not have: those images are named, not failed.
     errors = tuple(f for f in result.errors if not (hook and f.temporary))
     unchecked = len(result.errors) - len(errors)
-    print_check(result)
-    print(f"tagbot: {len(result.updates)} update(s) available, {len(result.violations)} rule(s) broken; "
+    print_check(result, life=eol)
+    lives = f", {len(result.life)} end-of-life or abandoned" if eol else ""
+    print(f"tagbot: {len(result.updates)} update(s) available, {len(result.violations)} rule(s) broken{lives}; "
           f"{calls_summary(services.calls)}", file=sys.stderr)
     _say_knowledge(result)
     if unchecked:
@@ -283,7 +287,7 @@ def _cmd_check(options: LookupOptions, *, paths: Sequence[Path], include: Sequen
     print_errors(result.scan_errors, errors)
     if result.scan_errors or errors:
         return EXIT_ERRORS
-    return EXIT_UPDATES if (result.updates or result.violations) else 0
+    return EXIT_UPDATES if (result.updates or result.violations or (eol and result.life)) else 0
 
 
 def _cmd_explain(options: LookupOptions, *, image_text: str, platform: str | None, show_all: bool = False) -> int:
@@ -332,7 +336,8 @@ def _cmd_pr(options: LookupOptions, *, paths: Sequence[Path], include: Sequence[
                           include=include, exclude=exclude, for_pull_requests=True, urgent=urgent)
             known = Repository(present_versions(result.references), frozenset(f.subject for f in result.errors),
                                frozenset(e.file for e in result.scan_errors),
-                               tuple([*(str(e) for e in result.scan_errors), *(f.text for f in result.errors)]))
+                               tuple([*(str(e) for e in result.scan_errors), *(f.text for f in result.errors)]),
+                               life=result.life)
             actions = sync_pull_requests(
                 workspace=workspace, pulls=pulls, settings=run, updates=result.updates, held_back=result.held_back,
                 base_branch=base_branch, base_commit=base_commit, repository=known, dry_run=dry_run,

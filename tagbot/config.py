@@ -335,14 +335,14 @@ MAX_DURATION = timedelta(days=3650)  # ten years: longer is a typo, and overflow
 
 
 def _duration(value: Any) -> timedelta:
-    """`3d`, `12h`, `1d12h`, `30m`, `45s`, `2w`, or 0; at most ten years."""
+    """`3d`, `12h`, `1d12h`, `30m`, `45s`, `2w`, `1y` (365 days), or 0; at most ten years."""
     text = str(value).strip()
     if text == "0":
         return timedelta(0)
-    parts = re.findall(r"(\d{1,30})\s*([wdhms])", text)
-    if not parts or re.sub(r"\d{1,30}\s*[wdhms]", "", text).strip():
+    parts = re.findall(r"(\d{1,30})\s*([ywdhms])", text)
+    if not parts or re.sub(r"\d{1,30}\s*[ywdhms]", "", text).strip():
         raise ValueError(f"expected a duration such as 3d, 12h or 30m, got {_shown(value)}")
-    seconds = {"w": 604800, "d": 86400, "h": 3600, "m": 60, "s": 1}
+    seconds = {"y": 31536000, "w": 604800, "d": 86400, "h": 3600, "m": 60, "s": 1}
     total = sum(int(n) * seconds[unit] for n, unit in parts)
     if total > MAX_DURATION.total_seconds():
         raise ValueError(f"{_shown(value)} is longer than ten years")
@@ -352,7 +352,7 @@ def _duration(value: Any) -> timedelta:
 def duration_text(duration: timedelta) -> str:
     """A duration as a config writes it (`10m`, `3d`): the inverse of `_duration`, for messages."""
     seconds = int(duration.total_seconds())
-    for unit, size in (("w", 604800), ("d", 86400), ("h", 3600), ("m", 60)):
+    for unit, size in (("y", 31536000), ("w", 604800), ("d", 86400), ("h", 3600), ("m", 60)):
         if seconds and seconds % size == 0:
             return f"{seconds // size}{unit}"
     return f"{seconds}s"

@@ -20,8 +20,8 @@ _STRINGS: dict[str, Any] = {"anyOf": [{"type": "string", "minLength": 1},
                                       {"type": "array", "items": {"type": "string", "minLength": 1}, "minItems": 1}]}
 _NAMES: dict[str, Any] = {"anyOf": [{"type": "string", "minLength": 1},
                                     {"type": "array", "items": {"type": "string", "minLength": 1}}]}
-_DURATION = {"description": "A duration such as 3d, 12h, 1d12h, 30m, 45s or 2w, at most ten years; 0 for none.",
-             "anyOf": [{"type": "string", "pattern": r"^\s*(\d{1,30}\s*[wdhms]\s*)+$"}, {"const": 0}, {"const": "0"}]}
+_DURATION = {"description": "A duration such as 3d, 12h, 1d12h, 30m, 45s, 2w or 1y, at most ten years; 0 for none.",
+             "anyOf": [{"type": "string", "pattern": r"^\s*(\d{1,30}\s*[ywdhms]\s*)+$"}, {"const": 0}, {"const": "0"}]}
 
 
 def _registries() -> dict[str, Any]:

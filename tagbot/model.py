@@ -111,6 +111,20 @@ class Violation:
     problem: str
 
 
+LifeKind = Literal["ended", "ending", "abandoned"]
+
+
+@dataclass(frozen=True)
+class LifeWarning:
+    """A reference on a release line that ended or ends soon (`eol_warning`), or to an image
+    nothing was pushed to for `abandoned_after`: `message` says so, and what to move to."""
+
+    reference: Reference
+    kind: LifeKind
+    message: str  # `postgres:12.20 (ended 2024-11-21) -> 18.6 (supported to 2030-11-14)`
+    successor: str | None = None  # the tag to move to, when one is known
+
+
 @dataclass(frozen=True)
 class FileChange:
     file: str
@@ -167,6 +181,7 @@ class Plan:
     # budget: (image, when the answer came).
     stale: tuple[tuple[str, datetime], ...] = ()
     monthly: Monthly | None = None
+    life: tuple[LifeWarning, ...] = ()  # ended, ending and abandoned, in file order
 
     @property
     def failed(self) -> bool:

@@ -179,6 +179,8 @@ def plan_json(plan: Plan, calls: Calls) -> dict[str, Any]:
         "calls": {"api": calls.network, "cached": calls.cached, "docker_hub": calls.by_source.get(HUB, 0)},
         **({"monthly": _monthly_json(plan.monthly)} if plan.monthly else {}),
         "stale": [{"image": name, "known_at": at.isoformat(), "why": "monthly budget"} for name, at in plan.stale],
+        "life": [{"file": w.reference.file, "line": w.reference.line, "image": w.reference.found.text, "kind": w.kind,
+                  "message": w.message, "successor": w.successor} for w in plan.life],
     }
 
 
@@ -266,7 +268,16 @@ def plan_table(plan: Plan) -> str:
         parts.append("everything is up to date\n")
     for held in plan.held_back:
         parts.append(f"{place(held.reference)}: {visible(_image_name(held.reference))}: held back: {visible(held.reason)}\n")
+    parts.append(life_lines(plan))
     return "".join(parts)
+
+
+def life_lines(plan: Plan) -> str:
+    """`file:line:column: end of life: postgres:12.20 (PostgreSQL 12 ended 2024-11-21) -> 18.6 (...)`."""
+    return "".join(f"{place(w.reference)}: {LIFE_LABELS[w.kind]}: {visible(w.message)}\n" for w in plan.life)
+
+
+LIFE_LABELS = {"ended": "end of life", "ending": "end of life", "abandoned": "abandoned"}
 
 
 def place(reference: Reference) -> str:
@@ -274,9 +285,11 @@ def place(reference: Reference) -> str:
     return f"{shown_path(reference.file)}:{reference.line}:{reference.column}"
 
 
-def print_check(plan: Plan, out: TextIO | None = None) -> None:
+def print_check(plan: Plan, out: TextIO | None = None, *, life: bool = False) -> None:
     out = out or sys.stdout
     _write(out, check_lines(plan))
+    if life:
+        _write(out, life_lines(plan))
     for violation in plan.violations:
         _write(out, f"{place(violation.reference)}: {visible(_image_name(violation.reference))}: "
                     f"{visible(violation.problem)}\n")

@@ -21,11 +21,12 @@ from pathlib import Path
 
 import httpx
 
-from tagbot.config import Config, check_run_setting, check_url, load_config
+from tagbot.config import Config, Settings, check_run_setting, check_url, load_config
 from tagbot.errors import (
     AuthError, BadResponse, ConfigError, Deferred, NotFound, RateLimited, RewriteError, SourceError, SourceUnavailable,
     TagbotError, Unauthorized,
 )
+from tagbot.lifecycle import Decider, life_warnings
 from tagbot.lines import shipped
 from tagbot.lookup import Lookups, Progress, know_tags
 from tagbot.model import (
@@ -212,6 +213,8 @@ def plan(
     updates, held_back = decide_all(scanned.references, lookups, services.config, declared, now=services.now(),
                                     separate_major=separate_major)
     changes, rewrite_errors = file_changes([u for u in updates if not u.beside_major], base, scanned.digests)
+    life = life_warnings(scanned.references, lookups.tags, services.config, now=services.now(),
+                         decide=_decider(lookups, services.config, declared, services.now()))
     return Plan(
         references=scanned.references,
         scan_errors=scanned.errors,
@@ -224,6 +227,7 @@ def plan(
         rewrite_errors=tuple(rewrite_errors),
         stale=tuple((name, datetime.fromtimestamp(at, timezone.utc)) for name, at in sorted(lookups.stale.items())),
         monthly=lookups.monthly,
+        life=tuple(life),
     )
 
 
@@ -365,9 +369,24 @@ def _same_tag(update: Update | None, image: ImageRef) -> Update | None:
 
 
 def decide_one(image: ImageRef, tags: TagList, config: Config, *, platform: str | None,
-               declared: Sequence[DeclaredPlatform], now: datetime, artifact: bool = False) -> Decision:
-    return decide(image, tags.tags, config.settings_for(image), now=now, platform=platform,
+               declared: Sequence[DeclaredPlatform], now: datetime, artifact: bool = False,
+               settings: Settings | None = None) -> Decision:
+    """The policy's decision for one reference, by the config's settings for the image unless
+    `settings` are given."""
+    return decide(image, tags.tags, settings or config.settings_for(image), now=now, platform=platform,
                   complete=tags.complete, declared=declared, artifact=artifact, lines=shipped().for_image(image))
+
+
+def _decider(lookups: Lookups, config: Config, declared: Sequence[DeclaredPlatform], now: datetime) -> Decider:
+    """Decisions for the end-of-life warnings: the run's own, under other settings."""
+    def decide_under(reference: Reference, settings: Settings) -> Decision:
+        image = reference.found.image
+        assert image is not None  # warned of only when it parsed and was looked up
+        decision = decide_one(image, lookups.tags[image.name], config, platform=reference.found.platform,
+                              declared=declared, now=now, artifact=reference.found.artifact, settings=settings)
+        return _with_gaps(decision, image, lookups.tags[image.name], lookups)
+
+    return decide_under
 
 
 def rule_violations(references: Sequence[Reference], config: Config) -> list[Violation]:

@@ -29,6 +29,9 @@ def step_summary(actions: Sequence[Action], plan: Plan) -> str:
         lines += [f"- `{h.reference.file}:{h.reference.line}` {_cell(h.reference.found.text)}: {_cell(h.reason)}"
                   for h in plan.held_back]
         lines += ["", "</details>"]
+    if plan.life:
+        lines += ["", "### End of life", ""]
+        lines += [f"- `{_cell(w.reference.file)}:{w.reference.line}` {_cell(w.message)}" for w in plan.life]
     knowledge = knowledge_lines(plan)
     if knowledge:
         lines += [""] + [_cell(line) for line in knowledge]

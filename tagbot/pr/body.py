@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 from datetime import date, datetime, timezone
 
 from tagbot.errors import visible
-from tagbot.model import HeldBack, PlannedUpdate
+from tagbot.model import HeldBack, LifeWarning, PlannedUpdate
 from tagbot.platforms import short_platform
 from tagbot.pr.grouping import Group
 from tagbot.pr.links import NOTES_LIMIT, Links
@@ -106,6 +106,12 @@ def held_back_line(held: HeldBack) -> str:
     """`` - `Dockerfile:3` postgres:16.14: why `` as a Markdown list item."""
     reference = held.reference
     return f"- {code(f'{reference.file}:{reference.line}')} {code(reference.found.text)}: {plain(held.reason)}"
+
+
+def life_line(warning: LifeWarning) -> str:
+    """`` - `Dockerfile:3` postgres:12.20 (PostgreSQL 12 ended 2024-11-21) -> 18.6 (...)``."""
+    reference = warning.reference
+    return f"- {code(f'{reference.file}:{reference.line}')} {plain(warning.message)}"
 
 
 def proposals(group: Group) -> list[Proposal]:

@@ -8,8 +8,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from tagbot.model import Action, HeldBack
-from tagbot.pr.body import held_back_line
+from tagbot.model import Action, HeldBack, LifeWarning
+from tagbot.pr.body import held_back_line, life_line
 from tagbot.pr.markdown import plain
 from tagbot.pr.state import DASHBOARD_MARK, Proposal, undecline_box
 
@@ -17,7 +17,7 @@ _MOST = 100  # rows a section lists; an issue body holds 65,536 characters
 
 
 def dashboard_body(actions: Sequence[Action], held_back: Sequence[HeldBack], declined: Mapping[Proposal, Any],
-                   errors: Sequence[str]) -> str:
+                   errors: Sequence[str], life: Sequence[LifeWarning] = ()) -> str:
     lines = [DASHBOARD_MARK, "tagbot rewrites this issue on every run: what it proposes, and why not more.", ""]
     open_pulls = sorted((a for a in actions if a.url and a.kind in ("open", "update", "unchanged")), key=lambda a: a.branch)
     waiting = sorted((a for a in actions if a.kind in ("skip", "failed") and "declined in" not in a.detail),
@@ -25,6 +25,9 @@ def dashboard_body(actions: Sequence[Action], held_back: Sequence[HeldBack], dec
     lines += _section("Open pull requests", [f"- [{a.title}]({a.url}) `{a.branch}`" for a in open_pulls])
     lines += _section("Waiting", [f"- {a.title} `{a.branch}`: {plain(a.detail)}" for a in waiting])
     lines += _section("Held back", sorted({held_back_line(h) for h in held_back}))
+    lines += _section("End of life", sorted({life_line(w) for w in life}),
+                      "Release lines that ended or end soon (eol_warning), and images nothing was pushed to "
+                      "for abandoned_after.")
     boxes = [undecline_box(p, f"{p.short_image} `{p.version}` (closed without merging in #{pull.number})")
              for p, pull in sorted(declined.items(), key=lambda item: item[0])]
     lines += _section("Declined", boxes, "Tick a box and tagbot proposes that version again on its next run.")

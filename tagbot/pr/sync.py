@@ -18,7 +18,7 @@ from typing import Any, cast
 from tagbot.config import RunSettings
 from tagbot.errors import GitHubError
 from tagbot.git import Workspace
-from tagbot.model import Action, ActionKind, Failure, HeldBack, PlannedUpdate
+from tagbot.model import Action, ActionKind, Failure, HeldBack, LifeWarning, PlannedUpdate
 from tagbot.pr.body import commit_message, pr_body, pr_title, proposals
 from tagbot.pr.github import PullRequests
 from tagbot.pr.grouping import Group, group_updates
@@ -44,6 +44,7 @@ class Repository:
     not_looked_up: frozenset[str] = frozenset()  # image names whose lookup failed
     unread_files: frozenset[str] = frozenset()  # files that could not be scanned
     errors: tuple[str, ...] = ()  # what went wrong, a line each, for the dashboard
+    life: tuple[LifeWarning, ...] = ()  # ended, ending and abandoned, for the dashboard
 
 
 @dataclass
@@ -95,7 +96,8 @@ def sync_pull_requests(
             except GitHubError as e:
                 actions.append(Action("failed", branch, pull.title, str(e), url=pull.html_url, number=pull.number))
     if settings.dashboard:
-        actions.append(_write_dashboard(pulls, settings, dashboard, dashboard_body(actions, held_back, declined, repository.errors),
+        actions.append(_write_dashboard(pulls, settings, dashboard, dashboard_body(actions, held_back, declined, repository.errors,
+                                                                                 repository.life),
                                         dry_run))
     return actions
 
