@@ -21,6 +21,7 @@ import yaml
 
 from tagbot.errors import ConfigError
 from tagbot.globs import glob_problem, name_matches
+from tagbot.moves import check_move
 from tagbot.platforms import normalize_platform
 from tagbot.refs import HUB_ALIASES, ImageRef
 from tagbot.versioning import RangeError, VersionRange, parse_range
@@ -130,6 +131,8 @@ class RunSettings:
     rebase: Rebase = "conflicted"
     max_open_prs: int | None = None
     max_prs_per_run: int | None = None
+    # Moved images (old name or prefix/* -> new), before the shipped table of documented moves.
+    replacements: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -552,6 +555,19 @@ def _check_credentials(host: str, url: Any, auth_env: str | None) -> None:
             raise ValueError(f"{host}: auth_env credentials go only to {host} itself, and url names {netloc}")
 
 
+def _replacements(value: Any) -> tuple[tuple[str, str], ...]:
+    if not isinstance(value, dict) or not value:
+        raise ValueError("expected a mapping of moved images to their successors, such as {openjdk: eclipse-temurin}")
+    moves = []
+    for old, new in value.items():
+        if not isinstance(old, str) or not isinstance(new, str) or not old or not new:
+            raise ValueError(f"{old!r}: expected an image name for an image name")
+        if problem := check_move(old, new):
+            raise ValueError(problem)
+        moves.append((old, new))
+    return tuple(moves)
+
+
 def _kinds(value: Any) -> frozenset[str]:
     from tagbot.scan import SCANNERS  # the scanners name the kinds; config is read before any scan
 
@@ -590,6 +606,7 @@ _RUN_SETTINGS: dict[str, _Check] = {
     "rebase": _rebase,
     "max_open_prs": _positive(int, 10_000),
     "max_prs_per_run": _positive(int, 10_000),
+    "replacements": _replacements,
 }
 
 _SETTINGS: dict[str, _Check] = {

@@ -68,6 +68,10 @@ def _fragments() -> dict[Any, dict[str, Any]]:
         config._string: {"type": "string", "minLength": 1},
         config._group_by: _one_of(GROUP_BY),
         config._rebase: _one_of(REBASE),
+        config._replacements: {"type": "object", "minProperties": 1,
+                                "additionalProperties": {"type": "string", "minLength": 1},
+                                "description": "Moved images to their successors: openjdk: eclipse-temurin, or "
+                                               "k8s.gcr.io/*: registry.k8s.io/*."},
         config._groups: {"type": "object", "minProperties": 1,
                          "propertyNames": {"pattern": "^[A-Za-z0-9][A-Za-z0-9._-]*$"},
                          "additionalProperties": _STRINGS, "description": "Group names to image globs."},

@@ -36,8 +36,8 @@ from tagbot.sources.http import Calls
 from tagbot.sources.hub import HUB, DockerHub
 from tagbot.sources.select import SourceSet
 from tagbot.sources.store import Answer, Store
-from tagbot.sources.tagsapi import TAGSAPI
-from tagbot.sources.model import Tag, TagList, checked
+from tagbot.sources.tagsapi import ACTIVE, TAGSAPI, TagsAPI
+from tagbot.sources.model import ImageFacts, Tag, TagList, checked
 from tagbot.versioning import newer_than, parse_tag
 
 log = logging.getLogger(__name__)
@@ -60,6 +60,7 @@ class Lookups:
     answered_by: dict[str, str] = field(default_factory=dict)  # whose answer it is (fresh or kept), by image
     # Images decided from an answer older than cache_ttl (the monthly budget), with its time.
     stale: dict[str, float] = field(default_factory=dict)
+    deprecated: dict[str, str] = field(default_factory=dict)  # image -> what its source says of it
     monthly: Monthly | None = None
 
 
@@ -80,12 +81,69 @@ def know_tags(images: Sequence[ImageRef], *, sources: SourceSet, store: Store, c
     described, errors = describe_tags(tags_to_describe(images, lookups, config, now.date()), source_for=sources.for_image,
                                       calls=calls, store=store, ttl=config.run.cache_ttl, offline=offline,
                                       workers=workers)
+    # Under a monthly budget the month's calls go to tags: what /v1/image said is read from the store.
+    answered = [image for image in images if image.name in lookups.tags]
+    deprecated = deprecated_images(answered, source_for=sources.for_image, store=store,
+                                   offline=offline or not spend or monthly is not None, workers=workers)
     spent = calls.by_source.get(TAGSAPI, 0) - before
     if not offline:  # a hook's calls count, but it is no run of the schedule the shares assume
         store.spend(month_of(now), calls=spent, runs=1 if spend else 0)
     if monthly is not None:
         monthly = replace(monthly, this_run=spent)
-    return replace(with_details(lookups, described, errors), monthly=monthly)
+    return replace(with_details(lookups, described, errors), monthly=monthly, deprecated=deprecated)
+
+
+# What /v1/image says of an image, asked once a week: images are deprecated over months, and
+# a daily ask would spend a sixth of the smallest plan's month on twenty images.
+FACTS_TTL = 7 * 86_400.0
+
+
+UNKNOWN_FACTS = ImageFacts("unknown", deprecated=False)
+
+
+def deprecated_images(images: Sequence[ImageRef], *, source_for: Callable[[ImageRef], Source | None], store: Store,
+                      offline: bool, workers: int = 4) -> dict[str, str]:
+    """The images the tags API marks deprecated, and what it says (in tagbot's words). Asked
+    once a week per image, and not for official images (their deprecations are shipped, from
+    docker-library's own notices); `offline`, from the store only. A failed ask is no error:
+    the fact waits for the next run."""
+    known: dict[str, ImageFacts] = {}
+    to_ask: dict[str, tuple[ImageRef, TagsAPI]] = {}
+    for image in {image.name: image for image in images}.values():
+        source = source_for(image)
+        if not isinstance(source, TagsAPI) or image.repository.startswith("library/"):
+            continue
+        kept = store.facts(image.name)
+        if kept is not None and (offline or store.now() - kept[1] < FACTS_TTL):
+            known[image.name] = kept[0]
+        elif not offline:
+            to_ask[image.name] = (image, source)
+
+    def ask(job: tuple[ImageRef, TagsAPI]) -> ImageFacts | None:
+        image, source = job
+        try:
+            facts = _guarded(source.image_facts, image)
+        except AuthError:
+            raise
+        except (NotFound, BadResponse) as e:
+            # Kept for a week too: an image with no page (or one not read) is not asked each run.
+            log.info("%s: /v1/image: %s", image.name, e)
+            facts = UNKNOWN_FACTS
+        except SourceError as e:
+            log.info("%s: /v1/image not read: %s", image.name, e)
+            return None
+        store.keep_facts(image.name, facts)
+        return facts
+
+    asked: dict[str, ImageFacts | None] = _concurrently(to_ask, ask, workers, _Counter(0, len(to_ask), None))
+    known.update({name: facts for name, facts in asked.items() if facts is not None})
+    return {name: _deprecation_text(facts) for name, facts in known.items() if facts.deprecated}
+
+
+def _deprecation_text(facts: ImageFacts) -> str:
+    if facts.status not in (ACTIVE, UNKNOWN_FACTS.status):
+        return f"Docker Hub lists it as {facts.status}"
+    return "its Docker Hub description says it is deprecated"
 
 
 def look_up(

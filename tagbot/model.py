@@ -14,9 +14,10 @@ from pathlib import Path
 from typing import Literal
 
 from tagbot.errors import ScanError, visible
+from tagbot.refs import short_version
 from tagbot.scan.model import DeclaredPlatform, Reference
 
-UpdateType = Literal["major", "minor", "patch", "digest", "pin"]
+UpdateType = Literal["major", "minor", "patch", "digest", "pin", "replace"]
 # What a candidate was turned down for, in the order the policy checks.
 Check = Literal[
     "shape", "suffix", "pre-release", "ended", "lts", "ignore", "allow", "update type",
@@ -44,6 +45,14 @@ class Update:
     from_size: int | None = None  # the current tag's size, for "+2.1 MB" in pull requests
     # Platforms the current tag has and the new one lacks (none required): always shown.
     platforms_dropped: frozenset[str] = frozenset()
+    # A moved image's successor, as it is to be written (`eclipse-temurin`): a replacement.
+    to_image: str | None = None
+
+    @property
+    def to_text(self) -> str:
+        """The new version as people say it: `1.27.4`, `1.27@sha256:3f2a…`, `eclipse-temurin:17-jdk`."""
+        version = short_version(self.to_tag, self.to_digest)
+        return f"{self.to_image}:{version}" if self.to_image else version
 
 
 @dataclass(frozen=True)
@@ -111,13 +120,14 @@ class Violation:
     problem: str
 
 
-LifeKind = Literal["ended", "ending", "abandoned"]
+LifeKind = Literal["ended", "ending", "abandoned", "moved", "deprecated"]
 
 
 @dataclass(frozen=True)
 class LifeWarning:
-    """A reference on a release line that ended or ends soon (`eol_warning`), or to an image
-    nothing was pushed to for `abandoned_after`: `message` says so, and what to move to."""
+    """A reference on a release line that ended or ends soon (`eol_warning`), to an image
+    nothing was pushed to for `abandoned_after`, or to one that moved or is deprecated with no
+    replacement to propose: `message` says so, and what to move to."""
 
     reference: Reference
     kind: LifeKind

@@ -78,6 +78,12 @@ class ImageRef:
         return end - len(self.tag), end
 
     @property
+    def name_span(self) -> tuple[int, int]:
+        """Where the name (registry and repository, as written) sits in `text`."""
+        end = len(self.text) - (len(self.digest) + 1 if self.digest else 0) - (len(self.tag) + 1 if self.tag else 0)
+        return 0, end
+
+    @property
     def digest_span(self) -> tuple[int, int] | None:
         """Where the digest (`sha256:...`, without the `@`) sits in `text`."""
         if self.digest is None:

@@ -224,7 +224,7 @@ def _update_json(planned: PlannedUpdate) -> dict[str, Any]:
         "image": reference.found.text,
         "repository": image.name if image else None,
         "from": {"tag": update.from_tag, "digest": update.from_digest},
-        "to": {"tag": update.to_tag, "digest": update.to_digest},
+        "to": {"tag": update.to_tag, "digest": update.to_digest, **({"image": update.to_image} if update.to_image else {})},
         "update_type": update.update_type,
         "platforms": _platforms(update.platforms),
         "platforms_dropped": _platforms(update.platforms_dropped),
@@ -259,7 +259,7 @@ def plan_table(plan: Plan) -> str:
             note = f"drops {', '.join(_platforms(update.platforms_dropped))}" if update.platforms_dropped else ""
             rows.append((f"{shown_path(reference.file)}:{reference.line}", _image_name(reference),
                          short_version(update.from_tag, update.from_digest),
-                         short_version(update.to_tag, update.to_digest), update.update_type, note))
+                         update.to_text, update.update_type, note))
         parts.append(_aligned(rows))
     elif plan.errors:  # "up to date" would claim what was not checked
         count = len(plan.errors)
@@ -277,7 +277,8 @@ def life_lines(plan: Plan) -> str:
     return "".join(f"{place(w.reference)}: {LIFE_LABELS[w.kind]}: {visible(w.message)}\n" for w in plan.life)
 
 
-LIFE_LABELS = {"ended": "end of life", "ending": "end of life", "abandoned": "abandoned"}
+LIFE_LABELS = {"ended": "end of life", "ending": "end of life", "abandoned": "abandoned", "moved": "moved",
+               "deprecated": "deprecated"}
 
 
 def place(reference: Reference) -> str:
@@ -299,7 +300,7 @@ def check_lines(plan: Plan) -> str:
     """One line per available update: `file:line:column: image: from -> to`, for CI logs and pre-commit."""
     return "".join(
         f"{place(p.reference)}: {visible(_image_name(p.reference))}: "
-        f"{short_version(p.update.from_tag, p.update.from_digest)} -> {short_version(p.update.to_tag, p.update.to_digest)}\n"
+        f"{short_version(p.update.from_tag, p.update.from_digest)} -> {p.update.to_text}\n"
         for p in plan.updates
     )
 

@@ -30,11 +30,13 @@ class Edit:
 
 
 def edits_for(reference: Reference, update: Update) -> list[Edit]:
-    """The edits that turn `reference` into the update's tag and digest."""
+    """The edits that turn `reference` into the update's image name (a replacement), tag and digest."""
     found, image = reference.found, reference.found.image
     assert image is not None, "only references that parsed get updates"
     where = f"{reference.file}:{reference.line}"
     edits = []
+    if update.to_image is not None:  # a moved image: its name, as written, becomes the successor's
+        edits.append(_replace(found.pieces, image.name_span, update.to_image, where))
     if update.to_tag is not None and update.to_tag != image.tag:
         if image.tag_span is None:
             raise RewriteError(f"{where}: {found.text} has no tag to change", place=where)

@@ -28,9 +28,11 @@ from tagbot.errors import (
 )
 from tagbot.lifecycle import Decider, life_warnings
 from tagbot.lines import shipped
+from tagbot.moves import shipped_moves
+from tagbot.replacing import Replacements, plan_replacements, successors
 from tagbot.lookup import Lookups, Progress, know_tags
 from tagbot.model import (
-    Decision, FailureKind, Failure, FileChange, HeldBack, Plan, PlannedUpdate, Update, Violation,
+    Decision, FailureKind, Failure, FileChange, HeldBack, LifeWarning, Plan, PlannedUpdate, Update, Violation,
 )
 from tagbot.policy import decide, offline_violations
 from tagbot.refs import ImageRef
@@ -208,10 +210,17 @@ def plan(
                          kinds=run_settings.kinds)
     declared = _unique((*scanned.platforms, *declared_at_root(base, base=base)))
     images = [r.found.image for r in scanned.references if r.found.image is not None]
-    lookups = look_up_tags(images, services, urgent)
+    moves = shipped_moves().with_config(run_settings.replacements)
+    successor_images = [s for s in successors(scanned.references, moves) if s.name not in {i.name for i in images}]
+    lookups = look_up_tags([*images, *successor_images], services, urgent)
+    # A successor that cannot be looked up is its replacement's warning, not the run's error.
+    successor_errors = {i.name: lookups.errors.pop(i.name) for i in successor_images if i.name in lookups.errors}
     separate_major = for_pull_requests and services.config.run.separate_major
     updates, held_back = decide_all(scanned.references, lookups, services.config, declared, now=services.now(),
                                     separate_major=separate_major)
+    replaced = plan_replacements(scanned.references, lookups.tags, successor_errors, moves, services.config, declared,
+                                 deprecated=lookups.deprecated)
+    updates, held_back = _replacing(updates, held_back, replaced.updates)
     changes, rewrite_errors = file_changes([u for u in updates if not u.beside_major], base, scanned.digests)
     life = life_warnings(scanned.references, lookups.tags, services.config, now=services.now(),
                          decide=_decider(lookups, services.config, declared, services.now()))
@@ -227,8 +236,28 @@ def plan(
         rewrite_errors=tuple(rewrite_errors),
         stale=tuple((name, datetime.fromtimestamp(at, timezone.utc)) for name, at in sorted(lookups.stale.items())),
         monthly=lookups.monthly,
-        life=tuple(life),
+        life=_in_file_order(life, replaced),
     )
+
+
+def _in_file_order(life: Sequence[LifeWarning], replaced: Replacements) -> tuple[LifeWarning, ...]:
+    """The warnings, less those of references a replacement takes care of; a moved or
+    deprecated image's warning says all its line's would (the image itself is the thing to leave)."""
+    taken = {id(p.reference) for p in replaced.updates} | {id(w.reference) for w in replaced.warnings}
+    kept = [*replaced.warnings, *(w for w in life if id(w.reference) not in taken)]
+    return tuple(sorted(kept, key=lambda w: (w.reference.file, w.reference.line)))
+
+
+def _replacing(updates: list[PlannedUpdate], held_back: list[HeldBack],
+               replacements: Sequence[PlannedUpdate]) -> tuple[list[PlannedUpdate], list[HeldBack]]:
+    """A replaced reference's only update is its replacement: what the old image would move to,
+    and why not further, no longer matters."""
+    if not replacements:
+        return updates, held_back
+    replaced = {id(p.reference) for p in replacements}
+    kept = [u for u in updates if id(u.reference) not in replaced] + list(replacements)
+    return (sorted(kept, key=lambda u: (u.reference.file, u.reference.line)),
+            [h for h in held_back if id(h.reference) not in replaced])
 
 
 def _unique(declared: Sequence[DeclaredPlatform]) -> tuple[DeclaredPlatform, ...]:

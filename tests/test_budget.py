@@ -115,7 +115,12 @@ def test_without_monthly_calls_nothing_changes(repo: Path, tags_api: FakeTagsAPI
     (repo / "tagbot.yaml").write_text("rate_limit: 500\n")
     first = run_on(MONTH, repo, tags_api)
     second = run_on(MONTH + timedelta(days=1), repo, tags_api)
-    assert len(tags_api.calls) == 80 and first.monthly is None and second.stale == ()
+    tag_calls = [c for c in tags_api.calls if c.startswith("/v1/tags")]
+    assert len(tag_calls) == 80 and first.monthly is None and second.stale == ()
+    # Without a budget, /v1/image is asked too: once a week for each image (not official).
+    assert sorted(set(tags_api.calls) - set(tag_calls)) == sorted(f"/v1/image?name={c.split('=')[1].split('&')[0]}"
+                                                                  for c in set(tag_calls))
+    assert len(tags_api.calls) == 80 + 40
 
 
 def test_the_environment_sets_the_budget(repo: Path, tags_api: FakeTagsAPI, monkeypatch):

@@ -27,6 +27,13 @@ def pr_title(group: Group, prefix: str = "") -> str:
 
 
 def _title(group: Group) -> str:
+    moves = sorted({(_image(p).short_name, p.update.to_image or "", p.update.to_tag or "latest")
+                    for p in group.updates if p.update.to_image})
+    if moves:  # a replacement has a pull request of its own
+        if len(moves) == 1:
+            (old, new, same_tag), = moves
+            return f"Replace {old}:{same_tag} with {new}:{same_tag}"
+        return "Replace " + ", ".join(f"{old} with {new}" for old, new in sorted({(o, n) for o, n, _ in moves}))
     targets = sorted({(_image(p).short_name, p.update.to_tag, p.update.update_type) for p in group.updates})
     images = sorted({image for image, _, _ in targets})
     if len(targets) == 1:
@@ -48,7 +55,7 @@ def commit_message(group: Group, prefix: str = "") -> str:
     for planned in group.updates:
         reference, update = planned.reference, planned.update
         lines.append(f"- {visible(reference.file)}:{reference.line} {_image(planned).short_name} "
-                     f"{short_version(update.from_tag, update.from_digest)} -> {short_version(update.to_tag, update.to_digest)}")
+                     f"{short_version(update.from_tag, update.from_digest)} -> {update.to_text}")
     return "\n".join(lines) + "\n"
 
 
@@ -61,7 +68,7 @@ def pr_body(group: Group, held_back: Sequence[HeldBack], links: Mapping[tuple[st
     rows: dict[tuple[str, str, str], list[PlannedUpdate]] = {}
     for planned in group.updates:
         update = planned.update
-        key = (_image(planned).name, short_version(update.from_tag, update.from_digest), short_version(update.to_tag, update.to_digest))
+        key = (_image(planned).name, short_version(update.from_tag, update.from_digest), update.to_text)
         rows.setdefault(key, []).append(planned)
     lines = [
         "tagbot found newer versions of these container images.",
@@ -89,15 +96,22 @@ def pr_body(group: Group, held_back: Sequence[HeldBack], links: Mapping[tuple[st
     if notes:
         lines += ["", "**Held back**", ""]
         lines += [held_back_line(h) for h in notes]
-    skipped = sorted({(_image(p).short_name, p.update.to_tag or "latest") for p in group.updates})
-    lines += [
-        "", "---", "",
-        "To skip these versions, close this pull request (tagbot will not propose them again), or tell "
-        "tagbot in `tagbot.yaml`:",
-        "", "```yaml", "rules:",
-        *(line for image, tag in skipped for line in (f"  - match: {image}", f'    ignore: ["{tag}"]')),
-        "```", "", REBASE_BOX,
-    ]
+    moved = sorted({plain(p.reason) for p in group.updates if p.update.to_image})
+    if moved:
+        lines += ["", "**Moved**: the same tag, from the image that took this one's place.", ""]
+        lines += [f"- {reason}" for reason in moved]
+        lines += ["", "---", "", "To keep the old image, close this pull request: tagbot will not propose it again.",
+                  "", REBASE_BOX]
+    else:
+        skipped = sorted({(_image(p).short_name, p.update.to_tag or "latest") for p in group.updates})
+        lines += [
+            "", "---", "",
+            "To skip these versions, close this pull request (tagbot will not propose them again), or tell "
+            "tagbot in `tagbot.yaml`:",
+            "", "```yaml", "rules:",
+            *(line for image, tag in skipped for line in (f"  - match: {image}", f'    ignore: ["{tag}"]')),
+            "```", "", REBASE_BOX,
+        ]
     state = state_of(proposals(group), (p.reference.file for p in group.updates), proposed_on=proposed_on.isoformat())
     return with_state("\n".join(lines) + "\n", state)
 
@@ -116,7 +130,7 @@ def life_line(warning: LifeWarning) -> str:
 
 def proposals(group: Group) -> list[Proposal]:
     """What the group proposes, image by image, as its pull request records it."""
-    return [Proposal(_image(p).name, short_version(p.update.to_tag, p.update.to_digest)) for p in group.updates]
+    return [Proposal(_image(p).name, p.update.to_text) for p in group.updates]
 
 
 def _links_section(group: Group, links: Mapping[tuple[str, str], Links]) -> list[str]:

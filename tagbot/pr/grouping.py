@@ -33,8 +33,10 @@ def group_updates(updates: Sequence[PlannedUpdate], settings: RunSettings) -> li
 def _group_name(planned: PlannedUpdate, settings: RunSettings) -> str:
     image = planned.reference.found.image
     assert image is not None
-    named = next((name for name, globs in settings.groups if matches_any(image, globs)), None)
     kind = planned.update.update_type
+    if kind == "replace":  # a move to another image is a pull request of its own
+        return f"replace-{_slug(image.short_name)}"
+    named = next((name for name, globs in settings.groups if matches_any(image, globs)), None)
     if named is not None:
         base = named
     elif settings.group_by == "all":

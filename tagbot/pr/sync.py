@@ -272,7 +272,7 @@ def _opening_limit(settings: RunSettings, open_now: int) -> Callable[[], bool]:
 def _proposal(planned: PlannedUpdate) -> Proposal:
     image = planned.reference.found.image
     assert image is not None
-    return Proposal(image.name, short_version(planned.update.to_tag, planned.update.to_digest))
+    return Proposal(image.name, planned.update.to_text)
 
 
 def open_pull_images(pulls: PullRequests, base_branch: str) -> frozenset[str]:

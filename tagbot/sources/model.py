@@ -35,6 +35,21 @@ class TagList:
     complete: bool = True
 
 
+@dataclass(frozen=True)
+class ImageFacts:
+    """What a source says of an image as a whole (the tags API's /v1/image)."""
+
+    status: str  # `active`, or another word of at most 32 letters
+    deprecated: bool
+
+
+_STATUS_WORD = re.compile(r"[a-z_-]{1,32}")
+
+
+def is_status_word(text: object) -> bool:
+    return isinstance(text, str) and _STATUS_WORD.fullmatch(text) is not None
+
+
 _PLATFORM = re.compile(r"[A-Za-z0-9_.-]{1,32}(?:/[A-Za-z0-9_.-]{1,32}){1,2}")
 
 

@@ -42,7 +42,7 @@ import platformdirs
 
 from tagbot.errors import BadResponse, NotFound
 from tagbot.refs import is_digest, is_tag
-from tagbot.sources.model import Tag, TagList, checked, is_platform
+from tagbot.sources.model import ImageFacts, Tag, TagList, checked, is_platform, is_status_word
 
 FORMAT = 2  # PRAGMA user_version; another number means rebuild
 FILE = "store.sqlite3"
@@ -71,6 +71,8 @@ _TABLES = {
                 "PRIMARY KEY (image, filter)",
     "sources": "image TEXT NOT NULL, tag TEXT NOT NULL, url TEXT NOT NULL, PRIMARY KEY (image, tag)",
     "ledger": "month TEXT NOT NULL PRIMARY KEY, calls INTEGER NOT NULL, runs INTEGER NOT NULL",
+    # What the tags API's /v1/image said of an image, and when: read at most once a day.
+    "facts": "image TEXT NOT NULL PRIMARY KEY, status TEXT NOT NULL, deprecated INTEGER NOT NULL, at REAL NOT NULL",
 }
 # What reading a row that fails its checks raises.
 _UNREADABLE = (ValueError, TypeError, RecursionError, BadResponse)
@@ -363,6 +365,24 @@ class Store:
 
     def remember_source(self, image: str, tag: str, url: str | None) -> None:
         self._write("INSERT OR REPLACE INTO sources VALUES (?, ?, ?)", (image, tag, url or ""))
+
+    # --- image facts ----------------------------------------------------------------------------
+
+    def facts(self, image: str) -> tuple[ImageFacts, float] | None:
+        """What /v1/image said of `image`, and when; None when never asked (or the row is bad)."""
+        row = self._one("SELECT status, deprecated, at FROM facts WHERE image = ?", (image,))
+        if row is None:
+            return None
+        status, deprecated, at = row
+        if (not is_status_word(status) or deprecated not in (0, 1)
+                or not isinstance(at, float) or not math.isfinite(at)):
+            self._write("DELETE FROM facts WHERE image = ?", (image,))
+            return None
+        return ImageFacts(status, bool(deprecated)), at
+
+    def keep_facts(self, image: str, facts: ImageFacts) -> None:
+        self._write("INSERT OR REPLACE INTO facts VALUES (?, ?, ?, ?)",
+                    (image, facts.status, int(facts.deprecated), self.now()))
 
     # --- the monthly ledger ---------------------------------------------------------------------
 

@@ -6,12 +6,13 @@ strictly, and anything else is a `BadResponse` naming what was wrong, never a cr
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from tagbot.errors import AuthError, BadResponse, printable
 from tagbot.refs import ImageRef
 from tagbot.sources.http import Fetcher, without_credentials
-from tagbot.sources.model import Tag, TagList, parse_timestamp
+from tagbot.sources.model import ImageFacts, Tag, TagList, is_status_word, parse_timestamp
 
 DEFAULT_API_URL = "https://api.oanor.com/docker-api"
 KEY_ENV = "OANOR_API_KEY"
@@ -36,6 +37,11 @@ class TagsAPI:
         tags = tags_from(self._get("/v1/tags", {"name": api_name(image), "limit": PAGE_LIMIT}))
         return TagList(tags, complete=len(tags) < PAGE_LIMIT)
 
+    def image_facts(self, image: ImageRef) -> ImageFacts:
+        """What `/v1/image` says of the image: its status, and whether it is deprecated."""
+        data = self._get("/v1/image", {"name": api_name(image)})
+        return facts_from(_field(data, "image", dict, "data"))
+
     def _get(self, path: str, params: dict[str, str | int]) -> dict[str, Any]:
         if not self._key:
             raise AuthError(f"no API key: set {KEY_ENV} (or run with --offline to use the cache only)")
@@ -57,6 +63,22 @@ def unwrap(body: Any) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise BadResponse("the tags API answered: data is not an object")
     return data
+
+
+# A status other than this, or a description that says "deprecated", marks the image deprecated.
+ACTIVE = "active"
+_DEPRECATED = re.compile(r"\bdeprecated\b", re.IGNORECASE)
+MAX_DESCRIPTION = 10_000  # characters of a description read; Docker Hub's short ones hold 100
+
+
+def facts_from(image: dict[str, Any]) -> ImageFacts:
+    """Only the status word and one yes-or-no are kept of what the API says: the description
+    is a stranger's text, read (bounded) and never repeated."""
+    status = _field(image, "status", str, "data.image")
+    if not is_status_word(status):
+        raise BadResponse("the tags API answered: data.image.status is not a status word")
+    description = (_optional(image, "description", str, "data.image") or "")[:MAX_DESCRIPTION]
+    return ImageFacts(status, status != ACTIVE or bool(_DEPRECATED.search(description)))
 
 
 def tags_from(data: dict[str, Any]) -> tuple[Tag, ...]:
