@@ -17,12 +17,13 @@ import argparse
 import datetime as dt
 import json
 import re
-import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
 import yaml
+
+from source_checkout import revision
 
 SOURCE = "https://github.com/endoflife-date/endoflife.date"
 OUTPUT = Path(__file__).resolve().parent.parent / "tagbot" / "data" / "release-lines.json"
@@ -57,7 +58,7 @@ def main(argv: list[str] | None = None) -> int:
     products_dir = args.checkout / "products"
     if not products_dir.is_dir():
         parser.error(f"{products_dir}: not found (expected a clone of {SOURCE})")
-    commit, date = _revision(args.checkout)
+    commit, date = revision(args.checkout)
     products = {}
     for path in sorted(products_dir.glob("*.md")):
         product = _product(path)
@@ -76,16 +77,6 @@ def main(argv: list[str] | None = None) -> int:
     lines = sum(len(p["lines"]) for p in products.values())
     print(f"{args.output}: {len(products)} products, {lines} release lines, as of {date} ({commit[:12]})")
     return 0
-
-
-def _revision(checkout: Path) -> tuple[str, str]:
-    """The checkout's commit and its date: the date the facts are as of."""
-    try:
-        out = subprocess.run(["git", "-C", str(checkout), "log", "-1", "--format=%H %cs"],
-                             capture_output=True, text=True, check=True).stdout.split()
-        return out[0], out[1]
-    except (OSError, subprocess.CalledProcessError, IndexError):
-        return "unknown", dt.date.today().isoformat()
 
 
 def _product(path: Path) -> dict[str, Any] | None:

@@ -13,11 +13,11 @@ made here, once, with its source.
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import json
-import subprocess
 import sys
 from pathlib import Path
+
+from source_checkout import revision
 
 SOURCE = "https://github.com/docker-library/docs"
 OUTPUT = Path(__file__).resolve().parent.parent / "tagbot" / "data" / "replacements.json"
@@ -46,7 +46,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if not args.checkout.is_dir():
         parser.error(f"{args.checkout}: not found (expected a clone of {SOURCE})")
-    commit, date = _revision(args.checkout)
+    commit, date = revision(args.checkout)
     deprecated = {
         notice.parent.name: f"{SOURCE}/blob/master/{notice.parent.name}/deprecated.md"
         for notice in sorted(args.checkout.glob("*/deprecated.md"))
@@ -63,15 +63,6 @@ def main(argv: list[str] | None = None) -> int:
     args.output.write_text(json.dumps(table, indent=1) + "\n", encoding="utf-8")
     print(f"{args.output}: {len(MOVES)} moves, {len(deprecated)} deprecated images, as of {date} ({commit[:12]})")
     return 0
-
-
-def _revision(checkout: Path) -> tuple[str, str]:
-    try:
-        out = subprocess.run(["git", "-C", str(checkout), "log", "-1", "--format=%H %cs"],
-                             capture_output=True, text=True, check=True).stdout.split()
-        return out[0], out[1]
-    except (OSError, subprocess.CalledProcessError, IndexError):
-        return "unknown", dt.date.today().isoformat()
 
 
 if __name__ == "__main__":
