@@ -370,6 +370,8 @@ def explain_text(explanation: Explanation, *, show_all: bool = False) -> str:
     lines.append(f"tags searched: {searched}")
     if decision.line:
         lines.append(f"release line: {decision.line}")
+    if explanation.moved:
+        lines.append(f"moved: {explanation.moved}")
     if explanation.hub_pages:
         lines.append(f"docker hub: {explanation.hub_pages} page{'s' if explanation.hub_pages != 1 else ''} "
                      "read for this decision")

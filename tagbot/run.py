@@ -438,6 +438,7 @@ class Explanation:
     config_path: str | None
     rule_lines: tuple[int, ...]
     hub_pages: int = 0  # Docker Hub requests this decision cost
+    moved: str = ""  # where the image moved, when it did
 
 
 def explain(image: ImageRef, *, platform: str | None, services: Services, repository: Path | None = None) -> Explanation:
@@ -453,7 +454,10 @@ def explain(image: ImageRef, *, platform: str | None, services: Services, reposi
     decision = _with_gaps(decide_one(image, tags, config, platform=platform, declared=declared, now=services.now()),
                           image, tags, lookups)
     rule_lines = tuple(rule.line for rule in config.rules if rule.matches(image))
-    return Explanation(image, decision, tags, config.path, rule_lines, lookups.hub_pages.get(image.name, 0))
+    successor = shipped_moves().with_config(config.run.replacements).successor_of(image)
+    moved = (f"{image.short_name} moved to {successor.image.short_name} ({successor.move.source}): update proposes "
+             f"{successor.written}:{image.effective_tag} where that tag has the platforms needed") if successor else ""
+    return Explanation(image, decision, tags, config.path, rule_lines, lookups.hub_pages.get(image.name, 0), moved)
 
 
 # --- edits ----------------------------------------------------------------------------------

@@ -63,6 +63,13 @@ def test_a_moved_image_is_replaced_by_the_same_tag_of_its_successor(repo: Path, 
         (f"eclipse-temurin:11-jre@{TEMURIN['11-jre']['digest']}", "25-jre", "major")]
 
 
+def test_explain_says_where_an_image_moved(repo: Path, capsys):
+    assert main(["explain", "openjdk:17-jdk"]) == 0
+    assert ("moved: openjdk moved to eclipse-temurin (https://github.com/docker-library/docs/blob/master/openjdk/"
+            "deprecated.md): update proposes eclipse-temurin:17-jdk where that tag has the platforms needed"
+            ) in capsys.readouterr().out.splitlines()
+
+
 def test_the_table_and_check_show_the_new_image(repo: Path, capsys):
     assert main(["check"]) == 1
     out = capsys.readouterr().out.splitlines()
