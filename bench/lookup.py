@@ -107,7 +107,7 @@ def window_bench(root: Path, args: argparse.Namespace) -> None:
         age_answers(root / "cache", 7200)
         after_ttl = run_update(root / "repo", api, hub)
         cached = run_update(root / "repo", api, hub)
-    ideal = (args.images + cold[3]) / args.rate_limit
+    ideal = (cold[2] + cold[3]) / args.rate_limit
     print("1. the window")
     print(f"repository:      {args.references} references to {args.images} unique images, 400 tags each;")
     print("                 half the references older than their image's newest 100 tags")

@@ -96,8 +96,6 @@ def know_tags(images: Sequence[ImageRef], *, sources: SourceSet, store: Store, c
 # What /v1/image says of an image, asked once a week: images are deprecated over months, and
 # a daily ask would spend a sixth of the smallest plan's month on twenty images.
 FACTS_TTL = 7 * 86_400.0
-
-
 UNKNOWN_FACTS = ImageFacts("unknown", deprecated=False)
 
 

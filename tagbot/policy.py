@@ -8,8 +8,7 @@ is kept out (another suffix version, the allow range, a missing platform, too yo
 from __future__ import annotations
 
 import fnmatch
-from collections.abc import Iterable, Sequence
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 
@@ -171,8 +170,10 @@ def _judge_line(current: Version, settings: Settings, candidate: Version, lines:
     Moves within the current line are always fine: the newest patch of a line is its best."""
     name = candidate.tag
     own, theirs = lines.line_of(current), lines.line_of(candidate)
-    if theirs is None or theirs == own:
-        return _not_lts(name, own, candidate, lines, today, settings) if theirs is None else None
+    if theirs is None:  # a line the data does not know (yet): neither LTS nor ended, as far as it says
+        return _not_lts(name, own, candidate, lines, today, settings)
+    if theirs == own:
+        return None
     if theirs.released is not None and not theirs.is_released(today) and not settings.allow_prerelease:
         return Verdict(name, "pre-release", f"line {theirs.name} is not released until {theirs.released}")
     if theirs.ended(today):

@@ -65,7 +65,10 @@ def _replacement(reference: Reference, image: ImageRef, successor: Successor, ta
     if successor.image.name in errors:
         return LifeWarning(reference, "moved", f"{moved}; its tags could not be looked up: {errors[successor.image.name]}")
     known = tags.get(successor.image.name)
-    new = next((t for t in known.tags if t.name == tag_name), None) if known else None
+    if known is None:  # its registry's lookups are off
+        return LifeWarning(reference, "moved", f"{moved}; its tags are not looked up (registries: in the config)",
+                           successor.written)
+    new = _tag(known, tag_name)
     if new is None:
         return LifeWarning(reference, "moved", f"{moved}, which has no {tag_name} tag", successor.written)
     settings = config.settings_for(image)

@@ -214,7 +214,8 @@ def plan(
     successor_images = [s for s in successors(scanned.references, moves) if s.name not in {i.name for i in images}]
     lookups = look_up_tags([*images, *successor_images], services, urgent)
     # A successor that cannot be looked up is its replacement's warning, not the run's error.
-    successor_errors = {i.name: lookups.errors.pop(i.name) for i in successor_images if i.name in lookups.errors}
+    successor_errors = {i.name: lookups.errors[i.name] for i in successor_images if i.name in lookups.errors}
+    lookups = replace(lookups, errors={name: e for name, e in lookups.errors.items() if name not in successor_errors})
     separate_major = for_pull_requests and services.config.run.separate_major
     updates, held_back = decide_all(scanned.references, lookups, services.config, declared, now=services.now(),
                                     separate_major=separate_major)

@@ -207,3 +207,16 @@ def test_a_replacement_is_a_pull_request_of_its_own_and_a_move_without_one_is_on
     assert ("- `Dockerfile:3` openjdk:17-jdk-slim: openjdk moved to eclipse-temurin "
             "(https://redirect.github.com/docker-library/docs/blob/master/openjdk/deprecated.md), which has no "
             "17-jdk-slim tag") in dashboard["body"]
+
+
+def test_a_successor_whose_registry_is_off_is_named_not_replaced(tmp_path: Path, monkeypatch, capsys,
+                                                                tags_api: FakeTagsAPI):
+    on_day(monkeypatch)
+    new_repository({"pod.yaml": "apiVersion: v1\nkind: Pod\nspec:\n  containers:\n    - image: k8s.gcr.io/pause:3.9\n",
+                    "tagbot.yaml": "registries: {k8s.gcr.io: {source: off}, registry.k8s.io: {source: off}}\n"},
+                   tmp_path, monkeypatch, tags_api.url)
+    assert main(["check", "--eol"]) == 1
+    assert capsys.readouterr().out == (
+        "pod.yaml:5:14: moved: k8s.gcr.io/pause:3.9: k8s.gcr.io/pause moved to registry.k8s.io/pause "
+        "(https://kubernetes.io/blog/2023/02/06/k8s-gcr-io-freeze-announcement/); its tags are not looked up "
+        "(registries: in the config)\n")
