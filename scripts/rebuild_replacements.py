@@ -27,6 +27,8 @@ MOVES = [
     ("k8s.gcr.io/*", "registry.k8s.io/*",
      "https://kubernetes.io/blog/2023/02/06/k8s-gcr-io-freeze-announcement/"),
     ("openjdk", "eclipse-temurin", "https://github.com/docker-library/docs/blob/master/openjdk/deprecated.md"),
+    # Its page (and notice) is gone from the docs since; the pull request that deprecated it stays.
+    ("adoptopenjdk", "eclipse-temurin", "https://github.com/docker-library/docs/pull/2008"),
     ("emqx", "emqx/emqx", "https://github.com/docker-library/docs/blob/master/emqx/deprecated.md"),
     ("liquibase", "liquibase/liquibase", "https://github.com/docker-library/docs/blob/master/liquibase/deprecated.md"),
     ("rockylinux", "rockylinux/rockylinux", "https://github.com/docker-library/docs/blob/master/rockylinux/deprecated.md"),

@@ -277,7 +277,7 @@ def _cmd_check(options: LookupOptions, *, paths: Sequence[Path], include: Sequen
     errors = tuple(f for f in result.errors if not (hook and f.temporary))
     unchecked = len(result.errors) - len(errors)
     print_check(result, life=eol)
-    lives = f", {len(result.life)} end-of-life or abandoned" if eol else ""
+    lives = f", {len(result.life)} end-of-life, moved, deprecated or abandoned" if eol else ""
     print(f"tagbot: {len(result.updates)} update(s) available, {len(result.violations)} rule(s) broken{lives}; "
           f"{calls_summary(services.calls)}", file=sys.stderr)
     _say_knowledge(result)

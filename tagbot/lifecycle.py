@@ -58,19 +58,21 @@ def _line_warning(reference: Reference, image: ImageRef, settings: Settings, now
     if successor is None:
         return LifeWarning(reference, kind, f"{text}; no supported line the rules allow has this tag's shape")
     to_tag, to_line = successor
-    return LifeWarning(reference, kind, f"{text} -> {to_tag} ({to_line.support_text(today)})", to_tag)
+    support = to_line.support_text(today) if to_line else f"newer than the release data of {shipped().date}"
+    return LifeWarning(reference, kind, f"{text} -> {to_tag} ({support})", to_tag)
 
 
 def _successor(reference: Reference, settings: Settings, lines: ReleaseLines, current: Line, today: date,
-               decide: Decider) -> tuple[str, Line] | None:
+               decide: Decider) -> tuple[str, Line | None] | None:
     """The newest tag on another, supported, line that the rules allow, whatever update types
-    or version range they limit pull requests to: where to go, not what to propose."""
+    or version range they limit pull requests to: where to go, not what to propose. A line the
+    data does not know is newer than the data (None): the policy let it pass, so it stands."""
     wide = replace(settings, update_types=DEFAULT_UPDATE_TYPES, allow=None, min_age=timedelta(0))
     update = decide(reference, wide).update
     if update is None or update.to_tag is None:
         return None
     line = lines.line_of_tag(update.to_tag)
-    if line is None or line == current or line.ended(today):
+    if line == current or (line is not None and line.ended(today)):
         return None
     return update.to_tag, line
 

@@ -69,13 +69,14 @@ def decide(
     version = parse_tag(tag_name)
     if version is None:  # a floating tag has no newer one to miss, listed or not
         decision = _digest_only(ref, current_tag, settings, required, now, f"{tag_name} is a floating tag")
-        return replace(decision, platforms_required=required, platforms_from=platforms_from)
+        return replace(decision, platforms_required=required, platforms_from=platforms_from,
+                       line=line_text(lines, tag_name, now.date()))
 
     notes: list[str] = []
     if current_tag is None and not complete:
         notes.append(f"{tag_name} is not among the newest {len(tags)} tags; only those were searched")
     context = _Context(ref, version, settings, required, now, current_platforms, lines, development_aliases(tags))
-    line = line_text(lines, version, now.date())
+    line = line_text(lines, tag_name, now.date())
     verdicts = tuple(_judge(context, candidate, tag) for candidate, tag in _newer_tags(version, tags))
     accepted = [v for v in verdicts if v.check is None]
     chosen_verdict = accepted[0] if accepted else None
@@ -176,11 +177,13 @@ def _judge_line(current: Version, settings: Settings, candidate: Version, lines:
         return None
     if theirs.released is not None and not theirs.is_released(today) and not settings.allow_prerelease:
         return Verdict(name, "pre-release", f"line {theirs.name} is not released until {theirs.released}")
+    # From an LTS line, a line that is not one is said to be that first, ended or not: it is
+    # the reason a maintainer of an LTS line needs, and one note, not two.
+    if not_lts := (None if theirs.is_lts(today) else _not_lts(name, own, candidate, lines, today, settings, theirs)):
+        return not_lts
     if theirs.ended(today):
         return Verdict(name, "ended", f"line {theirs.name} {theirs.support_text(today)}")
-    if theirs.is_lts(today):
-        return None
-    return _not_lts(name, own, candidate, lines, today, settings, theirs)
+    return None
 
 
 def _not_lts(name: str, own: Line | None, candidate: Version, lines: ReleaseLines, today: date,
@@ -206,9 +209,10 @@ def _development_build(context: _Context, candidate: Version, tag: Tag) -> Verdi
     return Verdict(tag.name, "pre-release", f"the same image as {alias}: a development release")
 
 
-def line_text(lines: ReleaseLines | None, version: Version, today: date) -> str:
-    """The current tag's line as explain says it: `17 (LTS, supported to 2027-10-31)`."""
-    line = lines.line_of(version) if lines else None
+def line_text(lines: ReleaseLines | None, tag: str, today: date) -> str:
+    """The current tag's line as explain says it: `Eclipse Temurin 17 (LTS, supported to
+    2027-10-31)`; a codename tag's too (`trusty`)."""
+    line = lines.line_of_tag(tag) if lines else None
     if lines is None or line is None:
         return ""
     kind = "LTS, " if line.is_lts(today) else ("not LTS, " if lines.has_lts else "")

@@ -179,7 +179,8 @@ def plan_json(plan: Plan, calls: Calls) -> dict[str, Any]:
         "calls": {"api": calls.network, "cached": calls.cached, "docker_hub": calls.by_source.get(HUB, 0)},
         **({"monthly": _monthly_json(plan.monthly)} if plan.monthly else {}),
         "stale": [{"image": name, "known_at": at.isoformat(), "why": "monthly budget"} for name, at in plan.stale],
-        "life": [{"file": w.reference.file, "line": w.reference.line, "image": w.reference.found.text, "kind": w.kind,
+        "life": [{"file": w.reference.file, "line": w.reference.line, "column": w.reference.column,
+                  "image": w.reference.found.text, "kind": w.kind,
                   "message": w.message, "successor": w.successor} for w in plan.life],
     }
 

@@ -81,7 +81,20 @@ def test_check_eol_fails_for_them_and_plain_check_does_not(repo: Path, capsys):
     assert main(["check", "--eol"]) == 1
     captured = capsys.readouterr()
     assert captured.out.splitlines() == [ENDED, ENDING, ABANDONED]
-    assert "3 end-of-life or abandoned" in captured.err
+    assert "3 end-of-life, moved, deprecated or abandoned" in captured.err
+
+
+def test_a_successor_on_a_line_newer_than_the_data_is_named_so(tmp_path: Path, monkeypatch, capsys):
+    served = tmp_path / "served"
+    served.mkdir()
+    shutil.copy(FIXTURES / "api" / "library__mysql.tags.json", served)
+    with serving(FakeTagsAPI(served)) as api:
+        on_day(monkeypatch, DAY)
+        new_repository({"Dockerfile": "FROM mysql:9.6\n", "tagbot.yaml": CONFIG}, tmp_path, monkeypatch, api.url)
+        assert main(["check", "--eol"]) == 1
+    # 9.6 is no LTS line, so any newer release may follow it; 26.7's line came after the data.
+    assert capsys.readouterr().out == ("Dockerfile:1:6: end of life: mysql:9.6 (MySQL 9.6 ended 2026-04-21) -> 26.7 "
+                                       "(newer than the release data of 2026-08-22)\n")
 
 
 def test_a_successor_the_rules_keep_out_is_not_named(repo: Path, capsys):

@@ -54,7 +54,8 @@ def test_java_on_an_lts_line_goes_to_the_newest_lts_not_the_six_month_release(re
     said = explained("eclipse-temurin:17.0.17_10-jdk", capsys)
     assert "release line: Eclipse Temurin 17 (LTS, supported to 2027-10-31)" in said
     assert verdict(said, "26.0.2_10-jdk") == "lts: line 26: not an LTS line (LTS: 8, 11, 17, 21, 25)"
-    assert verdict(said, "24.0.2_12-jdk") == "ended: line 24 ended 2025-09-16"
+    # 24 is no LTS line, and ended: from an LTS line the first is the reason given.
+    assert verdict(said, "24.0.2_12-jdk") == "lts: line 24: not an LTS line (LTS: 8, 11, 17, 21, 25)"
     assert said[-3:] == [
         "decision: 17.0.17_10-jdk -> 25.0.4_7-jdk (major)",
         "drops: linux/arm/v7, linux/riscv64 (not required)",
@@ -77,11 +78,11 @@ def test_node_current_is_offered_to_lts_lines_only_once_it_becomes_lts(repo, mon
     on_day(monkeypatch, datetime(2026, 10, 27, 12, tzinfo=timezone.utc))  # the day before 26 is LTS
     said = explained("node:24.1.0", capsys)
     assert verdict(said, "26.7.0") == "lts: line 26: not an LTS line until 2026-10-28 (LTS: 22, 24)"
-    assert said[-4:] == [
+    # One note for both 26 (LTS later) and 25 (never LTS, and ended): the newest of them.
+    assert said[-3:] == [
         "decision: 24.1.0 -> 24.19.0 (minor)",
         "drops: linux/s390x (not required)",
         "held back: newer 26.7.0: line 26: not an LTS line until 2026-10-28 (LTS: 22, 24)",
-        "held back: newer 25.9.0: line 25 ended 2026-06-01",
     ]
     on_day(monkeypatch, datetime(2026, 10, 28, 12, tzinfo=timezone.utc))
     said = explained("node:24.1.0", capsys)
@@ -208,3 +209,9 @@ def test_the_rebuild_script_makes_the_table_from_a_clone_of_the_source(tmp_path:
     assert lines is not None and lines.line_of_tag("3.1").is_lts(date(2026, 6, 1))
     assert not lines.line_of_tag("3.1").is_lts(date(2026, 5, 31))
     assert lines.line_of_tag("2.9-alpine").ended(RECORDED.date())
+
+
+def test_a_codename_tag_is_on_its_line(repo, monkeypatch, capsys):
+    on_day(monkeypatch)
+    said = explained("ubuntu:trusty", capsys)
+    assert "release line: Ubuntu 14.04 (LTS, ended 2019-04-02)" in said
