@@ -86,7 +86,8 @@ def _parser() -> argparse.ArgumentParser:
     _add_paths_options(check)
     _add_lookup_options(check)
     check.add_argument("--eol", action="store_true",
-                       help="also exit 1 for references on ended (or soon ending) release lines, and abandoned images")
+                       help="also exit 1 for references on ended (or soon ending) release lines, and for moved, "
+                            "deprecated or abandoned images")
     check.add_argument("--hook", action="store_true",
                        help="as a pre-commit hook: with no key or no network, check the cache and the offline rules only")
 

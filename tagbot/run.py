@@ -211,7 +211,8 @@ def plan(
     declared = _unique((*scanned.platforms, *declared_at_root(base, base=base)))
     images = [r.found.image for r in scanned.references if r.found.image is not None]
     moves = shipped_moves().with_config(run_settings.replacements)
-    successor_images = [s for s in successors(scanned.references, moves) if s.name not in {i.name for i in images}]
+    looked_up = {image.name for image in images}
+    successor_images = [s for s in successors(scanned.references, moves) if s.name not in looked_up]
     lookups = look_up_tags([*images, *successor_images], services, urgent)
     # A successor that cannot be looked up is its replacement's warning, not the run's error.
     successor_errors = {i.name: lookups.errors[i.name] for i in successor_images if i.name in lookups.errors}

@@ -26,8 +26,8 @@ def dashboard_body(actions: Sequence[Action], held_back: Sequence[HeldBack], dec
     lines += _section("Waiting", [f"- {a.title} `{a.branch}`: {plain(a.detail)}" for a in waiting])
     lines += _section("Held back", sorted({held_back_line(h) for h in held_back}))
     lines += _section("End of life", sorted({life_line(w) for w in life}),
-                      "Release lines that ended or end soon (eol_warning), and images nothing was pushed to "
-                      "for abandoned_after.")
+                      "Release lines that ended or end soon (eol_warning), moved and deprecated images with no "
+                      "replacement to propose, and images nothing was pushed to for abandoned_after.")
     boxes = [undecline_box(p, f"{p.short_image} `{p.version}` (closed without merging in #{pull.number})")
              for p, pull in sorted(declined.items(), key=lambda item: item[0])]
     lines += _section("Declined", boxes, "Tick a box and tagbot proposes that version again on its next run.")
