@@ -1,17 +1,29 @@
 """Kubernetes manifests: any `*.yaml`/`*.yml` no other kind claims, whose documents have
 `apiVersion` and `kind`.
 
-Images: every `containers`, `initContainers` and `ephemeralContainers` entry wherever a document
-nests a pod spec (Deployment, CronJob's job template, a custom resource's), and image volumes
-(`volumes[].image.reference`). A Helm chart's templates are not YAML until rendered; lines that
-are all template are read as comments, and a template that still does not parse is read line by line
-for literal `image:` values. Values built from `{{ }}` or `$VAR` are skipped as variables.
+Images:
+- every `containers`, `initContainers` and `ephemeralContainers` entry wherever a document nests
+  a pod spec (Deployment, CronJob's job template, a custom resource's), and image volumes
+  (`volumes[].image.reference`); a one-word image with no tag there (`image: adservice`) is a
+  placeholder a build or kustomize fills in, skipped as such;
+- every other key ending in `image` (any case: `image`, `sidecarImage`), anywhere, whose value
+  is a reference with a tag or digest: custom resources take images in fields of their own
+  (a KatibConfig's `runtime.suggestions[].image`, a SparkApplication's `spec.image`, Tekton
+  steps, Argo templates, operators' `spec.image`);
+- a JSON patch's `value` whose `path` ends in `/image` (kustomize's patchesJson6902);
+- the same, inside a literal block scalar whose text is YAML (a ConfigMap's `config.yaml: |`,
+  Argo CD's inline `values: |`, a kustomize `patch: |`), placed at the file's own offsets.
+
+A Helm chart's templates are not YAML until rendered; lines that are all template are read as
+comments, and a template that still does not parse is read line by line for literal `image:`
+values. Values built from `{{ }}` or `$VAR` are skipped as variables.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from dataclasses import replace
 
 import yaml
 
@@ -57,22 +69,56 @@ def extract(text: str) -> list[Found]:
     for document in parsed.documents:
         if yamlnodes.scalar(value(document, "apiVersion")) is None or yamlnodes.scalar(value(document, "kind")) is None:
             continue
-        for node in _image_nodes(document):
-            if node.start_mark.index not in found:
-                found[node.start_mark.index] = yamlnodes.scalar_found(parsed, node)
+        for reference in images_in(parsed, document):
+            found.setdefault(reference.anchor, reference)
     return sorted(found.values(), key=lambda f: f.anchor)
 
 
-def _image_nodes(document: yaml.Node) -> Iterator[yaml.ScalarNode]:
+def images_in(parsed: yamlnodes.Parsed, document: yaml.Node, *, embedded: bool = True) -> Iterator[Found]:
+    """Every image a manifest (or any YAML an operator reads) names, as the module says; with
+    `embedded`, those in its literal blocks of YAML too (one level deep)."""
     for node in yamlnodes.walk(document):
-        for key, listed in yamlnodes.items(node):
+        for key, held in yamlnodes.items(node):
             if key in _CONTAINER_LISTS:
-                images = (value(entry, "image") for entry in _entries(listed))
+                images = (value(entry, "image") for entry in _entries(held))
+                yield from (_container_image(parsed, image) for image in images
+                            if isinstance(image, yaml.ScalarNode) and image.value)
             elif key == "volumes":
-                images = (value(value(entry, "image"), "reference") for entry in _entries(listed))
-            else:
-                continue
-            yield from (image for image in images if isinstance(image, yaml.ScalarNode) and image.value)
+                images = (value(value(entry, "image"), "reference") for entry in _entries(held))
+                yield from (yamlnodes.scalar_found(parsed, image) for image in images
+                            if isinstance(image, yaml.ScalarNode) and image.value)
+            elif key.lower().endswith("image") and isinstance(held, yaml.ScalarNode):
+                yield from _versioned(yamlnodes.scalar_found(parsed, held))
+        patched = _json_patch_image(node)
+        if patched is not None:
+            yield from _versioned(yamlnodes.scalar_found(parsed, patched))
+        if embedded and (block := yamlnodes.embedded(parsed, node)) is not None:
+            for inner in block.parsed.documents:
+                yield from (block.found(reference) for reference in images_in(block.parsed, inner, embedded=False))
+
+
+def _container_image(parsed: yamlnodes.Parsed, node: yaml.ScalarNode) -> Found:
+    reference = yamlnodes.scalar_found(parsed, node)
+    image = reference.image
+    if image is not None and image.tag is None and image.digest is None and "/" not in reference.text:
+        return replace(reference, image=None, skip_reason="placeholder",
+                       detail="one word and no tag: a name a build or kustomize fills in, not an image to look up")
+    return reference
+
+
+def _versioned(reference: Found) -> Iterator[Found]:
+    """A reference outside a pod spec counts when it has a tag or digest: `image: true` or
+    `image: emailservice` (what skaffold builds) is some other setting."""
+    if reference.image is not None and (reference.image.tag or reference.image.digest):
+        yield reference
+
+
+def _json_patch_image(node: yaml.Node) -> yaml.ScalarNode | None:
+    """`{op: replace, path: /spec/template/spec/containers/0/image, value: nginx:1.25}`'s value."""
+    path, patched = value(node, "path"), value(node, "value")
+    if value(node, "op") is None or not isinstance(patched, yaml.ScalarNode):
+        return None
+    return patched if (yamlnodes.scalar(path) or "").endswith("/image") else None
 
 
 def _entries(node: yaml.Node) -> list[yaml.Node]:

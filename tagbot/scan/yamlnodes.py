@@ -9,16 +9,17 @@ loaders skip resolving scalar types: only the structure and the strings as writt
 
 from __future__ import annotations
 
+import bisect
 import gc
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import yaml
 
 from tagbot.errors import ScanError
-from tagbot.scan.model import Found, Piece, Pieces, image_found, joined, skipped, sliced
+from tagbot.scan.model import NOWHERE, Found, Piece, Pieces, image_found, joined, skipped, sliced
 from tagbot.scan.variables import Scope, Unresolved, expand
 
 LOADER: type = getattr(yaml, "CBaseLoader", yaml.BaseLoader)
@@ -242,3 +243,86 @@ def literal_scope(variables: yaml.Node | None, parsed: Parsed, base: Scope | Non
 
 def shifted(pieces: Pieces, offset: int) -> Pieces:
     return pieces if not offset else tuple(Piece(piece.start + offset, piece.text) for piece in pieces)
+
+
+# --- YAML inside YAML -----------------------------------------------------------------------
+
+MAX_EMBEDDED = 256 * 1024  # characters of a block scalar read as YAML; a ConfigMap holds 1 MiB at most
+_BLOCK_HEADER = re.compile(r"\|[+-]?[ \t]*(?:#[^\n]*)?\r?\n")  # `|`, `|-`, `|+`: no indentation digit
+
+
+@dataclass(frozen=True)
+class Embedded:
+    """A literal block scalar (`data: |`) read as YAML: `parsed` holds its text, with offsets
+    within it; `found` moves what is found there to the file's own offsets. Each line of the
+    block stands at a line of the file, indented by the block's indentation, so a value (never
+    more than a line) moves whole, and an edit inside it keeps the block's indentation and
+    chomping as they are."""
+
+    parsed: Parsed
+    inner_starts: tuple[int, ...]  # where each line starts in the block's text
+    outer_starts: tuple[int, ...]  # where the same line's text starts in the file
+
+    def outer(self, offset: int) -> int:
+        line = bisect.bisect_right(self.inner_starts, offset) - 1
+        return self.outer_starts[line] + offset - self.inner_starts[line]
+
+    def found(self, found: Found) -> Found:
+        pieces = tuple(piece if piece.start == NOWHERE else Piece(self.outer(piece.start), piece.text)
+                       for piece in found.pieces)
+        slot = None if found.digest_slot is None else self.outer(found.digest_slot)
+        return replace(found, pieces=pieces, anchor=self.outer(found.anchor), end=self.outer(found.end),
+                       digest_slot=slot)
+
+
+def embedded(parsed: Parsed, node: yaml.Node) -> Embedded | None:
+    """A literal block scalar's text as YAML, when it is a mapping or a list (a ConfigMap's
+    file, Helm values' `config: |`, a kustomize patch); None for any other scalar, for text
+    that is not YAML, and for a block whose lines cannot be placed in the file exactly (tabs,
+    an explicit indentation digit): those are left unread rather than guessed at."""
+    if not isinstance(node, yaml.ScalarNode) or node.style != "|" or ":" not in node.value:
+        return None
+    if len(node.value) > MAX_EMBEDDED:
+        return None
+    text, start = parsed.text, node.start_mark.index + parsed.shift
+    header = _BLOCK_HEADER.match(text, start)
+    if header is None:
+        return None
+    placed = _placed_lines(text, header.end(), node.end_mark.index + parsed.shift, node.value)
+    if placed is None:
+        return None
+    try:
+        inner = parse(node.value)
+    except ScanError:
+        return None
+    if not inner.documents or not isinstance(inner.documents[0], (yaml.MappingNode, yaml.SequenceNode)):
+        return None
+    inner_starts, outer_starts = placed
+    return Embedded(inner, inner_starts, outer_starts)
+
+
+def _placed_lines(text: str, begin: int, end: int, value: str) -> tuple[tuple[int, ...], tuple[int, ...]] | None:
+    """Where each line of a block's `value` starts in it and in `text` (the block's lines lie
+    from `begin` to `end`), when the lines, less the block's indentation, are exactly `value`."""
+    lines = text[begin:end].split("\n")
+    first = next((line for line in lines if line.strip(" \r")), None)
+    if first is None:
+        return None
+    indent = len(first) - len(first.lstrip(" "))
+    inner_lines: list[str] = []
+    inner_starts: list[int] = []
+    outer_starts: list[int] = []
+    inner_at, outer_at = 0, begin
+    for line in lines:
+        content = line[:-1] if line.endswith("\r") else line
+        if content.strip(" ") and not content.startswith(" " * indent):
+            break  # the block ended above this line
+        body = content[indent:]
+        inner_starts.append(inner_at)
+        outer_starts.append(outer_at + min(indent, len(content)))
+        inner_lines.append(body)
+        inner_at += len(body) + 1
+        outer_at += len(line) + 1
+    if "\t" in value or "\n".join(inner_lines).rstrip("\n ") != value.rstrip("\n"):
+        return None
+    return tuple(inner_starts), tuple(outer_starts)

@@ -20,11 +20,12 @@ def test_every_pod_spec_in_every_document():
         (35, 33, "alpine:3.20", None),  # a CronJob's job template; the alias is the same node
         (46, 14, BUSYBOX, None),  # ephemeralContainers
         (49, 14, "$REGISTRY/app:1.0", "variable"),
+        (59, 16, "python:3.12.14", None),  # an Argo template's `container:`: any image key with a tag
         (65, 18, "alpine:3.24", None),  # a custom resource nesting containers
+        (72, 10, "redis:7.2.16", None),  # a ConfigMap's value named image, holding a tagged reference
     ]
-    # The Argo `container:` (singular) and the ConfigMap's `image:` are not pod specs; the last
-    # document has no apiVersion or kind.
-    assert "redis:7.2.16" not in {r.found.text for r in scanned.references}
+    # The last document has no apiVersion or kind: not a manifest.
+    assert [r.found.text for r in scanned.references].count("redis:7.2.16") == 1
 
 
 def test_a_bom_and_crlf_keep_columns_and_spans():
@@ -60,7 +61,8 @@ def test_helm_templates_are_read_around_template_lines_and_line_by_line():
         # wrong types are passed over, not fatal
         ("apiVersion: v1\nkind: Pod\nspec:\n  containers: nginx:1\n", []),
         ("apiVersion: v1\nkind: Pod\nspec:\n  containers:\n  - image: [nginx]\n  - image: ''\n  - 3\n", []),
-        ("apiVersion: v1\nkind: Pod\nspec:\n  volumes:\n  - image: nginx:1\n", []),
+        # Not an image volume (that is `image.reference`), but a key named image holding a tag.
+        ("apiVersion: v1\nkind: Pod\nspec:\n  volumes:\n  - image: nginx:1\n", [("nginx:1", None)]),
         # escaped and block scalars are not rewritten
         ('apiVersion: v1\nkind: Pod\nspec:\n  containers:\n  - image: "nginx:\\x31"\n', [('"nginx:\\x31"', "unsupported")]),
         ("apiVersion: v1\nkind: Pod\nspec:\n  containers:\n  - image: nginx:UPPER\n", [("nginx:UPPER", None)]),
