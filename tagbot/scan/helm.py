@@ -10,6 +10,9 @@ An update rewrites the `tag` value (and the `digest` value when there is one) an
 An empty `tag` means the chart's appVersion: skipped with that reason. A pin goes into an empty
 quoted `digest: ""`; without one there is no place for it. A string that is not a
 reference with a tag or digest (`enableImage: true`) is another setting, not a reference.
+A map without `registry` under a `global.imageRegistry` is skipped: the chart's templates put
+that registry before it. A literal block whose text is YAML (`katibConfig: |`) is read as a
+manifest is (`kubernetes.images_in`).
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from dataclasses import replace
 import yaml
 
 from tagbot.scan import yamlnodes
+from tagbot.scan.kubernetes import images_in
 from tagbot.scan.model import Found, Pieces, composed_found, file_named, no_platforms, skipped
 from tagbot.scan.yamlnodes import Parsed, value
 
@@ -34,13 +38,27 @@ def extract(text: str) -> list[Found]:
     found: dict[int, Found] = {}  # by the offset of the node that holds the tag: anchors count once
     used: set[int] = set()  # the nodes of a map already read as one reference
     for document in parsed.documents:
+        global_registry = _global_registry(document)
         for node in yamlnodes.walk(document):
             for key, held in yamlnodes.items(node):
                 if id(held) in used or not (key.lower().endswith("image") or _is_registry_image(held)):
                     continue
-                for anchor, reference in _references(parsed, held, used):
+                for anchor, reference in _references(parsed, held, used, global_registry):
                     found.setdefault(anchor, reference)
+            # YAML in a literal block (`katibConfig: |`, an Istio operator's `values: |`).
+            if (block := yamlnodes.embedded(parsed, node)) is not None:
+                for inner in block.parsed.documents:
+                    for reference in images_in(block.parsed, inner, embedded=False):
+                        moved = block.found(reference)
+                        found.setdefault(moved.anchor, moved)
     return sorted(found.values(), key=lambda f: f.anchor)
+
+
+def _global_registry(document: yaml.Node) -> str | None:
+    """`global.imageRegistry` (Bitnami's, and many charts'): written before every image map's
+    repository by the chart's templates, so such a map names no image by itself."""
+    registry = yamlnodes.scalar(value(value(document, "global"), "imageRegistry"))
+    return registry or None
 
 
 def _is_registry_image(node: yaml.Node) -> bool:
@@ -48,7 +66,8 @@ def _is_registry_image(node: yaml.Node) -> bool:
     return isinstance(node, yaml.MappingNode) and all(value(node, key) is not None for key in ("registry", "repository", "tag"))
 
 
-def _references(parsed: Parsed, held: yaml.Node, used: set[int]) -> Iterator[tuple[int, Found]]:
+def _references(parsed: Parsed, held: yaml.Node, used: set[int],
+                global_registry: str | None = None) -> Iterator[tuple[int, Found]]:
     if isinstance(held, yaml.ScalarNode):
         reference = yamlnodes.scalar_found(parsed, held)
         if reference.skip_reason == "variable" or (
@@ -64,7 +83,11 @@ def _references(parsed: Parsed, held: yaml.Node, used: set[int]) -> Iterator[tup
     parts = {key: value(held, key) for key in ("registry", "tag", "version", "digest")}
     tag = parts["tag"] if parts["tag"] is not None else parts["version"]
     used.update(id(node) for node in (name, *parts.values()) if node is not None)
-    yield (tag or name).start_mark.index, _composed(parsed, parts["registry"], name, tag, parts["digest"])
+    reference = _composed(parsed, parts["registry"], name, tag, parts["digest"])
+    if global_registry and parts["registry"] is None and reference.image is not None:
+        reference = skipped(reference.pieces, "variable",
+                            f"the chart writes global.imageRegistry ({global_registry}) before {name.value}")
+    yield (tag or name).start_mark.index, reference
 
 
 def _composed(parsed: Parsed, registry: yaml.Node | None, name: yaml.ScalarNode,
