@@ -190,3 +190,41 @@ def test_a_pin_goes_into_a_charts_empty_digest_value(repo: Path, capsys: pytest.
     capsys.readouterr()
     assert main(["update", "--include", "chart/values.yaml"]) == 0  # and it is followed from now on
     assert (repo / "chart" / "values.yaml").read_text() == after
+
+
+def test_operators_files_are_updated_in_their_own_fields_and_blocks_and_once(tmp_path: Path, monkeypatch,
+                                                                            tags_api: FakeTagsAPI, capsys):
+    on_day(monkeypatch)
+    repo = fixture_repository("operators", tmp_path, monkeypatch, tags_api.url)
+    (repo / "tagbot.yaml").write_text("rate_limit: 500\nmax_tag_pages: 100\n")
+    before = {p.relative_to(repo).as_posix(): p.read_bytes() for p in repo.rglob("*") if p.is_file()}
+    assert main(["update"]) == 0
+    after = {name: (repo / name).read_bytes() for name in before}
+    changes = {name: changed_lines(before[name], after[name]) for name in before if before[name] != after[name]}
+    assert changes == {
+        "argo/workflow.yaml": [("        image: alpine:3.20\n", "        image: alpine:3.24\n"),
+                               ("        image: python:3.11.16\n", "        image: python:3.14.7\n")],
+        "chart/values.yaml": [("        image: alpine:3.20\n", "        image: alpine:3.24\n")],  # in katibConfig: |
+        "config/katib-configmap.yaml": [  # inside config.yaml: |, CRLF and the comment kept
+            ('          image: "python:3.11.16" # keep\r\n', '          image: "python:3.14.7" # keep\r\n'),
+            ("      - image: alpine:3.20\r\n", "      - image: alpine:3.24\r\n")],
+        "katib/katib-config.yaml": [
+            ('      image: "python:3.11.16"  # the collector\n', '      image: "python:3.14.7"  # the collector\n'),
+            ("      image: python:3.11.16\n", "      image: python:3.14.7\n"),
+            ("      image: 'alpine:3.20'\n", "      image: 'alpine:3.24'\n")],
+        "kserve/runtime.yaml": [("      image: python:3.11.16\n", "      image: python:3.14.7\n"),
+                                ("    image: golang:1.20\n", "    image: golang:1.27\n")],
+        "overlays/prod/kustomization.yaml": [
+            ("    newName: postgres:16.4-bookworm\n", "    newName: postgres:18.6-bookworm\n"),
+            ("        value: nginx:1.31.3-alpine\n", "        value: nginx:1.31.4-alpine\n"),
+            ("                image: alpine:3.20\n", "                image: alpine:3.24\n")],
+        "overlays/prod/patch-sidecar.yaml": [("          image: redis:7.2.5-alpine\n", "          image: redis:8.10.1-alpine\n")],
+        "spark/app.yaml": [('  image: "alpine:3.20"\n', '  image: "alpine:3.24"\n'),
+                           ("  sidecarImage: redis:7.2.5-alpine\n", "  sidecarImage: redis:8.10.1-alpine\n")],
+        "tekton/task.yaml": [("      image: golang:1.20\n", "      image: golang:1.27\n"),
+                             ("      image: redis:7.2.5-alpine\n", "      image: redis:8.10.1-alpine\n")],
+    }
+    capsys.readouterr()
+    assert main(["update"]) == 0
+    assert {name: (repo / name).read_bytes() for name in before} == after  # a second run writes nothing
+    assert "wrote" not in capsys.readouterr().err

@@ -444,10 +444,17 @@ FILES = {
     "compose": (compose, f"services:\n  a:\n    image: \"acme/app:1.0.0@{GOOD}\"\n  b:\n    image: acme/app:1.0.0-alpine\n"),
     "kubernetes": (kubernetes, f"apiVersion: v1\nkind: Pod\nspec:\n  containers:\n  - image: acme/app:1.0.0@{GOOD}\n"
                                "  - image: 'acme/app:1.0.0-alpine'\n"),
+    # A custom resource's own field, and a ConfigMap's block of YAML (its lines placed in the file).
+    "kubernetes-cr": (kubernetes, f"apiVersion: x/v1\nkind: Thing\nspec:\n  image: acme/app:1.0.0@{GOOD}\n"
+                                  "  sidecarImage: \"acme/app:1.0.0-alpine\"\n"),
+    "kubernetes-block": (kubernetes, f"apiVersion: v1\nkind: ConfigMap\ndata:\n  c.yaml: |\n    a:\n"
+                                     f"      image: acme/app:1.0.0@{GOOD}\n    b: {{image: 'acme/app:1.0.0-alpine'}}\n"),
     "helm": (helm, f"a:\n  image:\n    repository: acme/app\n    tag: 1.0.0\n    digest: {GOOD}\n"
                    "b:\n  image: {repository: acme/app, tag: '1.0.0-alpine'}\n"),
     "kustomize": (kustomize, f"images:\n- name: acme/app\n  newTag: 1.0.0\n  digest: {GOOD}\n"
-                             "- name: x\n  newName: acme/app\n  newTag: \"1.0.0-alpine\"\n"),
+                             "- name: x\n  newName: acme/app\n  newTag: \"1.0.0-alpine\"\n"
+                             "patches:\n- patch: |-\n    - op: replace\n      path: /spec/containers/0/image\n"
+                             "      value: acme/app:1.0.0-alpine\n"),
     "gitlab": (gitlab, f"variables: {{V: 1.0.0}}\nimage: acme/app:$V@{GOOD}\nservices: ['acme/app:1.0.0-alpine']\n"),
     "workflow": (workflows, f"jobs:\n  a:\n    container: acme/app:1.0.0@{GOOD}\n    steps:\n"
                             "    - uses: docker://acme/app:1.0.0-alpine\n"),

@@ -75,8 +75,16 @@ def extract(text: str) -> list[Found]:
 
 
 def images_in(parsed: yamlnodes.Parsed, document: yaml.Node, *, embedded: bool = True) -> Iterator[Found]:
-    """Every image a manifest (or any YAML an operator reads) names, as the module says; with
-    `embedded`, those in its literal blocks of YAML too (one level deep)."""
+    """Every image a manifest (or any YAML an operator reads) names, once each, as the module
+    says; with `embedded`, those in its literal blocks of YAML too (one level deep)."""
+    seen: set[int] = set()
+    for reference in _all_images(parsed, document, embedded):
+        if reference.anchor not in seen:  # a container's image is a key named image too
+            seen.add(reference.anchor)
+            yield reference
+
+
+def _all_images(parsed: yamlnodes.Parsed, document: yaml.Node, embedded: bool) -> Iterator[Found]:
     for node in yamlnodes.walk(document):
         for key, held in yamlnodes.items(node):
             if key in _CONTAINER_LISTS:

@@ -1,0 +1,90 @@
+"""Kubernetes as it is written: custom resources' own image fields, YAML inside literal blocks
+(placed at the file's own offsets), kustomize patches and `newName` with a tag, and the places
+that name no image to look up (skaffold builds, Istio's hub/tag layout, placeholders, a chart's
+global registry). Files in the shapes of Katib, KServe, Spark, Tekton, Argo, Istio and skaffold:
+tests/fixtures/repos/operators."""
+
+from __future__ import annotations
+
+import pytest
+
+from tagbot.scan import read_file, yamlnodes
+from tagbot.scan import kubernetes
+from tests.helpers import FIXTURES, found_rows
+
+OPERATORS = FIXTURES / "repos" / "operators"
+
+
+def rows(name: str, kind: str) -> list[tuple[int, int, str, str | None]]:
+    scanned = read_file(OPERATORS / name, name=name, kind=kind)
+    return [(r.line, r.column, r.found.text, r.found.skip_reason) for r in scanned.references]
+
+
+@pytest.mark.parametrize(("name", "expected"), [
+    # KatibConfig: runtime.metricsCollectors[].image, suggestions[].image, earlyStoppings[].image
+    ("katib/katib-config.yaml", [(9, 15, "python:3.11.16", None), (12, 14, "python:3.11.16", None),
+                                 (15, 15, "alpine:3.20", None)]),
+    # KServe: a runtime's containers, a storage container's spec.container.image
+    ("kserve/runtime.yaml", [(10, 14, "python:3.11.16", None), (19, 12, "golang:1.20", None)]),
+    # SparkApplication: spec.image and a key ending in Image
+    ("spark/app.yaml", [(7, 11, "alpine:3.20", None), (9, 17, "redis:7.2.5-alpine", None)]),
+    # Tekton Task: steps and sidecars
+    ("tekton/task.yaml", [(8, 14, "golang:1.20", None), (12, 14, "redis:7.2.5-alpine", None)]),
+    # Argo Workflow: a template's container and script
+    ("argo/workflow.yaml", [(10, 16, "alpine:3.20", None), (14, 16, "python:3.11.16", None)]),
+    # A strategic-merge patch file: a placeholder the overlay's images: fills in is no image
+    ("overlays/prod/patch-sidecar.yaml", [(10, 18, "redis:7.2.5-alpine", None), (12, 18, "adservice", "placeholder")]),
+    # skaffold's artifacts name what is built; Istio's `image: proxyv2` takes hub and tag from beside it
+    ("skaffold/skaffold.yaml", []),
+    ("istio/operator.yaml", []),
+])
+def test_custom_resources_name_images_in_fields_of_their_own(name: str, expected: list):
+    assert rows(name, "kubernetes") == expected
+
+
+def test_yaml_inside_a_configmap_is_read_at_the_files_own_offsets_crlf_and_all():
+    # config.yaml: | holds a KatibConfig; `other: |-` holds text that only looks like YAML.
+    assert rows("config/katib-configmap.yaml", "kubernetes") == [(10, 19, "python:3.11.16", None),
+                                                                  (13, 16, "alpine:3.20", None)]
+    text = (OPERATORS / "config" / "katib-configmap.yaml").read_bytes().decode()
+    assert "\r\n" in text
+    assert found_rows(kubernetes.extract(text), text) == [("python:3.11.16", None), ("alpine:3.20", None)]
+
+
+def test_helm_values_read_a_yaml_block_and_skip_maps_under_a_global_registry():
+    assert rows("chart/values.yaml", "helm") == [
+        (7, 16, "alpine:3.20", None),  # katibConfig: |
+        (12, 17, "ui:1.0", "variable"),  # repository: ui, and global.imageRegistry before it
+    ]
+
+
+def test_kustomize_reads_newname_with_a_tag_and_inline_patches():
+    assert rows("overlays/prod/kustomization.yaml", "kustomize") == [
+        (7, 14, "postgres:16.4-bookworm", None),  # newName: with its tag
+        (14, 16, "nginx:1.31.3-alpine", None),  # a JSON patch's value at .../image
+        (25, 24, "alpine:3.20", None),  # a strategic-merge patch written inline
+    ]
+
+
+@pytest.mark.parametrize("text", [
+    "a: |2\n    image: nginx:1\n",  # an indentation digit: lines not placed, left unread
+    "a: >\n  image: nginx:1\n",  # folded: not literal text
+    "a: |\n  just words\n",  # not YAML
+    "a: |\n  image:\tnginx:1\n",  # a tab
+    "a: |\n  [unclosed\n",  # not YAML either
+])
+def test_a_block_that_cannot_be_placed_exactly_is_left_unread(text: str):
+    parsed = yamlnodes.parse(text)
+    assert yamlnodes.embedded(parsed, yamlnodes.value(parsed.documents[0], "a")) is None
+
+
+def test_a_block_too_big_is_not_read_as_yaml():
+    text = "a: |\n" + "".join(f"  k{n}: image-{n}\n" for n in range(30_000))
+    parsed = yamlnodes.parse(text)
+    assert yamlnodes.embedded(parsed, yamlnodes.value(parsed.documents[0], "a")) is None
+
+
+def test_a_block_inside_a_block_is_not_read():
+    text = ("apiVersion: v1\nkind: ConfigMap\ndata:\n  outer: |\n    inner: |\n      image: nginx:1.27\n"
+            "    image: redis:7.2.5\n")
+    assert found_rows(kubernetes.extract(text), text) == [("redis:7.2.5", None)]
