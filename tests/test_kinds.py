@@ -219,6 +219,8 @@ def test_operators_files_are_updated_in_their_own_fields_and_blocks_and_once(tmp
             ("        value: nginx:1.31.3-alpine\n", "        value: nginx:1.31.4-alpine\n"),
             ("                image: alpine:3.20\n", "                image: alpine:3.24\n")],
         "overlays/prod/patch-sidecar.yaml": [("          image: redis:7.2.5-alpine\n", "          image: redis:8.10.1-alpine\n")],
+        "overlays/prod/add-sidecar.yaml": [("    image: nginx:1.31.3-alpine\n", "    image: nginx:1.31.4-alpine\n"),
+                                           ('  value: "alpine:3.20"\n', '  value: "alpine:3.24"\n')],
         "spark/app.yaml": [('  image: "alpine:3.20"\n', '  image: "alpine:3.24"\n'),
                            ("  sidecarImage: redis:7.2.5-alpine\n", "  sidecarImage: redis:8.10.1-alpine\n")],
         "tekton/task.yaml": [("      image: golang:1.20\n", "      image: golang:1.27\n"),

@@ -10,7 +10,8 @@ Images:
   is a reference with a tag or digest: custom resources take images in fields of their own
   (a KatibConfig's `runtime.suggestions[].image`, a SparkApplication's `spec.image`, Tekton
   steps, Argo templates, operators' `spec.image`);
-- a JSON patch's `value` whose `path` ends in `/image` (kustomize's patchesJson6902);
+- a JSON patch's `value` whose `path` ends in `/image`, and images in a `value` that is a whole
+  container (kustomize's patchesJson6902, inline or a file of its own);
 - the same, inside a literal block scalar whose text is YAML (a ConfigMap's `config.yaml: |`,
   Argo CD's inline `values: |`, a kustomize `patch: |`), placed at the file's own offsets.
 
@@ -37,6 +38,7 @@ KIND = "kubernetes"
 _CONTAINER_LISTS = ("containers", "initContainers", "ephemeralContainers")
 _SUFFIXES = (".yaml", ".yml")
 _MANIFEST = re.compile(r"^\ufeff?apiVersion:", re.MULTILINE)
+_JSON_PATCH = re.compile(r"^\ufeff?-[ \t]+op:", re.MULTILINE)
 # `image: repo:tag`, `- image: "repo:tag"  # note`, as a template line has it.
 _IMAGE_LINE = re.compile(
     r"""^[ \t]*(?:-[ \t]+)?image:[ \t]*(?:"(?P<double>[^"\n]*)"|'(?P<single>[^'\n]*)'|(?P<plain>[^\s#"'][^\n#]*?))"""
@@ -55,8 +57,9 @@ declared_platforms = no_platforms
 
 def extract(text: str) -> list[Found]:
     # Most YAML files in a repository are not manifests: a substring test spares parsing them.
-    if "apiVersion" not in text or "kind" not in text:
-        return []
+    manifest = "apiVersion" in text and "kind" in text
+    if not manifest:
+        return _json_patch_file(text) if _JSON_PATCH.search(text) else []
     try:
         parsed = yamlnodes.parse(text, templates=True)
     except ScanError:
@@ -74,6 +77,22 @@ def extract(text: str) -> list[Found]:
     return sorted(found.values(), key=lambda f: f.anchor)
 
 
+def _json_patch_file(text: str) -> list[Found]:
+    """A kustomize JSON patch file (`- op: replace` / `path:` / `value:`), which names no
+    apiVersion: the images its values set."""
+    try:
+        parsed = yamlnodes.parse(text)
+    except ScanError:
+        return []  # not YAML: not a patch of ours either
+    found: dict[int, Found] = {}
+    for document in parsed.documents:
+        operations = document.value if isinstance(document, yaml.SequenceNode) else []
+        if operations and all(value(op, "op") is not None and value(op, "path") is not None for op in operations):
+            for reference in images_in(parsed, document, embedded=False):
+                found.setdefault(reference.anchor, reference)
+    return sorted(found.values(), key=lambda f: f.anchor)
+
+
 def images_in(parsed: yamlnodes.Parsed, document: yaml.Node, *, embedded: bool = True) -> Iterator[Found]:
     """Every image a manifest (or any YAML an operator reads) names, once each, as the module
     says; with `embedded`, those in its literal blocks of YAML too (one level deep)."""
@@ -85,24 +104,40 @@ def images_in(parsed: yamlnodes.Parsed, document: yaml.Node, *, embedded: bool =
 
 
 def _all_images(parsed: yamlnodes.Parsed, document: yaml.Node, embedded: bool) -> Iterator[Found]:
+    taken: set[int] = set()  # image nodes read as a container's: not read again as a key named image
     for node in yamlnodes.walk(document):
-        for key, held in yamlnodes.items(node):
-            if key in _CONTAINER_LISTS:
-                images = (value(entry, "image") for entry in _entries(held))
-                yield from (_container_image(parsed, image) for image in images
-                            if isinstance(image, yaml.ScalarNode) and image.value)
-            elif key == "volumes":
-                images = (value(value(entry, "image"), "reference") for entry in _entries(held))
-                yield from (yamlnodes.scalar_found(parsed, image) for image in images
-                            if isinstance(image, yaml.ScalarNode) and image.value)
-            elif key.lower().endswith("image") and isinstance(held, yaml.ScalarNode):
-                yield from _versioned(yamlnodes.scalar_found(parsed, held))
-        patched = _json_patch_image(node)
-        if patched is not None:
-            yield from _versioned(yamlnodes.scalar_found(parsed, patched))
-        if embedded and (block := yamlnodes.embedded(parsed, node)) is not None:
-            for inner in block.parsed.documents:
-                yield from (block.found(reference) for reference in images_in(block.parsed, inner, embedded=False))
+        if isinstance(node, yaml.MappingNode):
+            yield from _mapping_images(parsed, node, taken)
+        elif embedded and isinstance(node, yaml.ScalarNode) and node.style == "|":
+            yield from _block_images(parsed, node)
+
+
+def _block_images(parsed: yamlnodes.Parsed, node: yaml.ScalarNode) -> Iterator[Found]:
+    """The images in a literal block of YAML, at the file's own offsets."""
+    block = yamlnodes.embedded(parsed, node)
+    if block is None:
+        return
+    for inner in block.parsed.documents:
+        yield from (block.found(reference) for reference in images_in(block.parsed, inner, embedded=False))
+
+
+def _mapping_images(parsed: yamlnodes.Parsed, node: yaml.MappingNode, taken: set[int]) -> Iterator[Found]:
+    for key, held in yamlnodes.items(node):
+        if key in _CONTAINER_LISTS:
+            images = [value(entry, "image") for entry in _entries(held)]
+            for image in images:
+                if isinstance(image, yaml.ScalarNode) and image.value:
+                    taken.add(id(image))
+                    yield _container_image(parsed, image)
+        elif key == "volumes":
+            images = [value(value(entry, "image"), "reference") for entry in _entries(held)]
+            yield from (yamlnodes.scalar_found(parsed, image) for image in images
+                        if isinstance(image, yaml.ScalarNode) and image.value)
+        elif key[-5:].lower() == "image" and isinstance(held, yaml.ScalarNode) and id(held) not in taken:
+            yield from _versioned(yamlnodes.scalar_found(parsed, held))
+    patched = _json_patch_image(node)
+    if patched is not None:
+        yield from _versioned(yamlnodes.scalar_found(parsed, patched))
 
 
 def _container_image(parsed: yamlnodes.Parsed, node: yaml.ScalarNode) -> Found:
@@ -123,10 +158,12 @@ def _versioned(reference: Found) -> Iterator[Found]:
 
 def _json_patch_image(node: yaml.Node) -> yaml.ScalarNode | None:
     """`{op: replace, path: /spec/template/spec/containers/0/image, value: nginx:1.25}`'s value."""
-    path, patched = value(node, "path"), value(node, "value")
-    if value(node, "op") is None or not isinstance(patched, yaml.ScalarNode):
+    if value(node, "op") is None:  # most mappings: one look
         return None
-    return patched if (yamlnodes.scalar(path) or "").endswith("/image") else None
+    patched = value(node, "value")
+    if not isinstance(patched, yaml.ScalarNode):
+        return None
+    return patched if (yamlnodes.scalar(value(node, "path")) or "").endswith("/image") else None
 
 
 def _entries(node: yaml.Node) -> list[yaml.Node]:

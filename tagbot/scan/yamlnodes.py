@@ -323,6 +323,7 @@ def _placed_lines(text: str, begin: int, end: int, value: str) -> tuple[tuple[in
         inner_lines.append(body)
         inner_at += len(body) + 1
         outer_at += len(line) + 1
-    if "\t" in value or "\n".join(inner_lines).rstrip("\n ") != value.rstrip("\n"):
+    # Blank lines after the block belong to it or not by chomping: they change no line's start.
+    if "\t" in value or "\n".join(inner_lines).rstrip("\n ") != value.rstrip("\n "):
         return None
     return tuple(inner_starts), tuple(outer_starts)

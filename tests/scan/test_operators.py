@@ -34,6 +34,8 @@ def rows(name: str, kind: str) -> list[tuple[int, int, str, str | None]]:
     ("argo/workflow.yaml", [(10, 16, "alpine:3.20", None), (14, 16, "python:3.11.16", None)]),
     # A strategic-merge patch file: a placeholder the overlay's images: fills in is no image
     ("overlays/prod/patch-sidecar.yaml", [(10, 18, "redis:7.2.5-alpine", None), (12, 18, "adservice", "placeholder")]),
+    # A JSON patch file of the overlay's (no apiVersion): a whole container added, an image replaced
+    ("overlays/prod/add-sidecar.yaml", [(5, 12, "nginx:1.31.3-alpine", None), (8, 11, "alpine:3.20", None)]),
     # skaffold's artifacts name what is built; Istio's `image: proxyv2` takes hub and tag from beside it
     ("skaffold/skaffold.yaml", []),
     ("istio/operator.yaml", []),
@@ -76,6 +78,17 @@ def test_kustomize_reads_newname_with_a_tag_and_inline_patches():
 def test_a_block_that_cannot_be_placed_exactly_is_left_unread(text: str):
     parsed = yamlnodes.parse(text)
     assert yamlnodes.embedded(parsed, yamlnodes.value(parsed.documents[0], "a")) is None
+
+
+def test_a_block_whose_last_line_ends_in_a_space_is_read():
+    # Found on kubeflow/manifests: one trailing space made a whole katibConfig: | unread.
+    text = "katibConfig: |\n  runtime:\n    image: alpine:3.20\n  trailing: here \nnext: 1\n"
+    parsed = yamlnodes.parse(text)
+    block = yamlnodes.embedded(parsed, yamlnodes.value(parsed.documents[0], "katibConfig"))
+    assert block is not None
+    image = yamlnodes.value(yamlnodes.value(block.parsed.documents[0], "runtime"), "image")
+    (piece,) = block.found(yamlnodes.scalar_found(block.parsed, image)).pieces
+    assert text[piece.start:piece.end] == "alpine:3.20"
 
 
 def test_a_block_too_big_is_not_read_as_yaml():
