@@ -204,7 +204,8 @@ def test_operators_files_are_updated_in_their_own_fields_and_blocks_and_once(tmp
     assert changes == {
         "argo/workflow.yaml": [("        image: alpine:3.20\n", "        image: alpine:3.24\n"),
                                ("        image: python:3.11.16\n", "        image: python:3.14.7\n")],
-        "chart/values.yaml": [("        image: alpine:3.20\n", "        image: alpine:3.24\n")],  # in katibConfig: |
+        "chart/values.yaml": [("        image: alpine:3.20\n", "        image: alpine:3.24\n"),  # in katibConfig: |
+                              ("    tag: 16.4-bookworm\n", "    tag: 18.6-bookworm\n")],
         "config/katib-configmap.yaml": [  # inside config.yaml: |, CRLF and the comment kept
             ('          image: "python:3.11.16" # keep\r\n', '          image: "python:3.14.7" # keep\r\n'),
             ("      - image: alpine:3.20\r\n", "      - image: alpine:3.24\r\n")],

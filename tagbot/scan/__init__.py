@@ -98,8 +98,11 @@ def scan_paths(
                 if file.name in pipelines.errors:
                     error = pipelines.errors[file.name]
                     raise ScanError(file.name, error.line, error.problem)
-                scanned = read_file(file.path, name=file.name, kind=file.kind, data=pipelines.data.get(file.name),
-                                    found=pipelines.found.get(file.name))
+                if file.kind == helm.KIND:
+                    scanned = _chart_values(file)
+                else:
+                    scanned = read_file(file.path, name=file.name, kind=file.kind, data=pipelines.data.get(file.name),
+                                        found=pipelines.found.get(file.name))
             except ScanError as e:
                 errors.append(e)
                 continue
@@ -107,6 +110,39 @@ def scan_paths(
             platforms.extend(scanned.platforms)
             digests[file.name] = scanned.digest
     return ScanResult(tuple(references), tuple(errors), len(files), tuple(platforms), digests)
+
+
+MAX_TEMPLATES = 200  # a chart's template files read beside its values; charts hold a few dozen
+MAX_TEMPLATE_BYTES = 1 << 20
+
+
+def _chart_values(file: FileToScan) -> ScannedFile:
+    """A chart's values, read with the chart's templates beside them (`templates/`), which say
+    what each image map becomes."""
+    data = _read_bytes(file.path, file.name)
+    try:
+        found = helm.extract(_decoded(data, file.name), templates=_chart_templates(file.path.parent))
+    except ScanError as e:
+        raise ScanError(file.name, e.line, e.problem) from e
+    return read_file(file.path, name=file.name, kind=file.kind, data=data, found=found)
+
+
+def _chart_templates(chart: Path) -> list[str]:
+    """The texts of the chart's templates (`*.yaml`, `*.yml`, `*.tpl`), as many as are sensible
+    to read; one that cannot be read (a link, a pipe, not UTF-8) is passed over."""
+    folder = chart / "templates"
+    if not folder.is_dir() or folder.is_symlink():
+        return []
+    texts = []
+    names = sorted(p for p in folder.iterdir() if p.suffix in (".yaml", ".yml", ".tpl"))[:MAX_TEMPLATES]
+    for path in names:
+        try:
+            data = read_regular_file(path)
+            if len(data) <= MAX_TEMPLATE_BYTES:
+                texts.append(data.decode("utf-8"))
+        except (OSError, UnicodeDecodeError):
+            continue
+    return texts
 
 
 MAX_INCLUDED = 1000  # files one pipeline may include (GitLab itself allows 150)

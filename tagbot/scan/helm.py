@@ -10,14 +10,14 @@ An update rewrites the `tag` value (and the `digest` value when there is one) an
 An empty `tag` means the chart's appVersion: skipped with that reason. A pin goes into an empty
 quoted `digest: ""`; without one there is no place for it. A string that is not a
 reference with a tag or digest (`enableImage: true`) is another setting, not a reference.
-A map without `registry` under a `global.imageRegistry` is skipped: the chart's templates put
-that registry before it. A literal block whose text is YAML (`katibConfig: |`) is read as a
+A map without `registry` whose repository the chart's templates write after
+`global.imageRegistry` is skipped (`scan` hands the chart's templates in). A literal block whose text is YAML (`katibConfig: |`) is read as a
 manifest is (`kubernetes.images_in`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import replace
 
 import yaml
@@ -33,17 +33,19 @@ matches = file_named(r"values([.-][^/]+)?\.ya?ml")
 declared_platforms = no_platforms
 
 
-def extract(text: str) -> list[Found]:
+def extract(text: str, *, templates: Sequence[str] = ()) -> list[Found]:
+    """The values' images; `templates` are the chart's templates' texts, when known, which say
+    whose repository the chart writes `global.imageRegistry` before."""
     parsed = yamlnodes.parse(text, templates=True)
     found: dict[int, Found] = {}  # by the offset of the node that holds the tag: anchors count once
     used: set[int] = set()  # the nodes of a map already read as one reference
     for document in parsed.documents:
-        global_registry = _global_registry(document)
+        prefixed = _prefixed_maps(document, templates)
         for node in yamlnodes.walk(document):
             for key, held in yamlnodes.items(node):
                 if id(held) in used or not (key.lower().endswith("image") or _is_registry_image(held)):
                     continue
-                for anchor, reference in _references(parsed, held, used, global_registry):
+                for anchor, reference in _references(parsed, held, used, prefixed.get(id(held))):
                     found.setdefault(anchor, reference)
             # YAML in a literal block (`katibConfig: |`, an Istio operator's `values: |`).
             if (block := yamlnodes.embedded(parsed, node)) is not None:
@@ -54,11 +56,34 @@ def extract(text: str) -> list[Found]:
     return sorted(found.values(), key=lambda f: f.anchor)
 
 
-def _global_registry(document: yaml.Node) -> str | None:
-    """`global.imageRegistry` (Bitnami's, and many charts'): written before every image map's
-    repository by the chart's templates, so such a map names no image by itself."""
+def _prefixed_maps(document: yaml.Node, templates: Sequence[str]) -> dict[int, str]:
+    """{id of an image map: the registry} for the maps whose repository a template of the chart
+    writes after `global.imageRegistry` (`{{ .Values.global.imageRegistry }}/{{
+    .Values.ui.image.repository }}`): such a map names no image by itself. Without the
+    templates, or where they do not say so, a map is the image it spells."""
     registry = yamlnodes.scalar(value(value(document, "global"), "imageRegistry"))
-    return registry or None
+    lines = [line for text in templates for line in text.splitlines() if "global.imageRegistry" in line]
+    if not registry or not lines:
+        return {}
+    prefixed = {}
+    for node, path in _map_paths(document):
+        if any(f".{path}.repository" in line for line in lines):
+            prefixed[id(node)] = registry
+    return prefixed
+
+
+def _map_paths(document: yaml.Node) -> Iterator[tuple[yaml.MappingNode, str]]:
+    """Each mapping below the top with its dotted key path (`ui.image`), each node once."""
+    seen: set[int] = set()
+    stack: list[tuple[yaml.Node, str]] = [(document, "")]
+    while stack:
+        node, path = stack.pop()
+        if id(node) in seen or not isinstance(node, yaml.MappingNode):
+            continue
+        seen.add(id(node))
+        if path:
+            yield node, path
+        stack.extend((held, f"{path}.{key}" if path else key) for key, held in yamlnodes.items(node))
 
 
 def _is_registry_image(node: yaml.Node) -> bool:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from tagbot.scan import read_file, yamlnodes
+from tagbot.scan import read_file, scan_paths, yamlnodes
 from tagbot.scan import kubernetes
 from tests.helpers import FIXTURES, found_rows
 
@@ -53,11 +53,19 @@ def test_yaml_inside_a_configmap_is_read_at_the_files_own_offsets_crlf_and_all()
     assert found_rows(kubernetes.extract(text), text) == [("python:3.11.16", None), ("alpine:3.20", None)]
 
 
-def test_helm_values_read_a_yaml_block_and_skip_maps_under_a_global_registry():
-    assert rows("chart/values.yaml", "helm") == [
+def test_helm_values_read_a_yaml_block_and_skip_maps_the_chart_prefixes_with_its_registry():
+    scanned = scan_paths([OPERATORS / "chart"], base=OPERATORS)
+    assert [(r.line, r.column, r.found.text, r.found.skip_reason) for r in scanned.references
+            if r.file == "chart/values.yaml"] == [
         (7, 16, "alpine:3.20", None),  # katibConfig: |
-        (12, 17, "ui:1.0", "variable"),  # repository: ui, and global.imageRegistry before it
+        # The template writes global.imageRegistry before ui's repository, and not before db's.
+        (12, 17, "ui:1.0", "variable"),
+        (17, 10, "postgres:16.4-bookworm", None),
     ]
+    # Without the chart's templates, a map is the image it spells (found on kubeflow's katib
+    # chart: its mysql and postgres maps sit beside global.imageRegistry, which only other maps use).
+    assert [r[2:] for r in rows("chart/values.yaml", "helm")] == [
+        ("alpine:3.20", None), ("ui:1.0", None), ("postgres:16.4-bookworm", None)]
 
 
 def test_kustomize_reads_newname_with_a_tag_and_inline_patches():
