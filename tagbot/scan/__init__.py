@@ -128,13 +128,13 @@ def _chart_values(file: FileToScan) -> ScannedFile:
 
 
 def _chart_templates(chart: Path) -> list[str]:
-    """The texts of the chart's templates (`*.yaml`, `*.yml`, `*.tpl`), as many as are sensible
+    """The texts of the chart's templates (`*.yaml`, `*.yml`, `*.tpl`, in sub-folders too), as many as are sensible
     to read; one that cannot be read (a link, a pipe, not UTF-8) is passed over."""
     folder = chart / "templates"
     if not folder.is_dir() or folder.is_symlink():
         return []
     texts = []
-    names = sorted(p for p in folder.iterdir() if p.suffix in (".yaml", ".yml", ".tpl"))[:MAX_TEMPLATES]
+    names = sorted(p for p in folder.rglob("*") if p.suffix in (".yaml", ".yml", ".tpl"))[:MAX_TEMPLATES]
     for path in names:
         try:
             data = read_regular_file(path)
