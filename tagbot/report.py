@@ -152,7 +152,8 @@ def scan_table(references: Sequence[Reference]) -> str:
         if image is None:
             rows.append((where, reference.kind, found.text, "", "", f"skipped ({found.skip_reason}): {found.detail}"))
             continue
-        note = f"platform {found.platform}" if found.platform else "feature (no platforms)" if found.artifact else ""
+        note = (f"platform {found.platform}" if found.platform else "feature (no platforms)" if found.artifact
+                else "in a block of YAML" if found.in_block else "")
         rows.append((where, reference.kind, image.short_name, image.tag or "", short_digest(image.digest), note))
     return _aligned(rows)
 

@@ -126,6 +126,7 @@ class Found:
     detail: str | None = None
     artifact: bool = False  # an OCI artifact (a devcontainer feature), not an image: no platforms
     digest_slot: int | None = None  # a composed reference's empty digest value, where a pin goes
+    in_block: bool = False  # found in a literal block of YAML inside the file (`config.yaml: |`)
 
     @property
     def from_variables(self) -> bool:

@@ -272,7 +272,7 @@ class Embedded:
                        for piece in found.pieces)
         slot = None if found.digest_slot is None else self.outer(found.digest_slot)
         return replace(found, pieces=pieces, anchor=self.outer(found.anchor), end=self.outer(found.end),
-                       digest_slot=slot)
+                       digest_slot=slot, in_block=True)
 
 
 def embedded(parsed: Parsed, node: yaml.Node) -> Embedded | None:

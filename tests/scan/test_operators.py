@@ -68,6 +68,16 @@ def test_helm_values_read_a_yaml_block_and_skip_maps_the_chart_prefixes_with_its
         ("alpine:3.20", None), ("ui:1.0", None), ("postgres:16.4-bookworm", None)]
 
 
+def test_scan_says_which_references_are_in_a_block_of_yaml(capsys, monkeypatch):
+    from tagbot.cli import main
+
+    monkeypatch.chdir(OPERATORS / "config")
+    assert main(["scan"]) == 0
+    rows = [line.split() for line in capsys.readouterr().out.splitlines()[1:]]
+    assert rows == [["katib-configmap.yaml:10", "kubernetes", "python", "3.11.16", "in", "a", "block", "of", "YAML"],
+                    ["katib-configmap.yaml:13", "kubernetes", "alpine", "3.20", "in", "a", "block", "of", "YAML"]]
+
+
 def test_kustomize_reads_newname_with_a_tag_and_inline_patches():
     assert rows("overlays/prod/kustomization.yaml", "kustomize") == [
         (7, 14, "postgres:16.4-bookworm", None),  # newName: with its tag
