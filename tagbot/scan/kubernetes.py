@@ -70,11 +70,25 @@ def extract(text: str) -> list[Found]:
         return []  # some other tool's YAML that mentions apiVersion: not ours to judge
     found: dict[int, Found] = {}
     for document in parsed.documents:
-        if yamlnodes.scalar(value(document, "apiVersion")) is None or yamlnodes.scalar(value(document, "kind")) is None:
+        api_version = yamlnodes.scalar(value(document, "apiVersion"))
+        if api_version is None or yamlnodes.scalar(value(document, "kind")) is None:
             continue
+        if api_version.startswith("skaffold/"):
+            found.update((f.anchor, f) for f in _skaffold_builds(parsed, document))
         for reference in images_in(parsed, document):
             found.setdefault(reference.anchor, reference)
     return sorted(found.values(), key=lambda f: f.anchor)
+
+
+def _skaffold_builds(parsed: yamlnodes.Parsed, document: yaml.Node) -> Iterator[Found]:
+    """skaffold's `build.artifacts[].image` names what it builds, not an image to pull."""
+    artifacts = value(value(document, "build"), "artifacts")
+    for artifact in _entries(artifacts):
+        image = value(artifact, "image")
+        if isinstance(image, yaml.ScalarNode) and image.value:
+            pieces = yamlnodes.written(parsed, image)
+            if isinstance(pieces, tuple):
+                yield skipped(pieces, "build", "what skaffold builds (build.artifacts), not an image to pull")
 
 
 def _json_patch_file(text: str) -> list[Found]:
@@ -134,7 +148,7 @@ def _mapping_images(parsed: yamlnodes.Parsed, node: yaml.MappingNode, taken: set
             yield from (yamlnodes.scalar_found(parsed, image) for image in images
                         if isinstance(image, yaml.ScalarNode) and image.value)
         elif key[-5:].lower() == "image" and isinstance(held, yaml.ScalarNode) and id(held) not in taken:
-            yield from _versioned(yamlnodes.scalar_found(parsed, held))
+            yield from _other_image(parsed, node, held)
     patched = _json_patch_image(node)
     if patched is not None:
         yield from _versioned(yamlnodes.scalar_found(parsed, patched))
@@ -147,6 +161,19 @@ def _container_image(parsed: yamlnodes.Parsed, node: yaml.ScalarNode) -> Found:
         return replace(reference, image=None, skip_reason="placeholder",
                        detail="one word and no tag: a name a build or kustomize fills in, not an image to look up")
     return reference
+
+
+def _other_image(parsed: yamlnodes.Parsed, mapping: yaml.MappingNode, held: yaml.ScalarNode) -> Iterator[Found]:
+    """A key named image outside a pod spec: a reference when it has a tag or digest; a name
+    whose registry and tag sit beside it (Istio's `hub:`, `tag:`, `image: proxyv2`) is skipped
+    as composed; anything else is some other setting, passed over."""
+    reference = yamlnodes.scalar_found(parsed, held)
+    image = reference.image
+    if image is not None and not (image.tag or image.digest) and value(mapping, "hub") is not None:
+        yield replace(reference, image=None, skip_reason="composed",
+                      detail="its registry and tag are the hub: and tag: beside it, put together by the chart")
+        return
+    yield from _versioned(reference)
 
 
 def _versioned(reference: Found) -> Iterator[Found]:
@@ -166,7 +193,7 @@ def _json_patch_image(node: yaml.Node) -> yaml.ScalarNode | None:
     return patched if (yamlnodes.scalar(value(node, "path")) or "").endswith("/image") else None
 
 
-def _entries(node: yaml.Node) -> list[yaml.Node]:
+def _entries(node: yaml.Node | None) -> list[yaml.Node]:
     return node.value if isinstance(node, yaml.SequenceNode) else []
 
 

@@ -33,7 +33,8 @@ class Piece(NamedTuple):
 
 
 Pieces = tuple[Piece, ...]
-SkipReason = Literal["variable", "stage", "scratch", "build", "invalid", "unsupported", "default", "placeholder"]
+SkipReason = Literal["variable", "stage", "scratch", "build", "invalid", "unsupported", "default", "placeholder",
+                     "composed"]
 # Where a piece that is not in the file stands: the `:` between a Helm chart's `repository:` and
 # `tag:` values, say. Such a piece is part of the reference, never a place to edit.
 NOWHERE = -1
@@ -110,7 +111,7 @@ class Found:
     """One reference a scanner found; `text` is the reference with variables resolved.
 
     Skipped references (`skip_reason` set: "variable", "stage", "scratch", "build", "invalid",
-    "unsupported", "default", "placeholder") keep the text as written so they can still be shown. `detail` says why in
+    "unsupported", "default", "placeholder", "composed") keep the text as written so they can still be shown. `detail` says why in
     words. `anchor` is the offset that line and column point at: the start of the image text,
     or of the value inside an ARG line when the tag lives there. `end` is where the reference
     ends where it is written.

@@ -36,9 +36,10 @@ def rows(name: str, kind: str) -> list[tuple[int, int, str, str | None]]:
     ("overlays/prod/patch-sidecar.yaml", [(10, 18, "redis:7.2.5-alpine", None), (12, 18, "adservice", "placeholder")]),
     # A JSON patch file of the overlay's (no apiVersion): a whole container added, an image replaced
     ("overlays/prod/add-sidecar.yaml", [(5, 12, "nginx:1.31.3-alpine", None), (8, 11, "alpine:3.20", None)]),
-    # skaffold's artifacts name what is built; Istio's `image: proxyv2` takes hub and tag from beside it
-    ("skaffold/skaffold.yaml", []),
-    ("istio/operator.yaml", []),
+    # skaffold's artifacts name what is built; Istio's `image: pilot` takes hub and tag from beside it
+    # (and global.proxy.image, with no hub beside it, is some setting of the chart's: passed over)
+    ("skaffold/skaffold.yaml", [(5, 14, "emailservice", "build")]),
+    ("istio/operator.yaml", [(18, 14, "pilot", "composed")]),
 ])
 def test_custom_resources_name_images_in_fields_of_their_own(name: str, expected: list):
     assert rows(name, "kubernetes") == expected
@@ -76,6 +77,10 @@ def test_scan_says_which_references_are_in_a_block_of_yaml(capsys, monkeypatch):
     rows = [line.split() for line in capsys.readouterr().out.splitlines()[1:]]
     assert rows == [["katib-configmap.yaml:10", "kubernetes", "python", "3.11.16", "in", "a", "block", "of", "YAML"],
                     ["katib-configmap.yaml:13", "kubernetes", "alpine", "3.20", "in", "a", "block", "of", "YAML"]]
+
+
+def test_istios_hub_tag_and_image_side_by_side_are_composed_in_helm_values_too():
+    assert rows("istio/chart/values.yaml", "helm") == [(4, 10, "pilot", "composed"), (5, 18, "proxyv2", "composed")]
 
 
 def test_kustomize_reads_newname_with_a_tag_and_inline_patches():
