@@ -10,6 +10,8 @@ Images:
   is a reference with a tag or digest: custom resources take images in fields of their own
   (a KatibConfig's `runtime.suggestions[].image`, a SparkApplication's `spec.image`, Tekton
   steps, Argo templates, operators' `spec.image`);
+- the known fields that hold an image under another name (`KNOWN_FIELDS`: Crossplane's
+  `spec.package`);
 - a JSON patch's `value` whose `path` ends in `/image`, and images in a `value` that is a whole
   container (kustomize's patchesJson6902, inline or a file of its own);
 - the same, inside a literal block scalar whose text is YAML (a ConfigMap's `config.yaml: |`,
@@ -75,9 +77,25 @@ def extract(text: str) -> list[Found]:
             continue
         if api_version.startswith("skaffold/"):
             found.update((f.anchor, f) for f in _skaffold_builds(parsed, document))
+        package = _known_field(api_version, document)
+        if package is not None:
+            found.update((f.anchor, f) for f in _versioned(yamlnodes.scalar_found(parsed, package)))
         for reference in images_in(parsed, document):
             found.setdefault(reference.anchor, reference)
     return sorted(found.values(), key=lambda f: f.anchor)
+
+
+# Fields that hold an image though their name does not say so, by apiVersion group: a short
+# list, grown as operators are met. Crossplane's Provider, Function and Configuration packages.
+KNOWN_FIELDS = {"pkg.crossplane.io": ("spec", "package")}
+
+
+def _known_field(api_version: str, document: yaml.Node) -> yaml.ScalarNode | None:
+    path = KNOWN_FIELDS.get(api_version.split("/", 1)[0])
+    node: yaml.Node | None = document
+    for key in path or ():
+        node = value(node, key)
+    return node if path and isinstance(node, yaml.ScalarNode) and node.value else None
 
 
 def _skaffold_builds(parsed: yamlnodes.Parsed, document: yaml.Node) -> Iterator[Found]:

@@ -34,6 +34,9 @@ def rows(name: str, kind: str) -> list[tuple[int, int, str, str | None]]:
     ("argo/workflow.yaml", [(10, 16, "alpine:3.20", None), (14, 16, "python:3.11.16", None)]),
     # A strategic-merge patch file: a placeholder the overlay's images: fills in is no image
     ("overlays/prod/patch-sidecar.yaml", [(10, 18, "redis:7.2.5-alpine", None), (12, 18, "adservice", "placeholder")]),
+    # Crossplane packages: a known field that holds an image under another name
+    ("crossplane/providers.yaml", [(6, 12, "xpkg.upbound.io/upbound/provider-aws-s3:v1.1.0", None),
+                                   (13, 13, "xpkg.upbound.io/crossplane-contrib/function-patch-and-transform:v0.2.1", None)]),
     # A JSON patch file of the overlay's (no apiVersion): a whole container added, an image replaced
     ("overlays/prod/add-sidecar.yaml", [(5, 12, "nginx:1.31.3-alpine", None), (8, 11, "alpine:3.20", None)]),
     # skaffold's artifacts name what is built; Istio's `image: pilot` takes hub and tag from beside it
