@@ -45,7 +45,7 @@ def extract(text: str, *, templates: Sequence[str] = ()) -> list[Found]:
             for key, held in yamlnodes.items(node):
                 if id(held) in used or not (key.lower().endswith("image") or _is_registry_image(held)):
                     continue
-                if isinstance(held, yaml.ScalarNode) and (composed := _beside_hub(parsed, node, held)) is not None:
+                if isinstance(held, yaml.ScalarNode) and (composed := yamlnodes.beside_hub(parsed, node, held)) is not None:
                     found.setdefault(held.start_mark.index, composed)
                     continue
                 for anchor, reference in _references(parsed, held, used, prefixed.get(id(held))):
@@ -57,18 +57,6 @@ def extract(text: str, *, templates: Sequence[str] = ()) -> list[Found]:
                         moved = block.found(reference)
                         found.setdefault(moved.anchor, moved)
     return sorted(found.values(), key=lambda f: f.anchor)
-
-
-def _beside_hub(parsed: Parsed, mapping: yaml.Node, held: yaml.ScalarNode) -> Found | None:
-    """Istio's layout, `hub:`, `tag:` and `image: proxyv2` side by side: the image is the three
-    put together by the chart, so the name alone is no image."""
-    if value(mapping, "hub") is None:
-        return None
-    reference = yamlnodes.scalar_found(parsed, held)
-    if reference.image is None or reference.image.tag or reference.image.digest:
-        return None
-    return replace(reference, image=None, skip_reason="composed",
-                   detail="its registry and tag are the hub: and tag: beside it, put together by the chart")
 
 
 def _prefixed_maps(document: yaml.Node, templates: Sequence[str]) -> dict[int, str]:

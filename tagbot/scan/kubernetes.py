@@ -185,13 +185,11 @@ def _other_image(parsed: yamlnodes.Parsed, mapping: yaml.MappingNode, held: yaml
     """A key named image outside a pod spec: a reference when it has a tag or digest; a name
     whose registry and tag sit beside it (Istio's `hub:`, `tag:`, `image: proxyv2`) is skipped
     as composed; anything else is some other setting, passed over."""
-    reference = yamlnodes.scalar_found(parsed, held)
-    image = reference.image
-    if image is not None and not (image.tag or image.digest) and value(mapping, "hub") is not None:
-        yield replace(reference, image=None, skip_reason="composed",
-                      detail="its registry and tag are the hub: and tag: beside it, put together by the chart")
-        return
-    yield from _versioned(reference)
+    composed = yamlnodes.beside_hub(parsed, mapping, held)
+    if composed is not None:
+        yield composed
+    else:
+        yield from _versioned(yamlnodes.scalar_found(parsed, held))
 
 
 def _versioned(reference: Found) -> Iterator[Found]:

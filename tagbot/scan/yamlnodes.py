@@ -245,6 +245,19 @@ def shifted(pieces: Pieces, offset: int) -> Pieces:
     return pieces if not offset else tuple(Piece(piece.start + offset, piece.text) for piece in pieces)
 
 
+def beside_hub(parsed: Parsed, mapping: yaml.Node, held: yaml.ScalarNode) -> Found | None:
+    """Istio's layout, `hub:`, `tag:` and `image: proxyv2` side by side: the image is the three
+    put together by the chart, so the name alone is no image: skipped as composed. None when
+    the value is not such a name."""
+    if value(mapping, "hub") is None:
+        return None
+    reference = scalar_found(parsed, held)
+    if reference.image is None or reference.image.tag or reference.image.digest:
+        return None
+    return replace(reference, image=None, skip_reason="composed",
+                   detail="its registry and tag are the hub: and tag: beside it, put together by the chart")
+
+
 # --- YAML inside YAML -----------------------------------------------------------------------
 
 MAX_EMBEDDED = 256 * 1024  # characters of a block scalar read as YAML; a ConfigMap holds 1 MiB at most
