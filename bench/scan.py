@@ -3,7 +3,8 @@
 Builds a git work tree of 7,000 files of every kind: multi-stage Dockerfiles (ARGs, heredocs,
 mounts, digests), compose files (anchors, merges, variables, flow style), Kubernetes manifests
 (multi-document, a Helm template among them), Helm values, workflows, kustomizations, GitLab CI
-pipelines with includes, dev containers, and YAML files that are none of these (which must be
+pipelines with includes, dev containers, CircleCI, Bitbucket, Azure, Drone and Cloud Build
+pipelines, and YAML files that are none of these (which must be
 opened to learn they are no manifest). Scans it in this one process and prints files/s and
 references/s. Target: under 3 s on one core.
 
@@ -246,6 +247,17 @@ extra:
 """
 
 
+# Other CI systems' pipelines (issue 24): one file of each a folder.
+CI_FILES = {
+    ".circleci/config.yml": "jobs:\n  test:\n    docker:\n      - image: cimg/node:20.{m}\n      - image: postgres:16.{m}\n"
+                            "    steps: [checkout]\n",
+    "bitbucket-pipelines.yml": "image: python:3.12.{m}\npipelines:\n  default:\n    - step:\n        image: node:20.{m}\n"
+                               "        script: [npm test]\n",
+    "azure-pipelines.yml": "jobs:\n  - job: test\n    container: python:3.12.{m}\n    steps: [{{script: pytest}}]\n",
+    ".drone.yml": "kind: pipeline\nsteps:\n  - name: test\n    image: golang:1.22.{m}\n",
+    "cloudbuild.yaml": "steps:\n  - name: node:20.{m}\n    args: [ci]\n",
+}
+
 # Custom resources with images in their own fields, and a ConfigMap holding YAML (issue 23).
 CUSTOM_RESOURCES = """\
 apiVersion: kubeflow.org/v1beta1
@@ -290,6 +302,7 @@ def build_tree(root: Path, counts: dict[str, int], other_suffix: str = ".yaml") 
         "compose": [("stacks/s{g}/stack{i}/compose.yaml", COMPOSE)],
         "manifests": [("deploy/d{g}/service{i}.yaml", MANIFEST)],
         "custom_resources": [("operators/o{g}/operator{i}.yaml", CUSTOM_RESOURCES)],
+        "ci": [(f"ci/c{{g}}/repo{{i}}/{name}", text) for name, text in CI_FILES.items()],
         "helm": [("charts/c{g}/chart{i}/values.yaml", VALUES), ("charts/c{g}/chart{i}/templates/deployment.yaml", HELM_TEMPLATE)],
         "workflows": [("repos/r{g}/repo{i}/.github/workflows/ci.yml", WORKFLOW)],
         "kustomize": [("overlays/o{g}/env{i}/kustomization.yaml", KUSTOMIZATION)],
@@ -361,8 +374,9 @@ def time_hostile() -> None:
 
 
 # 7,000 files: at least 1,000 manifests, 300 values files and 300 workflows among them.
-DEFAULT_COUNTS = {"dockerfiles": 3000, "compose": 1200, "manifests": 1000, "helm": 300, "workflows": 300,
-                  "kustomize": 200, "gitlab": 150, "devcontainers": 200, "other_yaml": 200}
+# 7,000 files: `ci` is 100 folders of 5 pipelines (CircleCI, Bitbucket, Azure, Drone, Cloud Build).
+DEFAULT_COUNTS = {"dockerfiles": 2500, "compose": 1200, "manifests": 1000, "helm": 300, "workflows": 300,
+                  "kustomize": 200, "gitlab": 150, "devcontainers": 200, "other_yaml": 200, "ci": 100}
 
 
 def best_scan(root: Path, runs: int) -> tuple[float, list[float], object]:

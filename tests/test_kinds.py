@@ -232,3 +232,44 @@ def test_operators_files_are_updated_in_their_own_fields_and_blocks_and_once(tmp
     assert main(["update"]) == 0
     assert {name: (repo / name).read_bytes() for name in before} == after  # a second run writes nothing
     assert "wrote" not in capsys.readouterr().err
+
+
+def test_ci_files_of_every_new_kind_are_updated_exactly_and_once(tmp_path: Path, monkeypatch, tags_api: FakeTagsAPI,
+                                                                  capsys):
+    on_day(monkeypatch)
+    repo = fixture_repository("ci", tmp_path, monkeypatch, tags_api.url)
+    # Cloud Build's builders live at gcr.io, which is not on this machine.
+    (repo / "tagbot.yaml").write_text("rate_limit: 500\nmax_tag_pages: 100\nregistries: {gcr.io: {source: off}}\n")
+    before = {p.relative_to(repo).as_posix(): p.read_bytes() for p in repo.rglob("*") if p.is_file()}
+    assert main(["update"]) == 0
+    after = {name: (repo / name).read_bytes() for name in before}
+    changes = {name: changed_lines(before[name], after[name]) for name in before if before[name] != after[name]}
+    node = ("node:22.23.2", "node:24.19.0")  # 22 is an LTS line: 24 that day, not 26
+    assert changes == {
+        ".azure-pipelines/release.yml": [("    container: alpine:3.20\n", "    container: alpine:3.24\n")],
+        ".circleci/config.yml": [
+            ("          - image: python:3.11.16  # an orb's inline executor\n",
+             "          - image: python:3.14.7  # an orb's inline executor\n"),
+            (f"      - image: {node[0]}\n", f"      - image: {node[1]}\n"),
+            (f'      - image: "{node[0]}"\n', f'      - image: "{node[1]}"\n'),
+            ("      - image: redis:7.2.5-alpine\n", "      - image: redis:8.10.1-alpine\n")],
+        ".drone.yml": [("    image: golang:1.20\r\n", "    image: golang:1.27\r\n"),
+                       ("    image: redis:7.2.5-alpine\r\n", "    image: redis:8.10.1-alpine\r\n"),
+                       ("    image: alpine:3.20\r\n", "    image: alpine:3.24\r\n")],
+        ".woodpecker/build.yaml": [("    image: golang:1.20\n", "    image: golang:1.27\n"),
+                                   ('    image: "alpine:3.20"\n', '    image: "alpine:3.24"\n'),
+                                   ("    image: postgres:16.4-bookworm\n", "    image: postgres:18.6-bookworm\n")],
+        "azure-pipelines.yml": [("      image: postgres:16.4-bookworm\n", "      image: postgres:18.6-bookworm\n"),
+                                ('      image: "python:3.11.16"\n', '      image: "python:3.14.7"\n'),
+                                ("      cache: redis:7.2.5-alpine\n", "      cache: redis:8.10.1-alpine\n"),
+                                (f"      image: {node[0]}\n", f"      image: {node[1]}\n")],
+        "bitbucket-pipelines.yml": [("  name: python:3.11.16\n", "  name: python:3.14.7\n"),
+                                    ("      image: postgres:16.4-bookworm\n", "      image: postgres:18.6-bookworm\n"),
+                                    ("        name: redis:7.2.5-alpine\n", "        name: redis:8.10.1-alpine\n"),
+                                    (f"        image: {node[0]}\n", f"        image: {node[1]}\n"),
+                                    ("          - pipe: docker://alpine:3.20\n", "          - pipe: docker://alpine:3.24\n")],
+        "cloudbuild.yaml": [(f"  - name: {node[0]}\n", f"  - name: {node[1]}\n")],
+    }
+    capsys.readouterr()
+    assert main(["update"]) == 0
+    assert {name: (repo / name).read_bytes() for name in before} == after  # a second run writes nothing

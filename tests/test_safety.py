@@ -24,7 +24,10 @@ from tagbot.config import Settings
 from tagbot.errors import BadResponse
 from tagbot.policy import decide
 from tagbot.rewrite import apply_edits, edits_for
-from tagbot.scan import compose, devcontainer, dockerfile, gitlab, helm, kubernetes, kustomize, workflows
+from tagbot.scan import (
+    azure, bitbucket, circleci, cloudbuild, compose, devcontainer, dockerfile, drone, gitlab, helm, kubernetes, kustomize,
+    workflows,
+)
 from tagbot.scan.model import Reference
 from tagbot.sources.model import Tag, TagList, checked
 from tests.fakeapi import FakeTagsAPI, envelope, serving
@@ -458,6 +461,15 @@ FILES = {
     "gitlab": (gitlab, f"variables: {{V: 1.0.0}}\nimage: acme/app:$V@{GOOD}\nservices: ['acme/app:1.0.0-alpine']\n"),
     "workflow": (workflows, f"jobs:\n  a:\n    container: acme/app:1.0.0@{GOOD}\n    steps:\n"
                             "    - uses: docker://acme/app:1.0.0-alpine\n"),
+    "circleci": (circleci, f"jobs:\n  a:\n    docker:\n      - image: acme/app:1.0.0@{GOOD}\n"
+                           "      - image: 'acme/app:1.0.0-alpine'\n"),
+    "bitbucket": (bitbucket, f"image: {{name: 'acme/app:1.0.0@{GOOD}', username: $U}}\npipelines:\n  default:\n"
+                             "    - step: {image: acme/app:1.0.0-alpine}\n"),
+    "azure": (azure, f"resources:\n  containers:\n  - container: a\n    image: acme/app:1.0.0@{GOOD}\n"
+                     "jobs:\n- job: b\n  container: \"acme/app:1.0.0-alpine\"\n"),
+    "drone": (drone, f"steps:\n- name: a\n  image: acme/app:1.0.0@{GOOD}\n---\nsteps:\n- name: b\n"
+                     "  image: acme/app:1.0.0-alpine\n"),
+    "cloudbuild": (cloudbuild, f"steps:\n- name: acme/app:1.0.0@{GOOD}\n- name: 'acme/app:1.0.0-alpine'\n"),
     "devcontainer": (devcontainer, f'{{"image": "acme/app:1.0.0@{GOOD}", // c\n "features": {{"ghcr.io/acme/app:1.0.0-alpine": {{}},}}}}'),
 }
 versions = st.builds(lambda a, b, c, s: f"{a}.{b}.{c}{s}", st.integers(0, 3), st.integers(0, 12), st.integers(0, 12),

@@ -18,7 +18,10 @@ from pathlib import Path
 from typing import Protocol
 
 from tagbot.errors import ScanError
-from tagbot.scan import bake, compose, devcontainer, dockerfile, gitlab, helm, kubernetes, kustomize, workflows
+from tagbot.scan import (
+    azure, bake, bitbucket, circleci, cloudbuild, compose, devcontainer, dockerfile, drone, gitlab, helm, kubernetes,
+    kustomize, workflows,
+)
 from tagbot.atomic import file_digest, read_regular_file
 from tagbot.scan import yamlnodes
 from tagbot.scan.files import FileToScan, find_files
@@ -48,6 +51,11 @@ SCANNERS: dict[str, Scanner] = {
     kustomize.KIND: kustomize,
     gitlab.KIND: gitlab,
     devcontainer.KIND: devcontainer,
+    circleci.KIND: circleci,
+    bitbucket.KIND: bitbucket,
+    azure.KIND: azure,
+    drone.KIND: drone,
+    cloudbuild.KIND: cloudbuild,
     kubernetes.KIND: kubernetes,
 }
 

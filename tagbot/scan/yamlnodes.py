@@ -12,7 +12,7 @@ from __future__ import annotations
 import bisect
 import gc
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 
@@ -243,6 +243,25 @@ def literal_scope(variables: yaml.Node | None, parsed: Parsed, base: Scope | Non
 
 def shifted(pieces: Pieces, offset: int) -> Pieces:
     return pieces if not offset else tuple(Piece(piece.start + offset, piece.text) for piece in pieces)
+
+
+def references_of(parsed: Parsed, nodes: Iterable[tuple[yaml.ScalarNode, str]]) -> list[Found]:
+    """The reference each (scalar, prefix before the image in it) holds, once per node, in file
+    order: what a CI kind's `extract` returns once it knows where its images are."""
+    found: dict[int, Found] = {}
+    for node, prefix in nodes:
+        if node.start_mark.index not in found:
+            found[node.start_mark.index] = scalar_found(parsed, node, prefix=prefix)
+    return sorted(found.values(), key=lambda f: f.anchor)
+
+
+def image_value(node: yaml.Node | None, *keys: str) -> Iterator[tuple[yaml.ScalarNode, str]]:
+    """An image written as a string, or as a mapping holding it under one of `keys`
+    (`image: {name: acme/app:1.0, username: ...}`)."""
+    if isinstance(node, yaml.MappingNode):
+        node = next((held for key in keys if (held := value(node, key)) is not None), None)
+    if isinstance(node, yaml.ScalarNode) and node.value:
+        yield node, ""
 
 
 def beside_hub(parsed: Parsed, mapping: yaml.Node, held: yaml.ScalarNode) -> Found | None:
