@@ -42,21 +42,16 @@ def matches(path: str) -> bool:
 
 def extract(text: str) -> list[Found]:
     parsed = _parse(text)
-    found: dict[int, Found] = {}
-    for document in parsed.documents:
-        for node, prefix in _image_nodes(document):
-            if node.start_mark.index not in found:
-                found[node.start_mark.index] = yamlnodes.scalar_found(parsed, node, prefix=prefix)
-    return sorted(found.values(), key=lambda f: f.anchor)
+    return yamlnodes.references_of(parsed, (pair for document in parsed.documents for pair in _image_nodes(document)))
 
 
 def _image_nodes(document: yaml.Node) -> Iterator[tuple[yaml.ScalarNode, str]]:
     """Each scalar that names an image, and the prefix before the image in it."""
     for job in _jobs(document):
         container = value(job, "container")
-        yield from _named_image(container)
+        yield from yamlnodes.image_value(container, "image")
         for _, service in yamlnodes.items(value(job, "services")):
-            yield from _named_image(service)
+            yield from yamlnodes.image_value(service, "image")
         for step in _steps(job):
             uses = value(step, "uses")
             if isinstance(uses, yaml.ScalarNode) and uses.value.startswith(_DOCKER):
@@ -66,13 +61,6 @@ def _image_nodes(document: yaml.Node) -> Iterator[tuple[yaml.ScalarNode, str]]:
     if yamlnodes.scalar(value(runs, "using")) == "docker" and isinstance(image, yaml.ScalarNode):
         if image.value.startswith(_DOCKER):  # else a Dockerfile in the action's folder
             yield image, _DOCKER
-
-
-def _named_image(node: yaml.Node | None) -> Iterator[tuple[yaml.ScalarNode, str]]:
-    """`container: node:22` or `container: {image: node:22}`."""
-    image = value(node, "image") if isinstance(node, yaml.MappingNode) else node
-    if isinstance(image, yaml.ScalarNode) and image.value:
-        yield image, ""
 
 
 def declared_platforms(text: str, found: list[Found]) -> list[tuple[int, str]]:
