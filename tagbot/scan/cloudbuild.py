@@ -1,5 +1,5 @@
 """Google Cloud Build (`cloudbuild.yaml`, `cloudbuild.yml`, `cloudbuild-prod.yaml`,
-`cloudbuild.prod.yaml`): each step's `name`, the image the step runs
+`cloudbuild.prod.yaml`, `cloudbuild_test.yaml`): each step's `name`, the image the step runs
 (`gcr.io/cloud-builders/docker`, `node:20.11`). Substitutions (`$PROJECT_ID`, `${_IMAGE}`) are
 known only when the build runs: skipped as variables.
 """
@@ -16,7 +16,7 @@ from tagbot.scan.yamlnodes import value
 
 KIND = "cloudbuild"
 
-matches = file_named(r"cloudbuild([.-][^/]+)?\.ya?ml")
+matches = file_named(r"cloudbuild([._-][^/]+)?\.ya?ml")
 declared_platforms = no_platforms
 
 

@@ -34,6 +34,7 @@ def extract(text: str) -> list[Found]:
 
 
 def _images(document: yaml.Node) -> Iterator[tuple[yaml.ScalarNode, str]]:
+    memo: yamlnodes.Memo = {}
     for key in _LISTS:
         listed = value(document, key)
         if isinstance(listed, yaml.SequenceNode):
@@ -41,4 +42,6 @@ def _images(document: yaml.Node) -> Iterator[tuple[yaml.ScalarNode, str]]:
         else:
             entries = [entry for _, entry in yamlnodes.items(listed)]
         for entry in entries:
-            yield from yamlnodes.image_value(value(entry, "image"))
+            # Woodpecker's steps share settings through merge keys (`<<: *base-step`).
+            image = yamlnodes.lookup(entry, "image", memo) if isinstance(entry, yaml.MappingNode) else None
+            yield from yamlnodes.image_value(image)

@@ -29,6 +29,7 @@ def rows(name: str) -> list[tuple[int, int, str, str | None]]:
     (".azure-pipelines/release.yml", "azure"), ("ci/.azure-pipelines/steps/build.yaml", "azure"),
     (".drone.yml", "drone"), (".woodpecker.yml", "drone"), (".woodpecker/build.yaml", "drone"),
     ("cloudbuild.yaml", "cloudbuild"), ("deploy/cloudbuild-prod.yml", "cloudbuild"),
+    ("test/cloudbuild_gcb_run.yaml", "cloudbuild"),  # found on GoogleCloudPlatform/cloud-builders
     (".circleci/other.yml", "kubernetes"), ("woodpecker/build.yaml", "kubernetes"),
 ])
 def test_each_kind_claims_its_files(path: str, kind: str):
@@ -77,6 +78,13 @@ def test_drone_reads_every_document_crlf_kept_and_woodpeckers_maps():
         ("plugins/docker:${DRONE_TAG}", "variable")]
     assert rows(".woodpecker/build.yaml") == [(3, 12, "golang:1.20", None), (6, 13, "alpine:3.20", None),
                                              (9, 12, "postgres:16.4-bookworm", None)]
+
+
+def test_woodpecker_steps_sharing_an_image_through_a_merge_key_name_it_where_it_is_written():
+    # Found on woodpecker-ci/woodpecker: `<<: *base-step` brings the image in.
+    text = ("variables:\n  - &base-step\n    image: golang:1.20\n    commands: [make]\n"
+            "steps:\n  build:\n    <<: *base-step\n  test:\n    <<: *base-step\n    commands: [make test]\n")
+    assert found_rows(drone.extract(text), text) == [("golang:1.20", None)]
 
 
 def test_cloud_build_reads_step_names_and_skips_substitutions():
