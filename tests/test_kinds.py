@@ -269,6 +269,10 @@ def test_ci_files_of_every_new_kind_are_updated_exactly_and_once(tmp_path: Path,
                                     (f"        image: {node[0]}\n", f"        image: {node[1]}\n"),
                                     ("          - pipe: docker://alpine:3.20\n", "          - pipe: docker://alpine:3.24\n")],
         "cloudbuild.yaml": [(f"  - name: {node[0]}\n", f"  - name: {node[1]}\n")],
+        "Jenkinsfile": [(f"    docker {{ image '{node[0]}' }}\n", f"    docker {{ image '{node[1]}' }}\n"),
+                        ('      agent { docker "python:3.11.16" }\n', '      agent { docker "python:3.14.7" }\n'),
+                        ("          docker.image('postgres:16.4-bookworm').withRun('-e POSTGRES_PASSWORD=x') { c ->\n",
+                         "          docker.image('postgres:18.6-bookworm').withRun('-e POSTGRES_PASSWORD=x') { c ->\n")],
     }
     capsys.readouterr()
     assert main(["update"]) == 0

@@ -143,7 +143,8 @@ def test_the_real_pre_commit_runs_the_hook_offline(repo: Path, tmp_path_factory:
      "base/kustomization.yaml", ".gitlab-ci.yml", ".devcontainer.json", ".devcontainer/devcontainer.json",
      ".devcontainer/py/devcontainer.json", ".devcontainer/a/b/devcontainer.json", "devcontainer.json", "app.json",
      "docker-bake.hcl", "action.yml", "values.yaml.bak", "tagbot/scan/dockerfile.py", "Dockerfile.md", "Dockerfile.Orig",
-     "Containerfile.sh", "Dockerfile.alpine", "dockerfile.arm64"],
+     "Containerfile.sh", "Dockerfile.alpine", "dockerfile.arm64", "Jenkinsfile", "ci/Jenkinsfile.release",
+     "deploy.jenkinsfile", "Jenkinsfile.md", "jenkinsfile"],
 )
 def test_the_hook_runs_on_the_files_tagbot_reads_images_from(path: str):
     """pre-commit decides by `files:` which commits run the hook; tagbot by kind_of which files

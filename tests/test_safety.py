@@ -25,8 +25,8 @@ from tagbot.errors import BadResponse
 from tagbot.policy import decide
 from tagbot.rewrite import apply_edits, edits_for
 from tagbot.scan import (
-    azure, bitbucket, circleci, cloudbuild, compose, devcontainer, dockerfile, drone, gitlab, helm, kubernetes, kustomize,
-    workflows,
+    azure, bitbucket, circleci, cloudbuild, compose, devcontainer, dockerfile, drone, gitlab, helm, jenkinsfile,
+    kubernetes, kustomize, workflows,
 )
 from tagbot.scan.model import Reference
 from tagbot.sources.model import Tag, TagList, checked
@@ -470,6 +470,8 @@ FILES = {
     "drone": (drone, f"steps:\n- name: a\n  image: acme/app:1.0.0@{GOOD}\n---\nsteps:\n- name: b\n"
                      "  image: acme/app:1.0.0-alpine\n"),
     "cloudbuild": (cloudbuild, f"steps:\n- name: acme/app:1.0.0@{GOOD}\n- name: 'acme/app:1.0.0-alpine'\n"),
+    "jenkinsfile": (jenkinsfile, f"pipeline {{ agent {{ docker {{ image 'acme/app:1.0.0@{GOOD}' }} }} }}\n"
+                                 "node { docker.image(\"acme/app:1.0.0-alpine\").inside {} }\n"),
     "devcontainer": (devcontainer, f'{{"image": "acme/app:1.0.0@{GOOD}", // c\n "features": {{"ghcr.io/acme/app:1.0.0-alpine": {{}},}}}}'),
 }
 versions = st.builds(lambda a, b, c, s: f"{a}.{b}.{c}{s}", st.integers(0, 3), st.integers(0, 12), st.integers(0, 12),

@@ -19,8 +19,8 @@ from typing import Protocol
 
 from tagbot.errors import ScanError
 from tagbot.scan import (
-    azure, bake, bitbucket, circleci, cloudbuild, compose, devcontainer, dockerfile, drone, gitlab, helm, kubernetes,
-    kustomize, workflows,
+    azure, bake, bitbucket, circleci, cloudbuild, compose, devcontainer, dockerfile, drone, gitlab, helm, jenkinsfile,
+    kubernetes, kustomize, workflows,
 )
 from tagbot.atomic import file_digest, read_regular_file
 from tagbot.scan import yamlnodes
@@ -56,6 +56,7 @@ SCANNERS: dict[str, Scanner] = {
     azure.KIND: azure,
     drone.KIND: drone,
     cloudbuild.KIND: cloudbuild,
+    jenkinsfile.KIND: jenkinsfile,
     kubernetes.KIND: kubernetes,
 }
 

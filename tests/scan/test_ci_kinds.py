@@ -10,14 +10,14 @@ from __future__ import annotations
 import pytest
 
 from tagbot.errors import ScanError
-from tagbot.scan import azure, bitbucket, circleci, cloudbuild, drone, kind_of, read_file
+from tagbot.scan import azure, bitbucket, circleci, cloudbuild, drone, jenkinsfile, kind_of, read_file
 from tests.helpers import FIXTURES, found_rows
 
 CI = FIXTURES / "repos" / "ci"
 
 
 def rows(name: str) -> list[tuple[int, int, str, str | None]]:
-    kind = kind_of(name)
+    kind = kind_of(name)  # the kind the file's name says
     assert kind is not None, name
     scanned = read_file(CI / name, name=name, kind=kind)
     return [(r.line, r.column, r.found.text, r.found.skip_reason) for r in scanned.references]
@@ -30,7 +30,8 @@ def rows(name: str) -> list[tuple[int, int, str, str | None]]:
     (".drone.yml", "drone"), (".woodpecker.yml", "drone"), (".woodpecker/build.yaml", "drone"),
     ("cloudbuild.yaml", "cloudbuild"), ("deploy/cloudbuild-prod.yml", "cloudbuild"),
     ("test/cloudbuild_gcb_run.yaml", "cloudbuild"),  # found on GoogleCloudPlatform/cloud-builders
-    (".circleci/other.yml", "kubernetes"), ("woodpecker/build.yaml", "kubernetes"),
+    ("Jenkinsfile", "jenkinsfile"), ("ci/Jenkinsfile.release", "jenkinsfile"), ("deploy.jenkinsfile", "jenkinsfile"),
+    (".circleci/other.yml", "kubernetes"), ("woodpecker/build.yaml", "kubernetes"), ("Jenkinsfile.md", None),
 ])
 def test_each_kind_claims_its_files(path: str, kind: str):
     assert kind_of(path) == kind
@@ -93,6 +94,17 @@ def test_cloud_build_reads_step_names_and_skips_substitutions():
         (5, 11, "gcr.io/cloud-builders/docker", None),  # untagged: latest
         (7, 12, "${_TOOLS}/deployer:1.2", "variable"),
     ]
+
+
+def test_jenkins_reads_agents_and_scripted_images_not_comments():
+    assert rows("Jenkinsfile") == [
+        (3, 21, "node:22.23.2", None),  # agent { docker { image '...' } }
+        (7, 23, "python:3.11.16", None),  # agent { docker "..." }
+        (13, 25, "postgres:16.4-bookworm", None),  # docker.image('...')
+        (14, 27, "redis:${REDIS_TAG}", "variable"),  # interpolated when the pipeline runs
+    ]  # the stage commented out with // is not read
+    text = "// agent { docker { image 'node:14' } }\r\nnode { docker.image('redis:7.2.5').inside {} }\r\n"
+    assert found_rows(jenkinsfile.extract(text), text) == [("redis:7.2.5", None)]
 
 
 @pytest.mark.parametrize("scanner", [circleci, bitbucket, azure, drone, cloudbuild])
