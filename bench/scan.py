@@ -3,8 +3,8 @@
 Builds a git work tree of 7,000 files of every kind: multi-stage Dockerfiles (ARGs, heredocs,
 mounts, digests), compose files (anchors, merges, variables, flow style), Kubernetes manifests
 (multi-document, a Helm template among them), Helm values, workflows, kustomizations, GitLab CI
-pipelines with includes, dev containers, CircleCI, Bitbucket, Azure, Drone and Cloud Build
-pipelines, and YAML files that are none of these (which must be
+pipelines with includes, dev containers, CircleCI, Bitbucket, Azure, Drone, Cloud Build and
+Jenkins pipelines, and YAML files that are none of these (which must be
 opened to learn they are no manifest). Scans it in this one process and prints files/s and
 references/s. Target: under 3 s on one core.
 
@@ -256,6 +256,7 @@ CI_FILES = {
     "azure-pipelines.yml": "jobs:\n  - job: test\n    container: python:3.12.{m}\n    steps: [{{script: pytest}}]\n",
     ".drone.yml": "kind: pipeline\nsteps:\n  - name: test\n    image: golang:1.22.{m}\n",
     "cloudbuild.yaml": "steps:\n  - name: node:20.{m}\n    args: [ci]\n",
+    "Jenkinsfile": "pipeline {{\n  agent {{ docker {{ image 'maven:3.9.{m}' }} }}\n  stages {{ stage('t') {{ steps {{ sh 'mvn test' }} }} }}\n}}\n",
 }
 
 # Custom resources with images in their own fields, and a ConfigMap holding YAML (issue 23).
@@ -374,8 +375,8 @@ def time_hostile() -> None:
 
 
 # 7,000 files: at least 1,000 manifests, 300 values files and 300 workflows among them.
-# 7,000 files: `ci` is 100 folders of 5 pipelines (CircleCI, Bitbucket, Azure, Drone, Cloud Build).
-DEFAULT_COUNTS = {"dockerfiles": 2500, "compose": 1200, "manifests": 1000, "helm": 300, "workflows": 300,
+# 7,000 files: `ci` is 100 folders of 6 pipelines (CircleCI, Bitbucket, Azure, Drone, Cloud Build, Jenkins).
+DEFAULT_COUNTS = {"dockerfiles": 2400, "compose": 1200, "manifests": 1000, "helm": 300, "workflows": 300,
                   "kustomize": 200, "gitlab": 150, "devcontainers": 200, "other_yaml": 200, "ci": 100}
 
 
