@@ -69,9 +69,12 @@ class ReleaseLines:
     title: str
     lines: tuple[Line, ...]
     _by_numbers: dict[tuple[int, ...], Line] = field(init=False, repr=False, compare=False)
+    # `lts_names` by day: said of every candidate an LTS line passes over (thousands for node).
+    _lts_names: dict[date, str] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_by_numbers", {line.numbers: line for line in reversed(self.lines)})
+        object.__setattr__(self, "_lts_names", {})
 
     @property
     def has_lts(self) -> bool:
@@ -99,6 +102,12 @@ class ReleaseLines:
         """The LTS lines still supported today, oldest first: what an LTS line may move to."""
         return sorted((line for line in self.lines if line.is_lts(today) and not line.ended(today)),
                       key=lambda line: line.numbers)
+
+    def lts_names(self, today: date) -> str:
+        """`8, 11, 17, 21, 25`: the LTS lines supported today, as explain lists them."""
+        if today not in self._lts_names:
+            self._lts_names[today] = ", ".join(line.name for line in self.lts_lines(today)) or "none supported"
+        return self._lts_names[today]
 
     def _by_codename(self, codename: str) -> Line | None:
         return next((line for line in self.lines if line.codename and line.codename == codename), None)
@@ -155,6 +164,3 @@ def development_aliases(tags: Iterable[Tag]) -> dict[str, str]:
     """{digest: alias} for the tags that name a development build (`devel`, `edge`, ...)."""
     return {tag.digest: tag.name for tag in tags if tag.name in DEVELOPMENT_ALIASES and tag.digest}
 
-
-def lts_names(lines: ReleaseLines, today: date) -> str:
-    return ", ".join(line.name for line in lines.lts_lines(today)) or "none supported"

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 
 from tagbot.config import Settings, duration_text
-from tagbot.lines import Line, ReleaseLines, development_aliases, lts_names
+from tagbot.lines import Line, ReleaseLines, development_aliases
 from tagbot.model import Decision, Update, UpdateType, Verdict
 from tagbot.platforms import DEFAULT_PLATFORMS, normalize_platform, normalize_platforms, short_platform
 from tagbot.refs import ImageRef
@@ -194,7 +194,7 @@ def _not_lts(name: str, own: Line | None, candidate: Version, lines: ReleaseLine
     line_name = theirs.name if theirs else ".".join(map(str, candidate.numbers[: len(own.numbers)]))
     later = theirs.lts_from(today) if theirs else None
     why = f"not an LTS line until {later}" if later else "not an LTS line"
-    return Verdict(name, "lts", f"line {line_name}: {why} (LTS: {lts_names(lines, today)})")
+    return Verdict(name, "lts", f"line {line_name}: {why} (LTS: {lines.lts_names(today)})")
 
 
 def _development_build(context: _Context, candidate: Version, tag: Tag) -> Verdict | None:

@@ -218,14 +218,15 @@ def plan(
     successor_errors = {i.name: lookups.errors[i.name] for i in successor_images if i.name in lookups.errors}
     lookups = replace(lookups, errors={name: e for name, e in lookups.errors.items() if name not in successor_errors})
     separate_major = for_pull_requests and services.config.run.separate_major
-    updates, held_back = decide_all(scanned.references, lookups, services.config, declared, now=services.now(),
+    now = services.now()  # one instant for every decision and warning of the run
+    updates, held_back = decide_all(scanned.references, lookups, services.config, declared, now=now,
                                     separate_major=separate_major)
     replaced = plan_replacements(scanned.references, lookups.tags, successor_errors, moves, services.config, declared,
                                  deprecated=lookups.deprecated)
     updates, held_back = _replacing(updates, held_back, replaced.updates)
     changes, rewrite_errors = file_changes([u for u in updates if not u.beside_major], base, scanned.digests)
-    life = life_warnings(scanned.references, lookups.tags, services.config, now=services.now(),
-                         decide=_decider(lookups, services.config, declared, services.now()))
+    life = life_warnings(scanned.references, lookups.tags, services.config, now=now,
+                         decide=_decider(lookups, services.config, declared, now))
     return Plan(
         references=scanned.references,
         scan_errors=scanned.errors,

@@ -33,6 +33,24 @@ def changed_lines(before: bytes, after: bytes) -> list[tuple[str, str]]:
     return [(a, b) for a, b in zip(old, new) if a != b]
 
 
+def updated(repo: Path) -> tuple[dict[str, bytes], dict[str, list[tuple[str, str]]]]:
+    """`tagbot update` in `repo`: every file's bytes after it, and the lines it changed, by file."""
+    before = {p.relative_to(repo).as_posix(): p.read_bytes() for p in repo.rglob("*") if p.is_file()}
+    assert main(["update"]) == 0
+    after = {name: (repo / name).read_bytes() for name in before}
+    return after, {name: changed_lines(before[name], after[name]) for name in before if before[name] != after[name]}
+
+
+def fixture_on_the_recorded_day(name: str, config: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                tags_api: FakeTagsAPI) -> Path:
+    """A copy of tests/fixtures/repos/`name` with `config` as its tagbot.yaml, on the day the
+    fixtures were recorded (release lines are judged as of a day)."""
+    on_day(monkeypatch)
+    repo = fixture_repository(name, tmp_path, monkeypatch, tags_api.url)
+    (repo / "tagbot.yaml").write_text(config)
+    return repo
+
+
 def test_every_kind_is_found_and_named(repo: Path, capsys: pytest.CaptureFixture[str]):
     assert main(["scan", "--format", "json"]) == 0
     references = json.loads(capsys.readouterr().out)["references"]
@@ -52,10 +70,7 @@ def test_every_kind_is_found_and_named(repo: Path, capsys: pytest.CaptureFixture
 
 def test_update_rewrites_each_kind_byte_exactly_and_once(repo: Path, tags_api: FakeTagsAPI,
                                                          capsys: pytest.CaptureFixture[str]):
-    before = {p.relative_to(repo).as_posix(): p.read_bytes() for p in repo.rglob("*") if p.is_file()}
-    assert main(["update"]) == 0
-    after = {name: (repo / name).read_bytes() for name in before}
-    changes = {name: changed_lines(before[name], after[name]) for name in before if before[name] != after[name]}
+    after, changes = updated(repo)
     assert changes == {
         "k8s/deployment.yaml": [  # BOM and CRLF kept; the comment and quotes too
             ('          image: "alpine:3.20" # wait for the db\r\n', '          image: "alpine:3.24" # wait for the db\r\n'),
@@ -101,7 +116,7 @@ def test_update_rewrites_each_kind_byte_exactly_and_once(repo: Path, tags_api: F
     # Idempotent: a second run finds everything current and writes nothing.
     assert main(["update"]) == 0
     assert "everything is up to date" in capsys.readouterr().out
-    assert {name: (repo / name).read_bytes() for name in before} == after
+    assert {name: (repo / name).read_bytes() for name in after} == after
 
 
 def test_a_pin_has_no_place_in_a_composed_reference(repo: Path, capsys: pytest.CaptureFixture[str]):
@@ -194,14 +209,10 @@ def test_a_pin_goes_into_a_charts_empty_digest_value(repo: Path, capsys: pytest.
 
 def test_operators_files_are_updated_in_their_own_fields_and_blocks_and_once(tmp_path: Path, monkeypatch,
                                                                             tags_api: FakeTagsAPI, capsys):
-    on_day(monkeypatch)
-    repo = fixture_repository("operators", tmp_path, monkeypatch, tags_api.url)
     # Crossplane's packages live at xpkg.upbound.io, which is not on this machine.
-    (repo / "tagbot.yaml").write_text("rate_limit: 500\nmax_tag_pages: 100\nregistries: {xpkg.upbound.io: {source: off}}\n")
-    before = {p.relative_to(repo).as_posix(): p.read_bytes() for p in repo.rglob("*") if p.is_file()}
-    assert main(["update"]) == 0
-    after = {name: (repo / name).read_bytes() for name in before}
-    changes = {name: changed_lines(before[name], after[name]) for name in before if before[name] != after[name]}
+    repo = fixture_on_the_recorded_day("operators", "rate_limit: 500\nmax_tag_pages: 100\n"
+                                       "registries: {xpkg.upbound.io: {source: off}}\n", tmp_path, monkeypatch, tags_api)
+    after, changes = updated(repo)
     assert changes == {
         "argo/workflow.yaml": [("        image: alpine:3.20\n", "        image: alpine:3.24\n"),
                                ("        image: python:3.11.16\n", "        image: python:3.14.7\n")],
@@ -230,20 +241,16 @@ def test_operators_files_are_updated_in_their_own_fields_and_blocks_and_once(tmp
     }
     capsys.readouterr()
     assert main(["update"]) == 0
-    assert {name: (repo / name).read_bytes() for name in before} == after  # a second run writes nothing
+    assert {name: (repo / name).read_bytes() for name in after} == after  # a second run writes nothing
     assert "wrote" not in capsys.readouterr().err
 
 
 def test_ci_files_of_every_new_kind_are_updated_exactly_and_once(tmp_path: Path, monkeypatch, tags_api: FakeTagsAPI,
                                                                   capsys):
-    on_day(monkeypatch)
-    repo = fixture_repository("ci", tmp_path, monkeypatch, tags_api.url)
     # Cloud Build's builders live at gcr.io, which is not on this machine.
-    (repo / "tagbot.yaml").write_text("rate_limit: 500\nmax_tag_pages: 100\nregistries: {gcr.io: {source: off}}\n")
-    before = {p.relative_to(repo).as_posix(): p.read_bytes() for p in repo.rglob("*") if p.is_file()}
-    assert main(["update"]) == 0
-    after = {name: (repo / name).read_bytes() for name in before}
-    changes = {name: changed_lines(before[name], after[name]) for name in before if before[name] != after[name]}
+    repo = fixture_on_the_recorded_day("ci", "rate_limit: 500\nmax_tag_pages: 100\nregistries: {gcr.io: {source: off}}\n",
+                                       tmp_path, monkeypatch, tags_api)
+    after, changes = updated(repo)
     node = ("node:22.23.2", "node:24.19.0")  # 22 is an LTS line: 24 that day, not 26
     assert changes == {
         ".azure-pipelines/release.yml": [("    container: alpine:3.20\n", "    container: alpine:3.24\n")],
@@ -276,4 +283,4 @@ def test_ci_files_of_every_new_kind_are_updated_exactly_and_once(tmp_path: Path,
     }
     capsys.readouterr()
     assert main(["update"]) == 0
-    assert {name: (repo / name).read_bytes() for name in before} == after  # a second run writes nothing
+    assert {name: (repo / name).read_bytes() for name in after} == after  # a second run writes nothing

@@ -101,6 +101,7 @@ def scan_paths(
     errors.extend(pipelines.capped)
     if kinds is not None:  # after the includes: a pipeline's files are GitLab's, whatever else is off
         files = [file for file in files if file.kind in kinds]
+    charts: dict[Path, list[str]] = {}  # a chart's templates, read once for all its values files
     with _fewer_collections():
         for file in files:
             try:
@@ -108,7 +109,7 @@ def scan_paths(
                     error = pipelines.errors[file.name]
                     raise ScanError(file.name, error.line, error.problem)
                 if file.kind == helm.KIND:
-                    scanned = _chart_values(file)
+                    scanned = _chart_values(file, charts)
                 else:
                     scanned = read_file(file.path, name=file.name, kind=file.kind, data=pipelines.data.get(file.name),
                                         found=pipelines.found.get(file.name))
@@ -125,12 +126,15 @@ MAX_TEMPLATES = 200  # a chart's template files read beside its values; charts h
 MAX_TEMPLATE_BYTES = 1 << 20
 
 
-def _chart_values(file: FileToScan) -> ScannedFile:
-    """A chart's values, read with the chart's templates beside them (`templates/`), which say
-    what each image map becomes."""
+def _chart_values(file: FileToScan, charts: dict[Path, list[str]]) -> ScannedFile:
+    """A chart's values, read with the chart's templates beside them (`templates/`, kept in
+    `charts` for the chart's other values files), which say what each image map becomes."""
     data = _read_bytes(file.path, file.name)
+    chart = file.path.parent
+    if chart not in charts:
+        charts[chart] = _chart_templates(chart)
     try:
-        found = helm.extract(_decoded(data, file.name), templates=_chart_templates(file.path.parent))
+        found = helm.extract(_decoded(data, file.name), templates=charts[chart])
     except ScanError as e:
         raise ScanError(file.name, e.line, e.problem) from e
     return read_file(file.path, name=file.name, kind=file.kind, data=data, found=found)

@@ -28,8 +28,7 @@ def matches(path: str) -> bool:
 
 
 def extract(text: str) -> list[Found]:
-    parsed = yamlnodes.parse(text)
-    return yamlnodes.references_of(parsed, (pair for document in parsed.documents for pair in _images(document)))
+    return yamlnodes.references_of(yamlnodes.parse(text), _images)
 
 
 def _images(document: yaml.Node) -> Iterator[tuple[yaml.ScalarNode, str]]:

@@ -31,7 +31,7 @@ def matches(path: str) -> bool:
 
 def extract(text: str) -> list[Found]:
     parsed = yamlnodes.parse(text)
-    found = yamlnodes.references_of(parsed, (pair for document in parsed.documents for pair in _images(document)))
+    found = yamlnodes.references_of(parsed, _images)
     found += [_machine(parsed, node) for document in parsed.documents for node in _machines(document)]
     return sorted((_parameter(f) for f in found), key=lambda f: f.anchor)
 

@@ -21,8 +21,7 @@ declared_platforms = no_platforms
 
 
 def extract(text: str) -> list[Found]:
-    parsed = yamlnodes.parse(text)
-    return yamlnodes.references_of(parsed, (pair for document in parsed.documents for pair in _images(document)))
+    return yamlnodes.references_of(yamlnodes.parse(text), _images)
 
 
 def _images(document: yaml.Node) -> Iterator[tuple[yaml.ScalarNode, str]]:

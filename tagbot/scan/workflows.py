@@ -42,7 +42,7 @@ def matches(path: str) -> bool:
 
 def extract(text: str) -> list[Found]:
     parsed = _parse(text)
-    return yamlnodes.references_of(parsed, (pair for document in parsed.documents for pair in _image_nodes(document)))
+    return yamlnodes.references_of(parsed, _image_nodes)
 
 
 def _image_nodes(document: yaml.Node) -> Iterator[tuple[yaml.ScalarNode, str]]:

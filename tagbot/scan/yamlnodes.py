@@ -12,7 +12,7 @@ from __future__ import annotations
 import bisect
 import gc
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 
@@ -245,13 +245,18 @@ def shifted(pieces: Pieces, offset: int) -> Pieces:
     return pieces if not offset else tuple(Piece(piece.start + offset, piece.text) for piece in pieces)
 
 
-def references_of(parsed: Parsed, nodes: Iterable[tuple[yaml.ScalarNode, str]]) -> list[Found]:
-    """The reference each (scalar, prefix before the image in it) holds, once per node, in file
-    order: what a CI kind's `extract` returns once it knows where its images are."""
+ImagesOf = Callable[[yaml.Node], Iterable[tuple[yaml.ScalarNode, str]]]
+
+
+def references_of(parsed: Parsed, images_of: ImagesOf) -> list[Found]:
+    """The reference each scalar `images_of` finds in each document holds (with the prefix
+    before the image in it), once per node, in file order: all a kind's `extract` has to say
+    once it knows where its images are."""
     found: dict[int, Found] = {}
-    for node, prefix in nodes:
-        if node.start_mark.index not in found:
-            found[node.start_mark.index] = scalar_found(parsed, node, prefix=prefix)
+    for document in parsed.documents:
+        for node, prefix in images_of(document):
+            if node.start_mark.index not in found:
+                found[node.start_mark.index] = scalar_found(parsed, node, prefix=prefix)
     return sorted(found.values(), key=lambda f: f.anchor)
 
 
