@@ -3,13 +3,15 @@
 Builds a git work tree of 7,000 files of every kind: multi-stage Dockerfiles (ARGs, heredocs,
 mounts, digests), compose files (anchors, merges, variables, flow style), Kubernetes manifests
 (multi-document, a Helm template among them), Helm values, workflows, kustomizations, GitLab CI
-pipelines with includes, dev containers, CircleCI, Bitbucket, Azure, Drone, Cloud Build and
-Jenkins pipelines, and YAML files that are none of these (which must be
-opened to learn they are no manifest). Scans it in this one process and prints files/s and
+pipelines with includes, dev containers, CircleCI, Bitbucket, Azure, Drone, Cloud Build,
+Jenkins and Buildkite pipelines, Quadlet units, Terraform, Nomad and Ansible files, annotated
+Makefiles, scripts a `patterns:` entry reads, and files that are none of these (YAML, which must
+be opened to learn it is no manifest; READMEs, opened to learn they hold no annotation). Scans it in this one process and prints files/s and
 references/s. Target: under 3 s on one core.
 
 Then the same tree with 1,000 files of custom resources (images in their own fields) and
-ConfigMaps holding YAML in a block (`--custom-resources`).
+ConfigMaps holding YAML in a block (`--custom-resources`), and with 3,000 source files of no
+kind, each opened to learn it holds no annotation (`--source`).
 
 Then the cost of that opening: the same tree scanned with the other YAML files, and with them
 renamed to a suffix no scanner reads; the difference per file is what it costs.
@@ -28,6 +30,7 @@ from collections import Counter
 from pathlib import Path
 
 from tagbot.scan import scan_paths
+from tagbot.scan.patterns import compiled
 
 DIGEST = "sha256:" + "5e" * 32
 
@@ -259,6 +262,26 @@ CI_FILES = {
     "Jenkinsfile": "pipeline {{\n  agent {{ docker {{ image 'maven:3.9.{m}' }} }}\n  stages {{ stage('t') {{ steps {{ sh 'mvn test' }} }} }}\n}}\n",
 }
 
+# Infrastructure files, annotations and patterns (issue 24): one of each a folder, and a README
+# of no kind, read for annotations and passed over.
+INFRA_FILES = {
+    ".buildkite/pipeline.yml": "steps:\n  - plugins:\n      - docker#v5.11.0:\n          image: node:20.{m}\n",
+    "web.container": "[Unit]\nDescription=web\n\n[Container]\nImage=docker.io/library/nginx:1.27.{m}\nPublishPort=80:80\n",
+    "main.tf": ('resource "docker_image" "nginx" {{\n  name = "nginx:1.27.{m}"\n}}\n'
+                'resource "kubernetes_deployment" "web" {{\n  spec {{\n    template {{\n      spec {{\n'
+                '        container {{\n          name  = "web"\n          image = "node:20.{m}"\n        }}\n'
+                '      }}\n    }}\n  }}\n}}\n'),
+    "jobs/web.nomad.hcl": 'job "web" {{\n  group "g" {{\n    task "t" {{\n      driver = "docker"\n'
+                          '      config {{\n        image = "redis:7.{m}"\n      }}\n    }}\n  }}\n}}\n',
+    "roles/web/tasks/main.yml": "- name: run\n  community.docker.docker_container:\n    name: web\n"
+                                "    image: postgres:16.{m}\n- docker_image: {{name: python, tag: '3.12.{m}'}}\n",
+    "Makefile": "# tagbot: image\nIMAGE ?= golang:1.22.{m}\n\ntest:\n\tdocker run $(IMAGE) go test ./...\n",
+    "scripts/deploy.sh": "#!/bin/sh\ndocker pull alpine:3.{m} # image\n",
+    "README.md": "# repo\n\nNothing for tagbot here: `node:20` is prose.\n",
+}
+PATTERNS = [compiled("patterns[0]", ["**/scripts/*.sh"], r"(?P<image>[\w./-]+):(?P<tag>[\w.-]+) # image", None)]
+SOURCE = "import os\n\n\ndef main() -> None:\n    print(os.environ.get('IMAGE', 'node:20'))\n" * 20
+
 # Custom resources with images in their own fields, and a ConfigMap holding YAML (issue 23).
 CUSTOM_RESOURCES = """\
 apiVersion: kubeflow.org/v1beta1
@@ -304,6 +327,8 @@ def build_tree(root: Path, counts: dict[str, int], other_suffix: str = ".yaml") 
         "manifests": [("deploy/d{g}/service{i}.yaml", MANIFEST)],
         "custom_resources": [("operators/o{g}/operator{i}.yaml", CUSTOM_RESOURCES)],
         "ci": [(f"ci/c{{g}}/repo{{i}}/{name}", text) for name, text in CI_FILES.items()],
+        "infra": [(f"infra/i{{g}}/repo{{i}}/{name}", text) for name, text in INFRA_FILES.items()],
+        "source": [("src/s{g}/pkg{i}/module.py", SOURCE)],
         "helm": [("charts/c{g}/chart{i}/values.yaml", VALUES), ("charts/c{g}/chart{i}/templates/deployment.yaml", HELM_TEMPLATE)],
         "workflows": [("repos/r{g}/repo{i}/.github/workflows/ci.yml", WORKFLOW)],
         "kustomize": [("overlays/o{g}/env{i}/kustomization.yaml", KUSTOMIZATION)],
@@ -375,9 +400,11 @@ def time_hostile() -> None:
 
 
 # 7,000 files: at least 1,000 manifests, 300 values files and 300 workflows among them.
-# 7,000 files: `ci` is 100 folders of 6 pipelines (CircleCI, Bitbucket, Azure, Drone, Cloud Build, Jenkins).
-DEFAULT_COUNTS = {"dockerfiles": 2400, "compose": 1200, "manifests": 1000, "helm": 300, "workflows": 300,
-                  "kustomize": 200, "gitlab": 150, "devcontainers": 200, "other_yaml": 200, "ci": 100}
+# 7,000 files: `ci` is 100 folders of 6 pipelines (CircleCI, Bitbucket, Azure, Drone, Cloud Build, Jenkins),
+# `infra` 50 of 8 files (Buildkite, Quadlet, Terraform, Nomad, Ansible, an annotated Makefile, a script
+# a pattern reads, a README of no kind).
+DEFAULT_COUNTS = {"dockerfiles": 2000, "compose": 1200, "manifests": 1000, "helm": 300, "workflows": 300,
+                  "kustomize": 200, "gitlab": 150, "devcontainers": 200, "other_yaml": 200, "ci": 100, "infra": 50}
 
 
 def best_scan(root: Path, runs: int) -> tuple[float, list[float], object]:
@@ -385,7 +412,7 @@ def best_scan(root: Path, runs: int) -> tuple[float, list[float], object]:
     result = None
     for _ in range(runs):
         started = time.perf_counter()
-        result = scan_paths([root], base=root)
+        result = scan_paths([root], base=root, patterns=PATTERNS)
         timings.append(time.perf_counter() - started)
     return min(timings), timings, result
 
@@ -397,12 +424,17 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--custom-resources", type=int, default=1000, dest="custom_resources",
                         help="files of custom resources and ConfigMaps holding YAML, scanned in a second tree")
+    parser.add_argument("--source", type=int, default=3000,
+                        help="source files of no kind (read for annotations only), scanned in a third tree")
     args = parser.parse_args()
     counts = {kind: getattr(args, kind) for kind in DEFAULT_COUNTS}
     report(counts, args.runs)
     if args.custom_resources:
         print(f"\nthe same with {args.custom_resources} custom-resource and ConfigMap files more (issue 23):")
         report({**counts, "custom_resources": args.custom_resources}, args.runs)
+    if args.source:
+        print(f"\nthe same with {args.source} source files of no kind more, each opened for annotations (issue 24):")
+        report({**counts, "source": args.source}, args.runs)
     time_other_yaml(args.runs)
     print("hostile single files (linear: twice the size, about twice the time):")
     time_hostile()
@@ -435,7 +467,7 @@ def time_other_yaml(runs: int, count: int = 2000) -> None:
             seconds[suffix], _, _ = best_scan(Path(tmp), runs)
     cost = seconds[".yaml"] - seconds[".txt"]
     print(f"other YAML files, {count}: {seconds['.yaml']:.2f} s read as possible manifests, "
-          f"{seconds['.txt']:.2f} s not read: {cost / count * 1e6:,.0f} µs a file")
+          f"{seconds['.txt']:.2f} s as .txt (only searched for an annotation): {cost / count * 1e6:,.0f} µs a file")
     with tempfile.TemporaryDirectory() as tmp:
         text = OTHER_YAML.format(n=1, m=1).replace("extra:", "kind: docs\napiVersion: none\nextra:")
         build_tree(Path(tmp), {"other_yaml": count})

@@ -242,7 +242,7 @@ def _cmd_scan(*, paths: Sequence[Path], include: Sequence[str], exclude: Sequenc
     _require(paths)
     run_settings = load_config(config_path, directory=Path.cwd()).run
     result = scan_paths(paths, base=Path.cwd(), include=include, exclude=(*run_settings.exclude, *exclude),
-                        kinds=run_settings.kinds)
+                        kinds=run_settings.kinds, patterns=run_settings.patterns)
     print_scan(result, fmt)
     print_errors(result.errors)
     return EXIT_ERRORS if result.errors else 0

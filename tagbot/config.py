@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from pathlib import Path
-from typing import Any, Literal, cast
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 import httpx
 import yaml
@@ -25,6 +25,9 @@ from tagbot.moves import check_move
 from tagbot.platforms import normalize_platform
 from tagbot.refs import HUB_ALIASES, ImageRef
 from tagbot.versioning import RangeError, VersionRange, parse_range
+
+if TYPE_CHECKING:
+    from tagbot.scan.patterns import Pattern
 
 CONFIG_NAMES = ("tagbot.yaml", ".tagbot.yaml", ".github/tagbot.yaml")
 UPDATE_TYPES = ("major", "minor", "patch", "digest", "pin")
@@ -133,6 +136,8 @@ class RunSettings:
     max_prs_per_run: int | None = None
     # Moved images (old name or prefix/* -> new), before the shipped table of documented moves.
     replacements: tuple[tuple[str, str], ...] = ()
+    # Regular expressions that find images in files of no kind (tagbot/scan/patterns.py).
+    patterns: tuple[Pattern, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -203,7 +208,10 @@ def parse_config(text: str, *, name: str) -> Config:
     reader.refuse_duplicate_keys(root)
     top = reader.mapping(root, "the config")
     rules_node = top.pop("rules", None)
+    patterns_node = top.pop("patterns", None)
     run = reader.settings({k: v for k, v in top.items() if k in _RUN_SETTINGS}, prefix="", known=_RUN_SETTINGS)
+    if patterns_node is not None and patterns_node[1].tag != _NULL:
+        run += (("patterns", reader.patterns(patterns_node[1])),)
     overrides = reader.settings({k: v for k, v in top.items() if k not in _RUN_SETTINGS}, prefix="")
     rules = reader.rules(rules_node[1]) if rules_node and rules_node[1].tag != _NULL else ()
     return Config(
@@ -276,7 +284,7 @@ class _Reader:
             if check is None and key in _RUN_SETTINGS:
                 raise self.fail(key_node, prefix + key, "only allowed at the top level, not in a rule")
             if check is None:
-                names = sorted(_SETTINGS) + ([] if prefix else sorted([*_RUN_SETTINGS, "rules"]))
+                names = sorted(_SETTINGS) + ([] if prefix else sorted([*_RUN_SETTINGS, "rules", "patterns"]))
                 raise self.fail(key_node, prefix + key, f"unknown setting (known: {', '.join(names)})")
             try:
                 out.append((key, check(self.value(value_node))))
@@ -301,6 +309,39 @@ class _Reader:
             overrides = self.settings(items, prefix=prefix)
             rules.append(Rule(patterns, overrides, rule_node.start_mark.line + 1))
         return tuple(rules)
+
+    def patterns(self, node: yaml.Node) -> tuple[Pattern, ...]:
+        """`patterns:`, each checked where it is written: a bad expression is its own line's error."""
+        from tagbot.scan.patterns import compiled  # the scanner knows what an expression must hold
+
+        if not isinstance(node, yaml.SequenceNode):
+            raise self.fail(node, "patterns", "expected a list of {files:, match:} entries")
+        out = []
+        for index, entry in enumerate(node.value):
+            where = f"patterns[{index}]"
+            items = self.mapping(entry, where)
+            unknown = sorted(set(items) - {"files", "match", "image"})
+            if unknown:
+                raise self.fail(items[unknown[0]][0], f"{where}.{unknown[0]}", "unknown key (known: files, match, image)")
+            for required in ("files", "match"):
+                if required not in items:
+                    raise self.fail(entry, where, f"needs {required}:")
+            try:
+                files = list(_glob_list(self.value(items["files"][1])))
+            except ValueError as e:
+                raise self.fail(items["files"][1], f"{where}.files", str(e)) from None
+            match, image = self.value(items["match"][1]), self.value(items["image"][1]) if "image" in items else None
+            if not isinstance(match, str) or not match:
+                raise self.fail(items["match"][1], f"{where}.match", "expected a regular expression")
+            if image is not None and not isinstance(image, str):
+                raise self.fail(items["image"][1], f"{where}.image", "expected an image name")
+            try:
+                out.append(compiled(where, files, match, image))
+            except ValueError as e:
+                part, _, problem = str(e).partition(": ")
+                node_of = items["image"][1] if part == "image" else items["match"][1]
+                raise self.fail(node_of, f"{where}.{part}", problem) from None
+        return tuple(out)
 
 
 MAX_NODES = 10_000  # no config has more; aliases multiplying past it are a bomb, not settings

@@ -98,6 +98,12 @@ def config_schema() -> dict[str, Any]:
     run = {key: _property(check, fragments, key) for key, check in config._RUN_SETTINGS.items()}
     rule = {"type": "object", "additionalProperties": False, "required": ["match"],
             "properties": {"match": {**_STRINGS, "description": "An image name or glob, or a list of them."}, **settings}}
+    pattern = {"type": "object", "additionalProperties": False, "required": ["files", "match"], "properties": {
+        "files": {**_STRINGS, "description": "Globs of the files the expression reads."},
+        "match": {"type": "string", "minLength": 1,
+                  "description": "A regular expression with named groups image, tag and digest (or tag alone, with image:)."},
+        "image": {"type": "string", "minLength": 1, "description": "The repository, when the expression finds only a tag."},
+    }}
     return {
         "$schema": "http://json-schema.org/draft-07/schema#",
         "$id": SCHEMA_URL,
@@ -105,7 +111,8 @@ def config_schema() -> dict[str, Any]:
         "description": "tagbot's configuration (tagbot.yaml, .tagbot.yaml or .github/tagbot.yaml). Every key is optional.",
         "type": ["object", "null"],
         "additionalProperties": False,
-        "properties": {**run, **settings, "rules": {"type": ["array", "null"], "items": rule}},
+        "properties": {**run, **settings, "rules": {"type": ["array", "null"], "items": rule},
+                       "patterns": {"type": ["array", "null"], "items": pattern}},
     }
 
 

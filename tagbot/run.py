@@ -207,7 +207,7 @@ def plan(
     pull requests, with the non-major updates beside major ones when `separate_major` says so."""
     run_settings = services.config.run
     scanned = scan_paths(paths, base=base, include=include, exclude=(*run_settings.exclude, *exclude),
-                         kinds=run_settings.kinds)
+                         kinds=run_settings.kinds, patterns=run_settings.patterns)
     declared = _unique((*scanned.platforms, *declared_at_root(base, base=base)))
     images = [r.found.image for r in scanned.references if r.found.image is not None]
     moves = shipped_moves().with_config(run_settings.replacements)

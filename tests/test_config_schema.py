@@ -37,7 +37,7 @@ def test_every_setting_of_the_parser_is_in_the_schema(schema: jsonschema.Draft7V
     from tagbot import config
 
     keys = set(schema.schema["properties"])
-    assert keys == {*config._RUN_SETTINGS, *config._SETTINGS, "rules"}
+    assert keys == {*config._RUN_SETTINGS, *config._SETTINGS, "rules", "patterns"}
     assert set(schema.schema["properties"]["rules"]["items"]["properties"]) == {*config._SETTINGS, "match"}
 
 
@@ -77,12 +77,14 @@ def test_the_whole_example_passes(schema: jsonschema.Draft7Validator):
     "group_by: team\n",
     "rebase: always\n",
     "update_types: [minr]\n",
-    "kinds: [terraform]\n",
+    "kinds: [pulumi]\n",
     "registries: {ghcr.io: {source: cloud}}\n",
     "registries: {ghcr.io: {sourse: registry}}\n",
     "groups: {'bad name': [postgres]}\n",
     "dashboard: yes please\n",
     "labels: 3\n",
+    "patterns: [{files: [Makefile]}]\n",
+    "patterns: [{files: [Makefile], match: '(?P<tag>x)', image: nginx, datasource: docker}]\n",
 ])
 def test_what_the_parser_refuses_the_schema_refuses(schema: jsonschema.Draft7Validator, text: str):
     with pytest.raises(ConfigError):
@@ -96,6 +98,7 @@ def test_what_the_parser_refuses_the_schema_refuses(schema: jsonschema.Draft7Val
     "rules: [{match: [nginx, 'bitnami/*'], allow: '^1', ignore: ['/-rc/'], min_age: 3d}]\n",
     "registries: {}\n", "registries: {ghcr.io: {url: null, auth_env: null, rate_limit: null}}\n",
     "registries: {ghcr.io: {url: ''}}\n",
+    "patterns: [{files: ['**/*.sh', Makefile], match: 'PG=(?P<tag>\\S+)', image: postgres}]\n",
 ])
 def test_what_the_parser_takes_the_schema_takes(schema: jsonschema.Draft7Validator, text: str):
     parse_config(text, name="tagbot.yaml")

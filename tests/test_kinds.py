@@ -159,7 +159,7 @@ def test_the_config_chooses_kinds_and_excludes_files(repo: Path, capsys: pytest.
 
 @pytest.mark.parametrize(
     ("text", "message"),
-    [("kinds: [helm, terraform]\n", "tagbot.yaml:1: error: kinds: unknown kind 'terraform'; known: dockerfile, compose, "),
+    [("kinds: [helm, pulumi]\n", "tagbot.yaml:1: error: kinds: unknown kind 'pulumi'; known: dockerfile, compose, "),
      ("kinds: 3\n", "tagbot.yaml:1: error: kinds: expected a string or a list of strings"),
      ("exclude: [1]\n", "tagbot.yaml:1: error: exclude: expected a string or a list of strings")],
 )
@@ -254,6 +254,11 @@ def test_ci_files_of_every_new_kind_are_updated_exactly_and_once(tmp_path: Path,
     node = ("node:22.23.2", "node:24.19.0")  # 22 is an LTS line: 24 that day, not 26
     assert changes == {
         ".azure-pipelines/release.yml": [("    container: alpine:3.20\n", "    container: alpine:3.24\n")],
+        ".buildkite/pipeline.yml": [(f'          image: "{node[0]}"\n', f'          image: "{node[1]}"\n'),
+                                    ("        image: python:3.11.16\n", "        image: python:3.14.7\n"),
+                                    ("              image: postgres:16.4-bookworm\n",
+                                     "              image: postgres:18.6-bookworm\n"),
+                                    ("    image: redis:7.2.5-alpine\n", "    image: redis:8.10.1-alpine\n")],
         ".circleci/config.yml": [
             ("          - image: python:3.11.16  # an orb's inline executor\n",
              "          - image: python:3.14.7  # an orb's inline executor\n"),
@@ -284,3 +289,54 @@ def test_ci_files_of_every_new_kind_are_updated_exactly_and_once(tmp_path: Path,
     capsys.readouterr()
     assert main(["update"]) == 0
     assert {name: (repo / name).read_bytes() for name in after} == after  # a second run writes nothing
+
+
+INFRA_CONFIG = """rate_limit: 500
+max_tag_pages: 100
+registries: {quay.io: {source: off}}
+patterns:
+  - files: ["scripts/*.sh"]
+    match: '(?P<image>[\\w./-]+):(?P<tag>[\\w.-]+) # image'
+"""
+
+
+def test_infrastructure_files_annotations_and_patterns_are_updated_exactly_and_once(
+        tmp_path: Path, monkeypatch, tags_api: FakeTagsAPI, capsys):
+    repo = fixture_on_the_recorded_day("infra", INFRA_CONFIG, tmp_path, monkeypatch, tags_api)
+    after, changes = updated(repo)
+    node = ("node:22.23.2", "node:24.19.0")  # 22 is an LTS line: 24 that day, not 26
+    assert changes == {
+        "Makefile": [(f"NODE_IMAGE ?= {node[0]}\n", f"NODE_IMAGE ?= {node[1]}\n"),
+                     ("PG_VERSION := 16.4-bookworm\n", "PG_VERSION := 18.6-bookworm\n")],
+        "README.md": [("    docker run -d -p 6379:6379 redis:7.2.5-alpine\n",
+                       "    docker run -d -p 6379:6379 redis:8.10.1-alpine\n")],  # the unannotated nginx stays
+        "scripts/deploy.sh": [("docker pull alpine:3.20 # image\n", "docker pull alpine:3.24 # image\n"),
+                              ("docker run --rm python:3.11.16 # image\n", "docker run --rm python:3.14.7 # image\n")],
+        "quadlet/web.container": [(f"Image=docker.io/library/{node[0]}\r\n", f"Image=docker.io/library/{node[1]}\r\n")],
+        "quadlet/db.image": [("Image=postgres:16.4-bookworm\n", "Image=postgres:18.6-bookworm\n")],
+        "terraform/main.tf": [
+            ('  default = "redis:7.2.5-alpine"\n', '  default = "redis:8.10.1-alpine"\n'),
+            ('  name         = "nginx:1.26.3" # the proxy\n', '  name         = "nginx:1.31.4" # the proxy\n'),
+            ('          image = "python:3.11.16"\n', '          image = "python:3.14.7"\n'),
+            (f'          image = "{node[0]}"\n', f'          image = "{node[1]}"\n'),
+            ('      image = "alpine:3.20"\n', '      image = "alpine:3.24"\n')],
+        "terraform/jobs.tf": [
+            ('            image = "redis:7.2.5-alpine"\n', '            image = "redis:8.10.1-alpine"\n'),
+            ('  {"name": "legacy", "image": "postgres:16.4-bookworm", "essential": true}\n',
+             '  {"name": "legacy", "image": "postgres:18.6-bookworm", "essential": true}\n')],
+        "nomad/web.nomad.hcl": [(f'  default = "{node[0]}"\n', f'  default = "{node[1]}"\n'),
+                                ('        image = "docker.io/library/nginx:1.26.3"\n',
+                                 '        image = "docker.io/library/nginx:1.31.4"\n')],
+        "ansible/site.yml": [('        tag: "1.26.3"\n', '        tag: "1.31.4"\n'),
+                             (f'        image: "{node[0]}"\n', f'        image: "{node[1]}"\n'),
+                             ("            image: docker.io/library/postgres:16.4-bookworm\n",
+                              "            image: docker.io/library/postgres:18.6-bookworm\n"),
+                             ("          docker_container: name=cache image=redis:7.2.5-alpine restart_policy=always\n",
+                              "          docker_container: name=cache image=redis:8.10.1-alpine restart_policy=always\n")],
+        "ansible/roles/cache/tasks/main.yml": [("    name: redis:7.2.5-alpine\n", "    name: redis:8.10.1-alpine\n"),
+                                               ("    tag: 3.11.16\n", "    tag: 3.14.7\n")],
+    }
+    capsys.readouterr()
+    assert main(["update"]) == 0
+    assert {name: (repo / name).read_bytes() for name in after} == after  # a second run writes nothing
+    assert "wrote" not in capsys.readouterr().err

@@ -144,7 +144,9 @@ def test_the_real_pre_commit_runs_the_hook_offline(repo: Path, tmp_path_factory:
      ".devcontainer/py/devcontainer.json", ".devcontainer/a/b/devcontainer.json", "devcontainer.json", "app.json",
      "docker-bake.hcl", "action.yml", "values.yaml.bak", "tagbot/scan/dockerfile.py", "Dockerfile.md", "Dockerfile.Orig",
      "Containerfile.sh", "Dockerfile.alpine", "dockerfile.arm64", "Jenkinsfile", "ci/Jenkinsfile.release",
-     "deploy.jenkinsfile", "Jenkinsfile.md", "jenkinsfile"],
+     "deploy.jenkinsfile", "Jenkinsfile.md", "jenkinsfile", ".buildkite/pipeline.yml", "web.container", "db.image",
+     "data.volume", "main.tf", "main.tofu", "main.tf.json", "job.nomad", "job.nomad.hcl", "config.hcl",
+     "roles/db/tasks/main.yml", "site.yml", "Makefile", "logo.image.png"],
 )
 def test_the_hook_runs_on_the_files_tagbot_reads_images_from(path: str):
     """pre-commit decides by `files:` which commits run the hook; tagbot by kind_of which files

@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator
 from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
+from types import SimpleNamespace
 
 import httpx
 import pytest
@@ -25,10 +26,11 @@ from tagbot.errors import BadResponse
 from tagbot.policy import decide
 from tagbot.rewrite import apply_edits, edits_for
 from tagbot.scan import (
-    azure, bitbucket, circleci, cloudbuild, compose, devcontainer, dockerfile, drone, gitlab, helm, jenkinsfile,
-    kubernetes, kustomize, workflows,
+    annotated, ansible, azure, bitbucket, buildkite, circleci, cloudbuild, compose, devcontainer, dockerfile, drone, gitlab,
+    helm, jenkinsfile, kubernetes, kustomize, nomad, quadlet, terraform, workflows,
 )
 from tagbot.scan.model import Reference
+from tagbot.scan.patterns import compiled, found_by
 from tagbot.sources.model import Tag, TagList, checked
 from tests.fakeapi import FakeTagsAPI, envelope, serving
 from tests.loopback import serve
@@ -473,7 +475,21 @@ FILES = {
     "jenkinsfile": (jenkinsfile, f"pipeline {{ agent {{ docker {{ image 'acme/app:1.0.0@{GOOD}' }} }} }}\n"
                                  "node { docker.image(\"acme/app:1.0.0-alpine\").inside {} }\n"),
     "devcontainer": (devcontainer, f'{{"image": "acme/app:1.0.0@{GOOD}", // c\n "features": {{"ghcr.io/acme/app:1.0.0-alpine": {{}},}}}}'),
+    "buildkite": (buildkite, f"steps:\n- plugins:\n  - docker#v5.11.0: {{image: 'acme/app:1.0.0@{GOOD}'}}\n"
+                             "- image: acme/app:1.0.0-alpine\n"),
+    "quadlet": (quadlet, f"[Container]\r\nImage=acme/app:1.0.0@{GOOD}\r\n[Image]\r\nImage=acme/app:1.0.0-alpine\r\n"),
+    "terraform": (terraform, f'resource "docker_image" "a" {{\n  name = "acme/app:1.0.0@{GOOD}"\n}}\n'
+                             'resource "nomad_job" "b" {\n  jobspec = <<-EOT\n    config { image = "acme/app:1.0.0-alpine" }\n'
+                             '  EOT\n}\n'),
+    "nomad": (nomad, f'task "a" {{ config {{ image = "acme/app:1.0.0@{GOOD}" }} }}\n'
+                     'variable "image" { default = "acme/app:1.0.0-alpine" }\n'),
+    "ansible": (ansible, f"- community.docker.docker_container: {{name: a, image: 'acme/app:1.0.0@{GOOD}'}}\n"
+                         "- docker_image: {name: acme/app, tag: 1.0.0-alpine}\n"),
+    "annotated": (annotated, f"# tagbot: image\nBASE=acme/app:1.0.0@{GOOD}\n# tagbot: image=acme/app\nV=1.0.0-alpine\n"),
+    "pattern": (SimpleNamespace(extract=lambda text: found_by(compiled("patterns[0]", ["f"], PATTERN, None), text, "f")),
+                f"a: acme/app:1.0.0@{GOOD} # image\nb: acme/app:1.0.0-alpine # image\n"),
 }
+PATTERN = r"(?P<image>[\w./-]+):(?P<tag>[\w.-]+)(?:@(?P<digest>sha256:[0-9a-f]+))?\s+# image"
 versions = st.builds(lambda a, b, c, s: f"{a}.{b}.{c}{s}", st.integers(0, 3), st.integers(0, 12), st.integers(0, 12),
                      st.sampled_from(["", "-alpine", "-rc1"]))
 names = st.one_of(versions, st.text(min_size=0, max_size=12), st.text(alphabet="0123456789٧٠.-_:@ \n", max_size=12))

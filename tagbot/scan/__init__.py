@@ -19,13 +19,14 @@ from typing import Protocol
 
 from tagbot.errors import ScanError
 from tagbot.scan import (
-    azure, bake, bitbucket, circleci, cloudbuild, compose, devcontainer, dockerfile, drone, gitlab, helm, jenkinsfile,
-    kubernetes, kustomize, workflows,
+    annotated, ansible, azure, bake, bitbucket, buildkite, circleci, cloudbuild, compose, devcontainer, dockerfile, drone,
+    gitlab, helm, jenkinsfile, kubernetes, kustomize, nomad, patterns, quadlet, terraform, workflows,
 )
-from tagbot.atomic import file_digest, read_regular_file
+from tagbot.atomic import MAX_FILE, file_digest, read_regular_file
 from tagbot.scan import yamlnodes
 from tagbot.scan.files import FileToScan, find_files
-from tagbot.scan.model import DeclaredPlatform, Found, Reference
+from tagbot.scan.model import NOWHERE, DeclaredPlatform, Found, Reference
+from tagbot.scan.patterns import KIND as PATTERN, Pattern
 from tagbot.scan.yamlnodes import Parsed
 
 
@@ -57,7 +58,15 @@ SCANNERS: dict[str, Scanner] = {
     drone.KIND: drone,
     cloudbuild.KIND: cloudbuild,
     jenkinsfile.KIND: jenkinsfile,
+    buildkite.KIND: buildkite,
+    quadlet.KIND: quadlet,
+    terraform.KIND: terraform,
+    nomad.KIND: nomad,
+    ansible.KIND: ansible,
     kubernetes.KIND: kubernetes,
+    # No file is theirs by name: they read files no other kind claims, and find more in those that are.
+    annotated.KIND: annotated,
+    patterns.KIND: patterns,
 }
 
 
@@ -81,6 +90,38 @@ def kind_of(path: str) -> str | None:
     return next((kind for kind, scanner in SCANNERS.items() if scanner.matches(path)), None)
 
 
+@dataclass(frozen=True)
+class Pointers:
+    """What points at images in files of any kind: annotations (`# tagbot: image`) and the
+    config's `patterns:`."""
+
+    annotations: bool = True
+    patterns: tuple[Pattern, ...] = ()
+
+    def kind_of(self, path: str) -> str | None:
+        """The file's kind; one of no kind is read for the patterns naming it, or for annotations."""
+        kind = kind_of(path)
+        if kind is not None:
+            return kind
+        if any(pattern.files.match(path) for pattern in self.patterns):
+            return patterns.KIND
+        return annotated.KIND if self.annotations else None
+
+    def found_in(self, name: str, kind: str, text: str) -> list[tuple[str, Found]]:
+        """(kind, reference) of what the annotations and patterns find in the file (its own
+        kind's scanner has read annotations already, when that kind is `annotated`)."""
+        found: list[tuple[str, Found]] = []
+        if self.annotations and kind != annotated.KIND:
+            found += [(annotated.KIND, f) for f in annotated.extract(text)]
+        for pattern in self.patterns:
+            if pattern.files.match(name):
+                found += [(patterns.KIND, f) for f in patterns.found_by(pattern, text, name)]
+        return found
+
+
+NO_POINTERS = Pointers(annotations=False)
+
+
 def scan_paths(
     paths: Sequence[Path],
     *,
@@ -88,19 +129,22 @@ def scan_paths(
     include: Sequence[str] = (),
     exclude: Sequence[str] = (),
     kinds: Collection[str] | None = None,
+    patterns: Sequence[Pattern] = (),
 ) -> ScanResult:
     """Every reference in the files below `paths`, with file names relative to `base`, in files
-    of `kinds` (None: every kind)."""
+    of `kinds` (None: every kind), and those annotations and `patterns` point at."""
     references: list[Reference] = []
     platforms: list[DeclaredPlatform] = []
     digests: dict[str, str] = {}
     errors: list[ScanError] = []
-    found = find_files(paths, base=base, kind_of=kind_of, include=include, exclude=exclude)
+    pointers = Pointers(annotations=kinds is None or annotated.KIND in kinds, patterns=tuple(patterns))
+    found = find_files(paths, base=base, kind_of=pointers.kind_of, include=include, exclude=exclude)
     errors.extend(ScanError(name, None, why) for name, why in found.unreadable)
     files, pipelines = _with_gitlab_includes(found.files)
     errors.extend(pipelines.capped)
     if kinds is not None:  # after the includes: a pipeline's files are GitLab's, whatever else is off
-        files = [file for file in files if file.kind in kinds]
+        files = [file for file in files if file.kind in kinds or file.kind == PATTERN]
+    passed_over = 0  # files of no kind that nothing pointed into: not counted as read
     charts: dict[Path, list[str]] = {}  # a chart's templates, read once for all its values files
     with _fewer_collections():
         for file in files:
@@ -109,24 +153,30 @@ def scan_paths(
                     error = pipelines.errors[file.name]
                     raise ScanError(file.name, error.line, error.problem)
                 if file.kind == helm.KIND:
-                    scanned = _chart_values(file, charts)
+                    scanned = _chart_values(file, charts, pointers)
                 else:
                     scanned = read_file(file.path, name=file.name, kind=file.kind, data=pipelines.data.get(file.name),
-                                        found=pipelines.found.get(file.name))
+                                        found=pipelines.found.get(file.name), pointers=pointers)
             except ScanError as e:
                 errors.append(e)
+                continue
+            if not scanned.references and file.kind in _POINTED_KINDS:
+                passed_over += 1
                 continue
             references.extend(scanned.references)
             platforms.extend(scanned.platforms)
             digests[file.name] = scanned.digest
-    return ScanResult(tuple(references), tuple(errors), len(files), tuple(platforms), digests)
+    return ScanResult(tuple(references), tuple(errors), len(files) - passed_over, tuple(platforms), digests)
 
+
+_POINTED_KINDS = (annotated.KIND, PATTERN)
+MAX_POINTED_BYTES = 1 << 20  # a file of no kind larger than this is no file of settings: not read for annotations
 
 MAX_TEMPLATES = 200  # a chart's template files read beside its values; charts hold a few dozen
 MAX_TEMPLATE_BYTES = 1 << 20
 
 
-def _chart_values(file: FileToScan, charts: dict[Path, list[str]]) -> ScannedFile:
+def _chart_values(file: FileToScan, charts: dict[Path, list[str]], pointers: Pointers) -> ScannedFile:
     """A chart's values, read with the chart's templates beside them (`templates/`, kept in
     `charts` for the chart's other values files), which say what each image map becomes."""
     data = _read_bytes(file.path, file.name)
@@ -137,7 +187,7 @@ def _chart_values(file: FileToScan, charts: dict[Path, list[str]]) -> ScannedFil
         found = helm.extract(_decoded(data, file.name), templates=charts[chart])
     except ScanError as e:
         raise ScanError(file.name, e.line, e.problem) from e
-    return read_file(file.path, name=file.name, kind=file.kind, data=data, found=found)
+    return read_file(file.path, name=file.name, kind=file.kind, data=data, found=found, pointers=pointers)
 
 
 def _chart_templates(chart: Path) -> list[str]:
@@ -261,28 +311,56 @@ def scan_file(path: Path, *, name: str, kind: str) -> list[Reference]:
 
 
 def read_file(path: Path, *, name: str, kind: str, data: bytes | None = None,
-              found: list[Found] | None = None) -> ScannedFile:
+              found: list[Found] | None = None, pointers: Pointers = NO_POINTERS) -> ScannedFile:
     """The references and declared platforms of one file (whose bytes are `data`, and whose
-    references are `found`, when already known); raise `ScanError` naming it."""
-    data = _read_bytes(path, name) if data is None else data
-    text = _decoded(data, name)
+    references are `found`, when already known), and those `pointers` point at; raise
+    `ScanError` naming it."""
     scanner = SCANNERS[kind]
+    try:
+        if kind == annotated.KIND:  # a file of no kind: most are source code, or not text at all
+            data = _read_bytes(path, name, limit=MAX_POINTED_BYTES) if data is None else data
+            if annotated.MARKER.encode() not in data:
+                return ScannedFile([], [], "")
+        data = _read_bytes(path, name) if data is None else data
+        text = _decoded(data, name)
+    except ScanError:
+        if getattr(scanner, "GUESSED", False) or kind == annotated.KIND:
+            return ScannedFile([], [], "")  # named like one of ours (or like none), but no text: not ours
+        raise
+    if hasattr(scanner, "read_as"):  # a file the name gave to one kind whose text says it is another's
+        kind = scanner.read_as(text)
+        scanner = SCANNERS[kind]
     try:
         found = scanner.extract(text) if found is None else found
         declared = scanner.declared_platforms(text, found)
     except ScanError as e:
         raise ScanError(name, e.line, e.problem) from e
-    place = _Places(text, many=len(found) + len(declared) > _MANY)
+    pointed = _beside(found, pointers.found_in(name, kind, text))
+    every = sorted([(kind, f) for f in found] + pointed, key=lambda k: k[1].anchor) if pointed else [(kind, f) for f in found]
+    place = _Places(text, many=len(every) + len(declared) > _MANY)
     return ScannedFile(
-        [Reference(name, kind, *place(f.anchor), f) for f in found],
+        [Reference(name, of_kind, *place(f.anchor), f) for of_kind, f in every],
         [DeclaredPlatform(name, place(offset)[0], platform) for offset, platform in declared],
         file_digest(data),
     )
 
 
-def _read_bytes(path: Path, name: str) -> bytes:
+def _beside(found: list[Found], pointed: list[tuple[str, Found]]) -> list[tuple[str, Found]]:
+    """What annotations and patterns point at, less what the file's kind found already (an
+    annotated `image:` line of a compose file is one reference, not two)."""
+    if not pointed:
+        return []
+    taken = [piece for f in found for piece in f.pieces if piece.start != NOWHERE]
+
+    def overlaps(f: Found) -> bool:
+        return any(a.start < b.end and b.start < a.end for a in f.pieces if a.start != NOWHERE for b in taken)
+
+    return [(kind, f) for kind, f in pointed if not overlaps(f)]
+
+
+def _read_bytes(path: Path, name: str, limit: int = MAX_FILE) -> bytes:
     try:
-        return read_regular_file(path)
+        return read_regular_file(path, limit)
     except OSError as e:
         raise ScanError(name, None, f"cannot read: {e.strerror}") from e
 
