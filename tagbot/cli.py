@@ -346,6 +346,7 @@ def _cmd_pr(options: LookupOptions, *, paths: Sequence[Path], include: Sequence[
                 links_for=lambda group: find_links(group.updates, registry_for=services.sources.registry_for,
                                                    find_release=pulls.release, memory=services.store,
                                                    offline=services.offline) if run.links else {},
+                now=services.now(),
             )
         print_actions(actions)
         _say_cost(services, result)

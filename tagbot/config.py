@@ -24,6 +24,7 @@ from tagbot.globs import glob_problem, name_matches
 from tagbot.moves import check_move
 from tagbot.platforms import normalize_platform
 from tagbot.refs import HUB_ALIASES, ImageRef
+from tagbot.schedule import ANY_TIME, Schedule, parse_schedule, parse_timezone
 from tagbot.versioning import RangeError, VersionRange, parse_range
 
 if TYPE_CHECKING:
@@ -138,6 +139,13 @@ class RunSettings:
     replacements: tuple[tuple[str, str], ...] = ()
     # Regular expressions that find images in files of no kind (tagbot/scan/patterns.py).
     patterns: tuple[Pattern, ...] = ()
+    # When new pull requests may open (tagbot/schedule.py): any of these, in `timezone`.
+    schedule: tuple[str, ...] = ()
+    timezone: str = "UTC"
+
+    @property
+    def pr_schedule(self) -> Schedule:
+        return parse_schedule(self.schedule, self.timezone) if self.schedule else ANY_TIME
 
 
 @dataclass(frozen=True)
@@ -609,6 +617,19 @@ def _replacements(value: Any) -> tuple[tuple[str, str], ...]:
     return tuple(moves)
 
 
+def _schedule(value: Any) -> tuple[str, ...]:
+    texts = tuple(_strings(value))
+    parse_schedule(texts)
+    return texts
+
+
+def _timezone(value: Any) -> str:
+    if not isinstance(value, str) or not value:
+        raise ValueError("expected an IANA time zone name, such as Europe/Berlin")
+    parse_timezone(value)
+    return value
+
+
 def _kinds(value: Any) -> frozenset[str]:
     from tagbot.scan import SCANNERS  # the scanners name the kinds; config is read before any scan
 
@@ -648,6 +669,8 @@ _RUN_SETTINGS: dict[str, _Check] = {
     "max_open_prs": _positive(int, 10_000),
     "max_prs_per_run": _positive(int, 10_000),
     "replacements": _replacements,
+    "schedule": _schedule,
+    "timezone": _timezone,
 }
 
 _SETTINGS: dict[str, _Check] = {

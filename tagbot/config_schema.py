@@ -79,6 +79,9 @@ def _fragments() -> dict[Any, dict[str, Any]]:
         config._ignore: {**_STRINGS, "description": "Tag globs, or /regular expressions/."},
         config._update_types: {"anyOf": [_one_of(UPDATE_TYPES), {"type": "array", "items": _one_of(UPDATE_TYPES), "minItems": 1}]},
         config._platforms: {"anyOf": [{"enum": ["auto", "current"]}, _STRINGS]},
+        config._schedule: {**_STRINGS, "description": "When new pull requests may open: before 6am on monday, "
+                                                      "every weekday, on the first day of the month, or cron (* 0-5 * * 1-5)."},
+        config._timezone: {"type": "string", "minLength": 1, "description": "An IANA time zone: Europe/Berlin."},
     }
 
 

@@ -13,6 +13,8 @@ from tagbot.pr.body import held_back_line, life_line
 from tagbot.pr.markdown import plain
 from tagbot.pr.state import DASHBOARD_MARK, Proposal, undecline_box
 
+WAITING_FOR_SCHEDULE = "waiting for schedule"  # how a skipped group's detail starts when only the schedule holds it
+
 _MOST = 100  # rows a section lists; an issue body holds 65,536 characters
 
 
@@ -22,8 +24,14 @@ def dashboard_body(actions: Sequence[Action], held_back: Sequence[HeldBack], dec
     open_pulls = sorted((a for a in actions if a.url and a.kind in ("open", "update", "unchanged")), key=lambda a: a.branch)
     waiting = sorted((a for a in actions if a.kind in ("skip", "failed") and "declined in" not in a.detail),
                      key=lambda a: a.branch)
+    scheduled = [a for a in waiting if a.detail.startswith(WAITING_FOR_SCHEDULE)]
+    waiting = [a for a in waiting if a not in scheduled]
     lines += _section("Open pull requests", [f"- [{a.title}]({a.url}) `{a.branch}`" for a in open_pulls])
     lines += _section("Waiting", [f"- {a.title} `{a.branch}`: {plain(a.detail)}" for a in waiting])
+    if scheduled:  # only for a repository with a schedule: the rest never see the section
+        when = scheduled[0].detail.removeprefix(WAITING_FOR_SCHEDULE).lstrip(": ")
+        lines += _section("Waiting for schedule", [f"- {a.title} `{a.branch}`" for a in scheduled],
+                          f"Opened when the schedule allows: {plain(when)}.")
     lines += _section("Held back", sorted({held_back_line(h) for h in held_back}))
     lines += _section("End of life", sorted({life_line(w) for w in life}),
                       "Release lines that ended or end soon (eol_warning), moved and deprecated images with no "

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any, cast
 
@@ -23,7 +23,7 @@ from tagbot.pr.body import commit_message, pr_body, pr_title, proposals
 from tagbot.pr.github import PullRequests
 from tagbot.pr.grouping import Group, group_updates
 from tagbot.pr.links import Links
-from tagbot.pr.dashboard import dashboard_body
+from tagbot.pr.dashboard import WAITING_FOR_SCHEDULE, dashboard_body
 from tagbot.pr.state import Proposal, State, rebase_requested, short_image_name, state_of, undeclines_requested
 from tagbot.refs import short_version
 from tagbot.scan.model import Reference
@@ -57,6 +57,7 @@ class SyncContext:
     dry_run: bool
     apply_updates: ApplyUpdates
     links_for: LinksFor = lambda group: {}
+    now: datetime | None = None  # None: the schedule is not asked (any time)
 
 
 def sync_pull_requests(
@@ -72,13 +73,14 @@ def sync_pull_requests(
     dry_run: bool,
     apply_updates: ApplyUpdates,
     links_for: LinksFor = lambda group: {},
+    now: datetime | None = None,
 ) -> list[Action]:
     """Open, update and close tagbot's pull requests for `updates`, less the declined ones."""
     open_pulls = pulls.open_tagbot_pulls(base_branch)
     dashboard = pulls.dashboard(settings.dashboard_title) if settings.dashboard else None
     declined = _still_declined(pulls, pulls.declined(base_branch), dashboard, dry_run)
     wanted = [u for u in updates if _proposal(u) not in declined]
-    context = SyncContext(workspace, pulls, settings, base_branch, base_commit, dry_run, apply_updates, links_for)
+    context = SyncContext(workspace, pulls, settings, base_branch, base_commit, dry_run, apply_updates, links_for, now)
     can_open = _opening_limit(settings, len(open_pulls))
     actions = [_declined_action(group, declined) for group in group_updates(
         [u for u in updates if _proposal(u) in declined], settings)]
@@ -138,6 +140,8 @@ def sync_group(context: SyncContext, group: Group, held_back: Sequence[HeldBack]
         foreign = workspace.foreign_authors(context.base_commit, existing)
         if foreign:
             return Action("skip", group.branch, title, f"edited by hand ({', '.join(sorted(set(foreign)))}); left alone")
+    if pull is None and (waiting := _waiting_for_schedule(context)):
+        return Action("skip", group.branch, title, waiting)  # an open one is still kept current below
     if pull is None and not can_open():
         return Action("skip", group.branch, title, "max_open_prs or max_prs_per_run reached")
     on_pull = pulls.state(pull) if pull is not None else None
@@ -252,6 +256,16 @@ def _declined_action(group: Group, declined: Mapping[Proposal, Any]) -> Action:
     versions = ", ".join(sorted({f"{p.short_image}:{p.version}" for p in proposals(group)}))
     return Action("skip", group.branch, versions,
                   f"declined in {', '.join(numbers)} (closed without merging); proposed again when a newer version appears")
+
+
+def _waiting_for_schedule(context: SyncContext) -> str:
+    """Why no new pull request may open now, or "" when the schedule allows it."""
+    schedule = context.settings.pr_schedule
+    if context.now is None or schedule.allows(context.now):
+        return ""
+    opening = schedule.next_opening(context.now)
+    when = f"; next from {opening.astimezone(schedule.zone):%Y-%m-%d %H:%M %Z}" if opening else ""
+    return f"{WAITING_FOR_SCHEDULE}: {schedule.describe()}{when}"
 
 
 def _opening_limit(settings: RunSettings, open_now: int) -> Callable[[], bool]:

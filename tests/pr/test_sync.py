@@ -4,6 +4,8 @@ and the fake tags API, all on this machine."""
 from __future__ import annotations
 
 
+from datetime import datetime, timezone
+
 import pytest
 
 from tagbot.git import BOT_EMAIL, redact
@@ -173,3 +175,35 @@ def test_redact():
     assert redact("fatal: https://x-access-token:ghs_abc@github.com/o/r.git denied", ["ghs_abc"]) == (
         "fatal: https://***@github.com/o/r.git denied")
     assert redact("token ghs_abc leaked", ["ghs_abc"]) == "token *** leaked"
+
+
+def test_outside_its_schedule_no_pull_request_opens_and_open_ones_are_kept_current(
+        world: World, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]):
+    from tests.helpers import on_day
+
+    (world.checkout / "tagbot.yaml").write_text(
+        WORLD_CONFIG + "schedule: [before 6am on monday]\ntimezone: Europe/Berlin\n")
+    on_day(monkeypatch, datetime(2026, 12, 2, 12, tzinfo=timezone.utc))  # a Wednesday
+    assert world.pr() == 0
+    assert world.github.open_pulls() == []
+    out = capsys.readouterr().out
+    assert "waiting for schedule: before 6am on monday (Europe/Berlin); next from 2026-12-07 00:00 CET" in out
+    (dashboard,) = world.github.issues
+    section = dashboard["body"].split("## Waiting for schedule\n\n")[1].split("\n## ")[0]
+    assert section.splitlines() == [
+        "Opened when the schedule allows: before 6am on monday (Europe/Berlin); next from 2026-12-07 00:00 CET.", "",
+        "- Update acme/other to 2.1.0 `tagbot/acme-other`", "- Update acme/other to 3.0.0 `tagbot/acme-other-major`",
+        "- Update acme/tiny to 1.2.1 `tagbot/acme-tiny`"]
+    assert "## Waiting\n\nNone." in dashboard["body"]
+
+    on_day(monkeypatch, datetime(2026, 12, 7, 4, 30, tzinfo=timezone.utc))  # Monday 05:30 in Berlin
+    assert world.pr() == 0
+    assert len(world.github.open_pulls()) == 3
+    assert "## Waiting for schedule" not in world.github.issues[0]["body"]
+
+    tags_file(world.fixtures, "acme/tiny", ["1.3.0", "1.2.1", "1.2.0", "1.1.0"])
+    on_day(monkeypatch, datetime(2026, 12, 9, 12, tzinfo=timezone.utc))  # outside again
+    assert world.pr() == 0
+    (tiny,) = [p for p in world.github.open_pulls() if p["head"] == "tagbot/acme-tiny"]
+    assert tiny["title"] == "Update acme/tiny to 1.3.0"  # an open one follows a newer tag whatever the hour
+    assert "tiny:1.3.0" in world.remote_file("tagbot/acme-tiny", "Dockerfile")
