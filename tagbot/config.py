@@ -20,12 +20,12 @@ import httpx
 import yaml
 
 from tagbot.errors import ConfigError
-from tagbot.globs import glob_problem, name_matches
+from tagbot.globs import PathGlobs, glob_problem, name_matches
 from tagbot.moves import check_move
 from tagbot.platforms import normalize_platform
 from tagbot.refs import HUB_ALIASES, ImageRef
 from tagbot.schedule import ANY_TIME, Schedule, parse_schedule, parse_timezone
-from tagbot.versioning import RangeError, VersionRange, parse_range
+from tagbot.versioning import RangeError, VersionRange, parse_range, parse_tag
 
 if TYPE_CHECKING:
     from tagbot.scan.patterns import Pattern
@@ -150,12 +150,31 @@ class RunSettings:
 
 @dataclass(frozen=True)
 class Rule:
-    patterns: tuple[str, ...]
+    """Settings for the references every one of the rule's match keys names (all ANDed)."""
+
+    patterns: tuple[str, ...]  # image globs; empty: any image
     overrides: tuple[tuple[str, Any], ...]  # (Settings field, value), checked on load
     line: int
+    files: PathGlobs | None = None  # where the reference is written
+    kinds: frozenset[str] | None = None  # what kind of file that is
+    current: VersionRange | None = None  # the version the reference is on now
 
-    def matches(self, image: ImageRef) -> bool:
-        return matches_any(image, self.patterns)
+    @property
+    def by_place(self) -> bool:
+        return self.files is not None or self.kinds is not None
+
+    def matches(self, image: ImageRef, file: str | None = None, kind: str | None = None) -> bool:
+        """Whether the rule names the image (written in `file`, of `kind`): a rule by place names
+        only references whose place is known, never an image as a whole."""
+        if self.patterns and not matches_any(image, self.patterns):
+            return False
+        if self.current is not None:
+            version = parse_tag(image.effective_tag)
+            if version is None or not version.numbers or version.numbers not in self.current:
+                return False
+        if self.files is not None and (file is None or not self.files.match(file)):
+            return False
+        return self.kinds is None or kind in self.kinds
 
 
 @dataclass(frozen=True)
@@ -165,13 +184,20 @@ class Config:
     rules: tuple[Rule, ...] = ()
     run: RunSettings = field(default_factory=RunSettings)
 
-    def settings_for(self, image: ImageRef) -> Settings:
-        """The defaults with every matching rule merged over them in file order."""
+    def settings_for(self, image: ImageRef, file: str | None = None, kind: str | None = None) -> Settings:
+        """The defaults with every matching rule merged over them in file order, for the image
+        written in `file` of `kind` (when known: lookups, shared by every reference of an image,
+        take only the rules that do not match by place)."""
         settings = self.defaults
         for rule in self.rules:
-            if rule.matches(image):
+            if rule.matches(image, file, kind):
                 settings = replace(settings, **dict(rule.overrides))
         return settings
+
+    @property
+    def by_place(self) -> bool:
+        """Whether one image:tag may be decided apart in two files (a rule matches by place)."""
+        return any(rule.by_place for rule in self.rules)
 
 
 def matches_any(image: ImageRef, globs: Sequence[str]) -> bool:
@@ -307,15 +333,19 @@ class _Reader:
         for index, rule_node in enumerate(node.value):
             prefix = f"rules[{index}]."
             items = self.mapping(rule_node, f"rules[{index}]")
-            match = items.pop("match", None)
-            if match is None:
-                raise self.fail(rule_node, f"rules[{index}]", "a rule needs match: (an image name or glob, or a list)")
-            try:
-                patterns = _globs(p.lower() for p in _strings(self.value(match[1])))
-            except ValueError as e:
-                raise self.fail(match[1], prefix + "match", str(e)) from None
+            keys = {key: items.pop(key) for key in _MATCH_KEYS if key in items}
+            if not keys:
+                raise self.fail(rule_node, f"rules[{index}]", "a rule needs match: (an image name or glob, or a "
+                                                              "list), or files:, kinds: or current:")
+            matched: dict[str, Any] = {}
+            for key, (_, value_node) in keys.items():
+                try:
+                    matched[key] = _MATCH_KEYS[key](self.value(value_node))
+                except ValueError as e:
+                    raise self.fail(value_node, prefix + key, str(e)) from None
             overrides = self.settings(items, prefix=prefix)
-            rules.append(Rule(patterns, overrides, rule_node.start_mark.line + 1))
+            rules.append(Rule(matched.get("match", ()), overrides, rule_node.start_mark.line + 1,
+                              files=matched.get("files"), kinds=matched.get("kinds"), current=matched.get("current")))
         return tuple(rules)
 
     def patterns(self, node: yaml.Node) -> tuple[Pattern, ...]:
@@ -615,6 +645,20 @@ def _replacements(value: Any) -> tuple[tuple[str, str], ...]:
             raise ValueError(problem)
         moves.append((old, new))
     return tuple(moves)
+
+
+def _image_globs(value: Any) -> tuple[str, ...]:
+    return _globs(p.lower() for p in _strings(value))
+
+
+def _file_globs(value: Any) -> PathGlobs:
+    return PathGlobs(_glob_list(value))
+
+
+# What a rule may match on besides the image's name; each key's check.
+_MATCH_KEYS: dict[str, Callable[[Any], Any]] = {
+    "match": _image_globs, "files": _file_globs, "kinds": lambda value: _kinds(value), "current": lambda value: _range(value),
+}
 
 
 def _schedule(value: Any) -> tuple[str, ...]:

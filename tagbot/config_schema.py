@@ -99,8 +99,13 @@ def config_schema() -> dict[str, Any]:
     fragments = _fragments()
     settings = {key: _property(check, fragments, key) for key, check in config._SETTINGS.items()}
     run = {key: _property(check, fragments, key) for key, check in config._RUN_SETTINGS.items()}
-    rule = {"type": "object", "additionalProperties": False, "required": ["match"],
-            "properties": {"match": {**_STRINGS, "description": "An image name or glob, or a list of them."}, **settings}}
+    rule = {"type": "object", "additionalProperties": False, "minProperties": 1,
+            "anyOf": [{"required": [key]} for key in ("match", "files", "kinds", "current")],
+            "properties": {"match": {**_STRINGS, "description": "An image name or glob, or a list of them."},
+                           "files": {**_STRINGS, "description": ".gitignore-style globs of the files the references are in."},
+                           "kinds": _kinds(),
+                           "current": {"type": ["string", "number"], "description": "A version range of the current tag."},
+                           **settings}}
     pattern = {"type": "object", "additionalProperties": False, "required": ["files", "match"], "properties": {
         "files": {**_STRINGS, "description": "Globs of the files the expression reads."},
         "match": {"type": "string", "minLength": 1,

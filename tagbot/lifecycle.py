@@ -24,13 +24,13 @@ def life_warnings(references: Sequence[Reference], tags: Mapping[str, TagList], 
                   now: datetime, decide: Decider) -> list[LifeWarning]:
     """Every warning, once per reference, in the order the references were found."""
     warnings: list[LifeWarning] = []
-    said: dict[tuple[str, str], LifeWarning | None] = {}  # a monorepo names one image:tag many times
+    said: dict[tuple[str, str, tuple[str, str] | None], LifeWarning | None] = {}  # a monorepo names one image:tag many times
     for reference in references:
         image = reference.found.image
         if image is None or image.name not in tags:
             continue
-        settings = config.settings_for(image)
-        key = (image.name, image.effective_tag)
+        settings = config.settings_for(image, reference.file, reference.kind)
+        key = (image.name, image.effective_tag, (reference.file, reference.kind) if config.by_place else None)
         if key not in said:
             said[key] = _line_warning(reference, image, settings, now, decide) or _abandoned(
                 reference, image, tags[image.name], settings, now)

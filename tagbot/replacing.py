@@ -40,7 +40,7 @@ def plan_replacements(references: Sequence[Reference], tags: Mapping[str, TagLis
     warnings: list[LifeWarning] = []
     for reference in references:
         image = reference.found.image
-        if image is None or not config.settings_for(image).enabled:
+        if image is None or not config.settings_for(image, reference.file, reference.kind).enabled:
             continue
         successor = moves.successor_of(image)
         if successor is None:
@@ -71,7 +71,7 @@ def _replacement(reference: Reference, image: ImageRef, successor: Successor, ta
     new = _tag(known, tag_name)
     if new is None:
         return LifeWarning(reference, "moved", f"{moved}, which has no {tag_name} tag", successor.written)
-    settings = config.settings_for(image)
+    settings = config.settings_for(image, reference.file, reference.kind)
     current = _tag(tags.get(image.name), tag_name)
     required, _ = required_platforms(settings, current, reference.found.platform, declared)
     missing = required - normalize_platforms(new.platforms)

@@ -289,7 +289,7 @@ def decide_all(
     updates: list[PlannedUpdate] = []
     held_back: list[HeldBack] = []
     # A monorepo names the same image:tag in many files; each is decided once.
-    decisions: dict[tuple[str, str | None, str | None, str | None, bool], Decision] = {}
+    decisions: dict[tuple[str, str | None, str | None, str | None, bool, tuple[str, str] | None], Decision] = {}
     for reference in references:
         image = reference.found.image
         if image is None:
@@ -300,10 +300,11 @@ def decide_all(
         tags = lookups.tags.get(image.name)
         if tags is None:
             continue  # its lookup failed: reported once, in errors
-        key = (image.name, image.tag, image.digest, reference.found.platform, reference.found.artifact)
+        place = (reference.file, reference.kind) if config.by_place else None  # rules by place decide per file
+        key = (image.name, image.tag, image.digest, reference.found.platform, reference.found.artifact, place)
         if key not in decisions:
             decided = decide_one(image, tags, config, platform=reference.found.platform, declared=declared, now=now,
-                                 artifact=reference.found.artifact)
+                                 artifact=reference.found.artifact, settings=settings_at(config, reference))
             decisions[key] = _with_gaps(decided, image, tags, lookups)
         decision = decisions[key]
         held_back.extend(HeldBack(reference, note) for note in decision.held_back)
@@ -400,6 +401,12 @@ def _same_tag(update: Update | None, image: ImageRef) -> Update | None:
     return update if update is not None and update.to_tag in (None, image.effective_tag) else None
 
 
+def settings_at(config: Config, reference: Reference) -> Settings:
+    """The settings for a reference: its image's, and those of the rules naming its file or kind."""
+    assert reference.found.image is not None, "only references that parsed have settings"
+    return config.settings_for(reference.found.image, reference.file, reference.kind)
+
+
 def decide_one(image: ImageRef, tags: TagList, config: Config, *, platform: str | None,
                declared: Sequence[DeclaredPlatform], now: datetime, artifact: bool = False,
                settings: Settings | None = None) -> Decision:
@@ -427,7 +434,7 @@ def rule_violations(references: Sequence[Reference], config: Config) -> list[Vio
         Violation(reference, problem)
         for reference in references
         if reference.found.image is not None
-        for problem in offline_violations(reference.found.image, config.settings_for(reference.found.image))
+        for problem in offline_violations(reference.found.image, settings_at(config, reference))
     ]
 
 

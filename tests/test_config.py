@@ -141,3 +141,34 @@ def test_the_example_config_is_valid_and_documents_every_setting():
                 "registries", "max_tag_pages", "deep_search", "kinds", "exclude", "commit_prefix", "rebase", "links",
                 "dashboard", "dashboard_title", "repositories", "patterns", "schedule", "timezone"):
         assert f"{key}:" in text, key
+
+
+def test_rules_match_by_file_kind_and_current_version_all_anded():
+    from tagbot.refs import parse_ref
+
+    config = parse_config(
+        "rules:\n"
+        "- {files: ['deploy/**'], update_types: [patch]}\n"
+        "- {match: postgres, kinds: [compose], pin_digests: true}\n"
+        "- {match: node, current: '<20', enabled: false}\n", name="tagbot.yaml")
+    postgres, node18, node22 = parse_ref("postgres:16.4"), parse_ref("node:18.20.4"), parse_ref("node:22.1.0")
+    assert config.settings_for(postgres, "deploy/app.yaml", "kubernetes").update_types == frozenset({"patch"})
+    assert config.settings_for(postgres, "app/compose.yaml", "compose").pin_digests is True
+    assert config.settings_for(postgres, "deploy/compose.yaml", "compose").update_types == frozenset({"patch"})
+    # A rule by place never names the image as a whole (a lookup shared by every file).
+    assert config.settings_for(postgres) == config.defaults
+    assert (config.settings_for(node18).enabled, config.settings_for(node22).enabled) == (False, True)
+    assert config.by_place
+
+
+@pytest.mark.parametrize(("rule", "message"), [
+    ("- {allow: ^1}", "tagbot.yaml:2: rules[0]: a rule needs match: (an image name or glob, or a list), or files:, "
+                      "kinds: or current:"),
+    ("- {kinds: [pulumi], allow: ^1}", "tagbot.yaml:2: rules[0].kinds: unknown kind 'pulumi'"),
+    ("- {current: banana, allow: ^1}", "tagbot.yaml:2: rules[0].current: "),
+    ("- {files: ['[a'], allow: ^1}", "tagbot.yaml:2: rules[0].files: "),
+])
+def test_a_bad_match_key_is_one_line_naming_it(rule: str, message: str):
+    with pytest.raises(ConfigError) as raised:
+        parse_config(f"rules:\n{rule}\n", name="tagbot.yaml")
+    assert str(raised.value).startswith(message)

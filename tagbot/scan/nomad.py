@@ -16,6 +16,7 @@ KIND = "nomad"
 
 declared_platforms = no_platforms
 _IMAGE_NAME = re.compile(r"(?i).*image")
+_TRANSPORT = "docker://"
 
 
 def matches(path: str) -> bool:
@@ -48,6 +49,9 @@ def variable_default(attribute: StringAttribute) -> bool:
 def attribute_found(attribute: StringAttribute, offset: int = 0) -> Found:
     """The reference a string attribute holds, or a skip saying why it holds none."""
     written = (Piece(offset + attribute.start, attribute.text),)
+    if attribute.text.startswith(_TRANSPORT) and len(attribute.text) > len(_TRANSPORT):
+        # The podman driver's transport (`docker://redis:7`): the image is what follows it.
+        written = (Piece(offset + attribute.start + len(_TRANSPORT), attribute.text[len(_TRANSPORT):]),)
     if attribute.templated:
         return skipped(written, "variable", "an interpolation sets it when the file is applied")
     if attribute.escaped or attribute.heredoc:

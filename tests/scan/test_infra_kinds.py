@@ -150,3 +150,9 @@ def test_ansible_passes_over_other_modules_and_names_that_hold_no_image():
     text = ("- ansible.builtin.copy: {src: a, dest: b}\n- docker_image: {name: ''}\n"
             "- community.docker.docker_container: name=x state=absent\n- docker_container: {image: [a]}\n")
     assert ansible.extract(text) == []
+
+
+def test_nomad_reads_the_podman_drivers_transport_as_no_part_of_the_image():
+    # Found on brucellino/nomad-jobs (observability-plane/grafana.nomad): reported invalid before.
+    text = 'task "db" {\n  driver = "podman"\n  config {\n    image = "docker://arm64v8/mysql:oracle"\n  }\n}\n'
+    assert found_rows(nomad.extract(text), text) == [("arm64v8/mysql:oracle", None)]
