@@ -655,12 +655,6 @@ def _file_globs(value: Any) -> PathGlobs:
     return PathGlobs(_glob_list(value))
 
 
-# What a rule may match on besides the image's name; each key's check.
-_MATCH_KEYS: dict[str, Callable[[Any], Any]] = {
-    "match": _image_globs, "files": _file_globs, "kinds": lambda value: _kinds(value), "current": lambda value: _range(value),
-}
-
-
 def _schedule(value: Any) -> tuple[str, ...]:
     texts = tuple(_strings(value))
     parse_schedule(texts)
@@ -683,6 +677,10 @@ def _kinds(value: Any) -> frozenset[str]:
         raise ValueError(f"unknown kind {unknown[0]!r}; known: {', '.join(SCANNERS)}")
     return frozenset(kinds)
 
+
+# What a rule may match on besides the image's name; each key's check.
+_MATCH_KEYS: dict[str, Callable[[Any], Any]] = {"match": _image_globs, "files": _file_globs, "kinds": _kinds,
+                                                "current": _range}
 
 _RUN_SETTINGS: dict[str, _Check] = {
     "api_url": _url,
