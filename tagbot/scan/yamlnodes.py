@@ -49,7 +49,15 @@ def parse(text: str, *, templates: bool = False) -> Parsed:
     try:
         _refuse_deep_nesting(text)
         with _collector_paused():
-            documents = [d for d in yaml.compose_all(text, Loader=LOADER) if d is not None]
+            try:
+                documents = [d for d in yaml.compose_all(text, Loader=LOADER) if d is not None]
+            except yaml.composer.ComposerError as e:
+                if "duplicate anchor" not in str(e.context):
+                    raise
+                # YAML lets an anchor be set again (CircleCI configs do): aliases after it mean
+                # the new node. libyaml refuses; the pure-Python reader, told so, does not.
+                documents = [d for d in yaml.compose_all(text, Loader=_RedefiningLoader) if d is not None]
+                shift = 0  # the Python reader counts a BOM in its offsets
     except yaml.MarkedYAMLError as e:
         line = e.problem_mark.line + 1 if e.problem_mark is not None else None
         raise ScanError("", line, f"invalid YAML: {e.problem or e.context}") from e
@@ -58,6 +66,17 @@ def parse(text: str, *, templates: bool = False) -> Parsed:
     except RecursionError as e:
         raise ScanError("", None, _TOO_DEEP) from e
     return Parsed(documents, text, shift)
+
+
+class _RedefiningLoader(yaml.BaseLoader):
+    """The pure-Python reader, with an anchor set a second time replacing the first."""
+
+    def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
+        if not self.check_event(yaml.AliasEvent):
+            anchor = self.peek_event().anchor  # type: ignore[no-untyped-call]
+            if anchor is not None:
+                self.anchors.pop(anchor, None)
+        return super().compose_node(parent, index)
 
 
 @contextmanager

@@ -122,3 +122,10 @@ def test_a_bom_keeps_offsets(scanner):
             "drone": "\ufeffsteps:\n  - name: a\n    image: redis:7.2.5\n",
             "cloudbuild": "\ufeffsteps:\n  - name: redis:7.2.5\n"}[scanner.KIND]
     assert found_rows(scanner.extract(text), text) == [("redis:7.2.5", None)]
+
+
+def test_an_anchor_set_twice_is_read_as_yaml_reads_it_not_an_error():
+    # Found on ethereum/solidity's .circleci/config.yml: the whole file was an error before.
+    text = ("\ufeffa: &env {x: 1}\nb: &env\n  docker:\n    - image: cimg/node:20.11\n"
+            "jobs:\n  t: *env\n  u:\n    docker: [{image: 'python:3.12.1'}]\n")
+    assert found_rows(circleci.extract(text), text) == [("cimg/node:20.11", None), ("python:3.12.1", None)]
