@@ -57,7 +57,7 @@ class SyncContext:
     dry_run: bool
     apply_updates: ApplyUpdates
     links_for: LinksFor = lambda group: {}
-    now: datetime | None = None  # None: the schedule is not asked (any time)
+    waiting: str = ""  # why no new pull request may open this run ("" when the schedule allows it)
 
 
 def sync_pull_requests(
@@ -80,7 +80,8 @@ def sync_pull_requests(
     dashboard = pulls.dashboard(settings.dashboard_title) if settings.dashboard else None
     declined = _still_declined(pulls, pulls.declined(base_branch), dashboard, dry_run)
     wanted = [u for u in updates if _proposal(u) not in declined]
-    context = SyncContext(workspace, pulls, settings, base_branch, base_commit, dry_run, apply_updates, links_for, now)
+    context = SyncContext(workspace, pulls, settings, base_branch, base_commit, dry_run, apply_updates, links_for,
+                          _waiting_for_schedule(settings, now))
     can_open = _opening_limit(settings, len(open_pulls))
     actions = [_declined_action(group, declined) for group in group_updates(
         [u for u in updates if _proposal(u) in declined], settings)]
@@ -140,8 +141,8 @@ def sync_group(context: SyncContext, group: Group, held_back: Sequence[HeldBack]
         foreign = workspace.foreign_authors(context.base_commit, existing)
         if foreign:
             return Action("skip", group.branch, title, f"edited by hand ({', '.join(sorted(set(foreign)))}); left alone")
-    if pull is None and (waiting := _waiting_for_schedule(context)):
-        return Action("skip", group.branch, title, waiting)  # an open one is still kept current below
+    if pull is None and context.waiting:
+        return Action("skip", group.branch, title, context.waiting)  # an open one is still kept current below
     if pull is None and not can_open():
         return Action("skip", group.branch, title, "max_open_prs or max_prs_per_run reached")
     on_pull = pulls.state(pull) if pull is not None else None
@@ -258,12 +259,12 @@ def _declined_action(group: Group, declined: Mapping[Proposal, Any]) -> Action:
                   f"declined in {', '.join(numbers)} (closed without merging); proposed again when a newer version appears")
 
 
-def _waiting_for_schedule(context: SyncContext) -> str:
-    """Why no new pull request may open now, or "" when the schedule allows it."""
-    schedule = context.settings.pr_schedule
-    if context.now is None or schedule.allows(context.now):
+def _waiting_for_schedule(settings: RunSettings, now: datetime | None) -> str:
+    """Why no new pull request may open now (None: any time will do), or "" when the schedule allows it."""
+    schedule = settings.pr_schedule
+    if now is None or schedule.allows(now):
         return ""
-    opening = schedule.next_opening(context.now)
+    opening = schedule.next_opening(now)
     when = f"; next from {opening.astimezone(schedule.zone):%Y-%m-%d %H:%M %Z}" if opening else ""
     return f"{WAITING_FOR_SCHEDULE}: {schedule.describe()}{when}"
 

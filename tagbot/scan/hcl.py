@@ -103,9 +103,7 @@ def _tokens(text: str) -> Iterator[_Token]:
         match = _TOKEN.match(text, position)
         if match is None:
             raise ScanError("", _line(text, position), f"cannot read {text[position]!r} here")
-        kind = match.lastgroup
-        if kind == "marker":
-            kind = "heredoc"
+        kind = match.lastgroup  # the outer group: `heredoc`, not its `marker`
         if kind == "quote":
             close = _string_end(text, match.end(), 0, position)
             yield _Token("string", text[match.end():close], match.end())

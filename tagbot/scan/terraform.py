@@ -32,7 +32,6 @@ _IMAGE_KEY = re.compile(r"image|image_name|[a-z0-9_]+_image")
 _CONTAINER_BLOCKS = frozenset({"container", "init_container", "containers", "container_spec", "sidecar"})
 _CONTAINER_RESOURCES = frozenset({"docker_container", "docker_service", "docker_plugin"})
 _NAMED_IMAGES = frozenset({("resource", "docker_image"), ("data", "docker_registry_image"), ("data", "docker_image")})
-_HEREDOCS = {"jobspec": nomad.images_in}  # heredocs whose text is a language of its own
 
 
 def matches(path: str) -> bool:
@@ -50,8 +49,6 @@ def images_in(text: str, offset: int) -> list[Found]:
     for attribute in attributes:
         if attribute.heredoc and attribute.key in _HEREDOCS:
             found += _within(text, attribute, _HEREDOCS[attribute.key], offset)
-        elif attribute.heredoc and attribute.key == "container_definitions":
-            found += _within(text, attribute, images_in, offset)
         elif _named_image(attribute):
             reference = nomad.attribute_found(attribute, offset)
             if attribute.blocks[0] in built:
@@ -64,6 +61,10 @@ def images_in(text: str, offset: int) -> list[Found]:
         elif nomad.variable_default(attribute) and _tagged(reference := nomad.attribute_found(attribute, offset)):
             found.append(reference)
     return found
+
+
+# Heredocs whose text is a language of its own: a Nomad job, an ECS task's JSON (HCL reads it).
+_HEREDOCS: dict[str, Callable[[str, int], list[Found]]] = {"jobspec": nomad.images_in, "container_definitions": images_in}
 
 
 def _within(text: str, attribute: StringAttribute, images_of: Callable[[str, int], list[Found]],
