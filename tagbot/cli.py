@@ -326,10 +326,11 @@ def _cmd_pr(options: LookupOptions, *, paths: Sequence[Path], include: Sequence[
     try:
         with _services(options) as services:
             pulls = PullRequests(repository, token, os.environ.get(GITHUB_API_ENV) or GITHUB_API,
-                                 bot_login=os.environ.get(BOT_LOGIN_ENV) or None)
+                                 bot_login=os.environ.get(BOT_LOGIN_ENV) or None,
+                                 branch_prefix=services.config.run.branch_prefix)
             run = services.config.run
             base_branch = run.base_branch or pulls.default_branch
-            base_commit = workspace.fetch(base_branch)
+            base_commit = workspace.fetch(base_branch, run.branch_prefix)
             tree = workspace.start(base_commit)
             # Under the monthly budget, the images of tagbot's open pull requests are asked first.
             urgent = open_pull_images(pulls, base_branch) if run.monthly_calls else frozenset()

@@ -10,6 +10,7 @@ from __future__ import annotations
 import fnmatch
 import math
 import re
+import string
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
@@ -44,6 +45,30 @@ SourceKind = Literal["auto", "tagsapi", "hub", "registry", "off"]
 GroupBy = Literal["image", "update_type", "all"]
 Rebase = Literal["conflicted", "behind", "never"]
 REBASE: tuple[Rebase, ...] = ("conflicted", "behind", "never")
+MergeMethod = Literal["squash", "merge", "rebase"]
+MERGE_METHODS: tuple[MergeMethod, ...] = ("squash", "merge", "rebase")
+# What `automerge:` may name: an update of these types, or a move to another image.
+AUTOMERGE_TYPES = (*UPDATE_TYPES, "replace")
+# What a commit_message template may say: `{prefix}update {image} to {to}`.
+COMMIT_FIELDS = ("prefix", "image", "from", "to", "type")
+
+
+@dataclass(frozen=True)
+class PullSettings:
+    """How a pull request of an image's updates is made: per image, and per rule (a rule may
+    match on the update's type for these, `match_update_types:`)."""
+
+    labels: tuple[str, ...] = ()
+    reviewers: tuple[str, ...] = ()
+    assignees: tuple[str, ...] = ()
+    group: str | None = None  # a named group's branch, as `groups:` would give
+    separate_major: bool = True
+    separate_minor_patch: bool = False  # the newest patch apart from a minor update too
+    commit_message: str | None = None  # a template over COMMIT_FIELDS; None: tagbot's title
+    # Update types whose pull requests merge themselves once every check passes (none by default).
+    automerge: frozenset[str] = frozenset()
+    schedule: tuple[str, ...] = ()  # when new pull requests may open (tagbot/schedule.py); (): any time
+    automerge_schedule: tuple[str, ...] = ()  # when they may be merged; (): any time
 
 
 @dataclass(frozen=True)
@@ -72,6 +97,13 @@ class Settings:
     eol_warning: timedelta = timedelta(days=90)
     # An image nothing was pushed to for this long is named as abandoned (0: never).
     abandoned_after: timedelta = timedelta(days=365)
+    pull: PullSettings = field(default_factory=PullSettings)
+    # min_age by update type, where rules with match_update_types set one (filled in by
+    # Config.settings_for, since which candidate is which type is known only while deciding).
+    min_age_by_type: tuple[tuple[str, timedelta], ...] = ()
+
+    def min_age_for(self, update_type: str) -> timedelta:
+        return dict(self.min_age_by_type).get(update_type, self.min_age)
 
     def ignores(self, tag: str) -> bool:
         return any(
@@ -121,10 +153,6 @@ class RunSettings:
     base_branch: str | None = None  # None: the repository's default branch
     group_by: GroupBy = "image"  # `groups` come first
     groups: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (name, image globs), in file order
-    separate_major: bool = True
-    labels: tuple[str, ...] = ()
-    reviewers: tuple[str, ...] = ()
-    assignees: tuple[str, ...] = ()
     draft: bool = False
     commit_prefix: str = ""  # before every title and commit message: `chore(deps):`
     links: bool = True  # source, release notes and compare links in pull requests (from image labels)
@@ -139,13 +167,13 @@ class RunSettings:
     replacements: tuple[tuple[str, str], ...] = ()
     # Regular expressions that find images in files of no kind (tagbot/scan/patterns.py).
     patterns: tuple[Pattern, ...] = ()
-    # When new pull requests may open (tagbot/schedule.py): any of these, in `timezone`.
-    schedule: tuple[str, ...] = ()
-    timezone: str = "UTC"
+    timezone: str = "UTC"  # what every schedule's hours are told in (IANA)
+    automerge_method: MergeMethod = "squash"
+    branch_prefix: str = "tagbot/"  # every branch tagbot makes, and the only ones it reads as its own
 
-    @property
-    def pr_schedule(self) -> Schedule:
-        return parse_schedule(self.schedule, self.timezone) if self.schedule else ANY_TIME
+    def schedule(self, texts: tuple[str, ...]) -> Schedule:
+        """A `schedule:` or `automerge_schedule:` in this run's time zone."""
+        return parse_schedule(texts, self.timezone) if texts else ANY_TIME
 
 
 @dataclass(frozen=True)
@@ -158,14 +186,19 @@ class Rule:
     files: PathGlobs | None = None  # where the reference is written
     kinds: frozenset[str] | None = None  # what kind of file that is
     current: VersionRange | None = None  # the version the reference is on now
+    update_types: frozenset[str] | None = None  # the update's type (match_update_types)
 
     @property
     def by_place(self) -> bool:
         return self.files is not None or self.kinds is not None
 
-    def matches(self, image: ImageRef, file: str | None = None, kind: str | None = None) -> bool:
-        """Whether the rule names the image (written in `file`, of `kind`): a rule by place names
-        only references whose place is known, never an image as a whole."""
+    def matches(self, image: ImageRef, file: str | None = None, kind: str | None = None,
+                update_type: str | None = None) -> bool:
+        """Whether the rule names the image (written in `file`, of `kind`, updated by an update of
+        `update_type`): a rule by place or type names only references whose place or update is
+        known, never an image as a whole."""
+        if self.update_types is not None and update_type not in self.update_types:
+            return False
         if self.patterns and not matches_any(image, self.patterns):
             return False
         if self.current is not None:
@@ -184,20 +217,34 @@ class Config:
     rules: tuple[Rule, ...] = ()
     run: RunSettings = field(default_factory=RunSettings)
 
-    def settings_for(self, image: ImageRef, file: str | None = None, kind: str | None = None) -> Settings:
+    def settings_for(self, image: ImageRef, file: str | None = None, kind: str | None = None,
+                     update_type: str | None = None) -> Settings:
         """The defaults with every matching rule merged over them in file order, for the image
         written in `file` of `kind` (when known: lookups, shared by every reference of an image,
-        take only the rules that do not match by place)."""
+        take only the rules that do not match by place), updated by an `update_type` update (when
+        known: a decision learns each candidate's min_age from `min_age_by_type`)."""
         settings = self.defaults
         for rule in self.rules:
-            if rule.matches(image, file, kind):
-                settings = replace(settings, **dict(rule.overrides))
+            if rule.matches(image, file, kind, update_type):
+                settings = with_overrides(settings, rule.overrides)
+        if update_type is None and any(rule.update_types is not None for rule in self.rules):
+            ages = tuple((t, self.settings_for(image, file, kind, t).min_age) for t in ("major", "minor", "patch"))
+            settings = replace(settings, min_age_by_type=ages)
         return settings
 
     @property
     def by_place(self) -> bool:
         """Whether one image:tag may be decided apart in two files (a rule matches by place)."""
         return any(rule.by_place for rule in self.rules)
+
+
+def with_overrides(settings: Settings, overrides: Iterable[tuple[str, Any]]) -> Settings:
+    """`settings` with each (key, value) set: a pull request setting on `settings.pull`."""
+    overrides = tuple(overrides)
+    own = {key: value for key, value in overrides if key not in _PULL_KEYS}
+    pull = {key: value for key, value in overrides if key in _PULL_KEYS}
+    changed = replace(settings, **own)
+    return replace(changed, pull=replace(settings.pull, **pull)) if pull else changed
 
 
 def matches_any(image: ImageRef, globs: Sequence[str]) -> bool:
@@ -250,7 +297,7 @@ def parse_config(text: str, *, name: str) -> Config:
     rules = reader.rules(rules_node[1]) if rules_node and rules_node[1].tag != _NULL else ()
     return Config(
         path=name,
-        defaults=replace(Settings(), **dict(overrides)),
+        defaults=with_overrides(Settings(), overrides),
         rules=rules,
         run=replace(RunSettings(), **dict(run)),
     )
@@ -336,7 +383,7 @@ class _Reader:
             keys = {key: items.pop(key) for key in _MATCH_KEYS if key in items}
             if not keys:
                 raise self.fail(rule_node, f"rules[{index}]", "a rule needs match: (an image name or glob, or a "
-                                                              "list), or files:, kinds: or current:")
+                                                              "list), or files:, kinds:, current: or match_update_types:")
             matched: dict[str, Any] = {}
             for key, (_, value_node) in keys.items():
                 try:
@@ -344,8 +391,16 @@ class _Reader:
                 except ValueError as e:
                     raise self.fail(value_node, prefix + key, str(e)) from None
             overrides = self.settings(items, prefix=prefix)
+            if "match_update_types" in matched:
+                # The update's type is known once a candidate is chosen: what chooses it cannot hang on it.
+                decided = next((key for key, _ in overrides if key not in _BY_UPDATE_TYPE), None)
+                if decided is not None:
+                    raise self.fail(items[decided][0], prefix + decided,
+                                    "cannot depend on match_update_types, since it decides the update's type "
+                                    f"(with it a rule may set: {', '.join(sorted(_BY_UPDATE_TYPE))})")
             rules.append(Rule(matched.get("match", ()), overrides, rule_node.start_mark.line + 1,
-                              files=matched.get("files"), kinds=matched.get("kinds"), current=matched.get("current")))
+                              files=matched.get("files"), kinds=matched.get("kinds"), current=matched.get("current"),
+                              update_types=matched.get("match_update_types")))
         return tuple(rules)
 
     def patterns(self, node: yaml.Node) -> tuple[Pattern, ...]:
@@ -467,12 +522,16 @@ def _ignore(value: Any) -> tuple[TagFilter, ...]:
     return tuple(filters)
 
 
-def _update_types(value: Any) -> frozenset[str]:
+def _update_types(value: Any, known: tuple[str, ...] = UPDATE_TYPES) -> frozenset[str]:
     types = _strings(value)
     for kind in types:
-        if kind not in UPDATE_TYPES:
-            raise ValueError(f'unknown value "{kind}" (known: {", ".join(UPDATE_TYPES)})')
+        if kind not in known:
+            raise ValueError(f'unknown value "{kind}" (known: {", ".join(known)})')
     return frozenset(types)
+
+
+def _update_types_matched(value: Any) -> frozenset[str]:
+    return _update_types(value, known=AUTOMERGE_TYPES)
 
 
 def _platforms(value: Any) -> PlatformRule:
@@ -668,6 +727,53 @@ def _timezone(value: Any) -> str:
     return value
 
 
+def _automerge(value: Any) -> frozenset[str]:
+    """Update types, or `true` for every type but major (a major merges itself only when named)."""
+    if value is True:
+        return frozenset(AUTOMERGE_TYPES) - {"major"}
+    if value is False or value == []:
+        return frozenset()
+    return _update_types(value, known=AUTOMERGE_TYPES)
+
+
+def _merge_method(value: Any) -> MergeMethod:
+    if value not in MERGE_METHODS:
+        raise ValueError(f'unknown value "{value}" (known: {", ".join(MERGE_METHODS)})')
+    return cast(MergeMethod, value)
+
+
+def _group_name(value: Any) -> str:
+    if not isinstance(value, str) or not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*", value):
+        raise ValueError("expected a group name of letters, digits, '.', '_' or '-' (it names a branch)")
+    return value
+
+
+def _commit_template(value: Any) -> str:
+    """A template such as `{prefix}update {image} to {to}`: only COMMIT_FIELDS, on one line."""
+    if not isinstance(value, str) or not value.strip() or "\n" in value or "\r" in value:
+        raise ValueError("expected a one-line template such as '{prefix}update {image} to {to}'")
+    try:
+        fields = [name for _, name, spec, _ in string.Formatter().parse(value) if name is not None]
+    except ValueError as e:
+        raise ValueError(f"{e} (write a literal brace twice: {{{{ or }}}})") from None
+    unknown = [name for name in fields if name not in COMMIT_FIELDS]
+    if unknown:
+        raise ValueError(f"unknown field {{{unknown[0]}}} (known: {', '.join('{' + f + '}' for f in COMMIT_FIELDS)})")
+    if any(spec for _, name, spec, conversion in string.Formatter().parse(value) if name is not None):
+        raise ValueError("fields take no format spec: write {to}, not {to:>10}")
+    return value
+
+
+def _branch_prefix(value: Any) -> str:
+    """`tagbot/`, `deps/tagbot-`: a ref name's start, so git and GitHub take every branch under it.
+    It ends in `/` or `-`, so no branch of tagbot's can be named like a person's (`main`)."""
+    if not isinstance(value, str) or not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._/-]{0,59}[/-]", value) \
+            or "//" in value or ".." in value or value.startswith("refs/") or "/." in value:
+        raise ValueError("expected a branch name prefix ending in / or -, such as tagbot/ or deps/tagbot- "
+                         "(letters, digits, '.', '_', '-', '/')")
+    return value
+
+
 def _kinds(value: Any) -> frozenset[str]:
     from tagbot.scan import SCANNERS  # the scanners name the kinds; config is read before any scan
 
@@ -680,7 +786,7 @@ def _kinds(value: Any) -> frozenset[str]:
 
 # What a rule may match on besides the image's name; each key's check.
 _MATCH_KEYS: dict[str, Callable[[Any], Any]] = {"match": _image_globs, "files": _file_globs, "kinds": _kinds,
-                                                "current": _range}
+                                                "current": _range, "match_update_types": _update_types_matched}
 
 _RUN_SETTINGS: dict[str, _Check] = {
     "api_url": _url,
@@ -698,10 +804,6 @@ _RUN_SETTINGS: dict[str, _Check] = {
     "base_branch": _string,
     "group_by": _group_by,
     "groups": _groups,
-    "separate_major": _bool,
-    "labels": _names,
-    "reviewers": _names,
-    "assignees": _names,
     "draft": _bool,
     "commit_prefix": _string,
     "links": _bool,
@@ -711,9 +813,27 @@ _RUN_SETTINGS: dict[str, _Check] = {
     "max_open_prs": _positive(int, 10_000),
     "max_prs_per_run": _positive(int, 10_000),
     "replacements": _replacements,
-    "schedule": _schedule,
     "timezone": _timezone,
+    "automerge_method": _merge_method,
+    "branch_prefix": _branch_prefix,
 }
+
+# Pull request settings (PullSettings): at the top level and per rule.
+_PULL_SETTINGS: dict[str, _Check] = {
+    "labels": _names,
+    "reviewers": _names,
+    "assignees": _names,
+    "group": _group_name,
+    "separate_major": _bool,
+    "separate_minor_patch": _bool,
+    "commit_message": _commit_template,
+    "automerge": _automerge,
+    "schedule": _schedule,
+    "automerge_schedule": _schedule,
+}
+_PULL_KEYS = frozenset(_PULL_SETTINGS)
+# What a rule matching by the update's type may set: what comes after the update is chosen.
+_BY_UPDATE_TYPE = _PULL_KEYS | {"min_age"}
 
 _SETTINGS: dict[str, _Check] = {
     "enabled": _bool,
@@ -732,4 +852,5 @@ _SETTINGS: dict[str, _Check] = {
     "lts": _bool,
     "eol_warning": _duration,
     "abandoned_after": _duration,
+    **_PULL_SETTINGS,
 }

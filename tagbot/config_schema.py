@@ -12,7 +12,7 @@ import json
 from typing import Any
 
 from tagbot import config
-from tagbot.config import GROUP_BY, REBASE, SOURCES, UPDATE_TYPES
+from tagbot.config import AUTOMERGE_TYPES, GROUP_BY, MERGE_METHODS, REBASE, SOURCES, UPDATE_TYPES
 
 SCHEMA_URL = "https://raw.githubusercontent.com/oanor/tagbot/main/tagbot/schemas/config.schema.json"
 
@@ -82,6 +82,18 @@ def _fragments() -> dict[Any, dict[str, Any]]:
         config._schedule: {**_STRINGS, "description": "When new pull requests may open: before 6am on monday, "
                                                       "every weekday, on the first day of the month, or cron (* 0-5 * * 1-5)."},
         config._timezone: {"type": "string", "minLength": 1, "description": "An IANA time zone: Europe/Berlin."},
+        config._automerge: {"anyOf": [{"type": "boolean"}, _one_of(AUTOMERGE_TYPES),
+                                      {"type": "array", "items": _one_of(AUTOMERGE_TYPES)}],
+                            "description": "Update types whose pull requests merge themselves once every check passes "
+                                           "(true: every type but major)."},
+        config._merge_method: _one_of(MERGE_METHODS),
+        config._group_name: {"type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9._-]*$",
+                             "description": "A named group's branch and pull request."},
+        config._commit_template: {"type": "string", "minLength": 1, "pattern": "^[^\\r\\n]+$",
+                                  "description": "A template over {prefix}, {image}, {from}, {to} and {type}: "
+                                                 "{prefix}update {image} to {to}."},
+        config._branch_prefix: {"type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9._/-]{0,59}[/-]$",
+                                "description": "The start of every branch tagbot makes: tagbot/ or deps/tagbot-."},
     }
 
 
@@ -100,11 +112,15 @@ def config_schema() -> dict[str, Any]:
     settings = {key: _property(check, fragments, key) for key, check in config._SETTINGS.items()}
     run = {key: _property(check, fragments, key) for key, check in config._RUN_SETTINGS.items()}
     rule = {"type": "object", "additionalProperties": False, "minProperties": 1,
-            "anyOf": [{"required": [key]} for key in ("match", "files", "kinds", "current")],
+            "anyOf": [{"required": [key]} for key in config._MATCH_KEYS],
             "properties": {"match": {**_STRINGS, "description": "An image name or glob, or a list of them."},
                            "files": {**_STRINGS, "description": ".gitignore-style globs of the files the references are in."},
                            "kinds": _kinds(),
                            "current": {"type": ["string", "number"], "description": "A version range of the current tag."},
+                           "match_update_types": {"anyOf": [_one_of(AUTOMERGE_TYPES), {
+                               "type": "array", "items": _one_of(AUTOMERGE_TYPES), "minItems": 1}], "description": (
+                               "The update's types (major, minor, patch, digest, pin, replace): such a rule may set only "
+                               "pull request settings and min_age.")},
                            **settings}}
     pattern = {"type": "object", "additionalProperties": False, "required": ["files", "match"], "properties": {
         "files": {**_STRINGS, "description": "Globs of the files the expression reads."},

@@ -50,12 +50,13 @@ class Workspace:
     def root(self) -> Path:
         return Path(self.repo.working_tree_dir or ".")
 
-    def fetch(self, base_branch: str) -> str:
-        """Fetch the base branch and every tagbot branch; the base's tip commit."""
+    def fetch(self, base_branch: str, branch_prefix: str = BRANCH_PREFIX) -> str:
+        """Fetch the base branch and every tagbot branch (those under `branch_prefix`); the base's
+        tip commit."""
         self._run(
             "fetch", "--prune", "--quiet", self.remote,
             f"+refs/heads/{base_branch}:refs/remotes/{self.remote}/{base_branch}",
-            f"+refs/heads/{BRANCH_PREFIX}*:refs/remotes/{self.remote}/{BRANCH_PREFIX}*",
+            f"+refs/heads/{branch_prefix}*:refs/remotes/{self.remote}/{branch_prefix}*",
         )
         return self._run("rev-parse", f"refs/remotes/{self.remote}/{base_branch}")
 

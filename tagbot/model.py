@@ -13,6 +13,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Literal
 
+from tagbot.config import PullSettings
 from tagbot.errors import ScanError, visible
 from tagbot.refs import short_version
 from tagbot.scan.model import DeclaredPlatform, Reference
@@ -75,6 +76,9 @@ class Decision:
     # When `update` is a major one: the newest update that is not, which a team postponing a
     # major (a postgres data migration) still wants; pull requests offer both, apart.
     non_major: Update | None = None
+    # When `update` is a minor or major one: the newest patch of the current line, for a pull
+    # request of its own under separate_minor_patch.
+    patch: Update | None = None
     line: str = ""  # the current tag's release line, for explain: `17 (LTS, supported to 2027-10-31)`
 
 
@@ -83,9 +87,10 @@ class PlannedUpdate:
     reference: Reference
     update: Update
     reason: str
-    # Offered beside the newest, major, update of the same reference (separate_major): a pull
-    # request of its own, never written by `update`, which makes one change per reference.
-    beside_major: bool = False
+    # Offered beside the newest update of the same reference (separate_major, separate_minor_patch):
+    # a pull request of its own, never written by `update`, which makes one change per reference.
+    beside: bool = False
+    pull: PullSettings = PullSettings()  # how its pull request is made: the rules for this update
 
 
 @dataclass(frozen=True)

@@ -90,7 +90,11 @@ def decide(
         reason = f"{tag_name} -> {update.to_tag} ({update.update_type})"
         non_major = next((v for v in accepted if update_type(version, _parsed(v.tag)) != "major"), None)
         also = _accepted_update(context, non_major, tags, current_tag) if update.update_type == "major" and non_major else None
-        return Decision(update, reason, tuple(notes), verdicts, required, platforms_from, non_major=also, line=line)
+        patch = next((v for v in accepted if update_type(version, _parsed(v.tag)) == "patch"), None)
+        patch_also = (_accepted_update(context, patch, tags, current_tag)
+                      if update.update_type in ("major", "minor") and patch else None)
+        return Decision(update, reason, tuple(notes), verdicts, required, platforms_from, non_major=also,
+                        patch=patch_also, line=line)
 
     nothing_newer = "already newest" if complete else f"nothing newer among the newest {len(tags)} tags searched"
     decision = _digest_only(ref, current_tag, settings, required, now, held_back[0] if held_back else nothing_newer)
@@ -227,11 +231,13 @@ def _judge_details(context: _Context, candidate: Version, tag: Tag) -> Verdict:
     missing = context.required - normalize_platforms(tag.platforms)
     if missing:
         return Verdict(tag.name, "platforms", f"lacks {_platform_list(missing)}")
-    if settings.min_age and not _old_enough(tag.last_updated, settings.min_age, context.now):
-        return Verdict(tag.name, "age", f"younger than min_age {duration_text(settings.min_age)}")
+    kind = update_type(context.current, candidate)
+    min_age = settings.min_age_for(kind)
+    if min_age and not _old_enough(tag.last_updated, min_age, context.now):
+        return Verdict(tag.name, "age", f"younger than min_age {duration_text(min_age)}")
     if (context.ref.digest or settings.wants_pins) and tag.digest is None:
         return Verdict(tag.name, "digest", "no digest listed to pin")
-    return Verdict(tag.name, None, f"a {update_type(context.current, candidate)} update")
+    return Verdict(tag.name, None, f"a {kind} update")
 
 
 def _suffix_detail(current: Version, candidate: Version) -> str:

@@ -89,8 +89,9 @@ def _replacement(reference: Reference, image: ImageRef, successor: Successor, ta
         last_updated=new.last_updated, from_size=current.size if current else None,
         platforms_dropped=had - normalize_platforms(new.platforms), to_image=successor.written,
     )
+    pull = config.settings_for(image, reference.file, reference.kind, "replace").pull
     return PlannedUpdate(reference, update, f"{image.short_name} moved to {successor.image.short_name} "
-                                            f"({successor.move.source})")
+                                            f"({successor.move.source})", pull=pull)
 
 
 def _tag(tag_list: TagList | None, name: str) -> Tag | None:

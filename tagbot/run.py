@@ -21,7 +21,7 @@ from pathlib import Path
 
 import httpx
 
-from tagbot.config import Config, Settings, check_run_setting, check_url, load_config
+from tagbot.config import Config, PullSettings, Settings, check_run_setting, check_url, load_config
 from tagbot.errors import (
     AuthError, BadResponse, ConfigError, Deferred, NotFound, RateLimited, RewriteError, SourceError, SourceUnavailable,
     TagbotError, Unauthorized,
@@ -217,14 +217,13 @@ def plan(
     # A successor that cannot be looked up is its replacement's warning, not the run's error.
     successor_errors = {i.name: lookups.errors[i.name] for i in successor_images if i.name in lookups.errors}
     lookups = replace(lookups, errors={name: e for name, e in lookups.errors.items() if name not in successor_errors})
-    separate_major = for_pull_requests and services.config.run.separate_major
     now = services.now()  # one instant for every decision and warning of the run
     updates, held_back = decide_all(scanned.references, lookups, services.config, declared, now=now,
-                                    separate_major=separate_major)
+                                    for_pull_requests=for_pull_requests)
     replaced = plan_replacements(scanned.references, lookups.tags, successor_errors, moves, services.config, declared,
                                  deprecated=lookups.deprecated)
     updates, held_back = _replacing(updates, held_back, replaced.updates)
-    changes, rewrite_errors = file_changes([u for u in updates if not u.beside_major], base, scanned.digests)
+    changes, rewrite_errors = file_changes([u for u in updates if not u.beside], base, scanned.digests)
     life = life_warnings(scanned.references, lookups.tags, services.config, now=now,
                          decide=_decider(lookups, services.config, declared, now))
     return Plan(
@@ -282,10 +281,11 @@ def decide_all(
     declared: Sequence[DeclaredPlatform],
     *,
     now: datetime,
-    separate_major: bool = False,
+    for_pull_requests: bool = False,
 ) -> tuple[list[PlannedUpdate], list[HeldBack]]:
-    """Each reference's update; with `separate_major`, beside a major one the newest non-major
-    update too (pull requests offer both, apart)."""
+    """Each reference's update, with the pull request settings of its rules; for pull requests,
+    beside a major one the newest non-major update too (`separate_major`), and beside a minor or
+    major the newest patch (`separate_minor_patch`): pull requests offer them apart."""
     updates: list[PlannedUpdate] = []
     held_back: list[HeldBack] = []
     # A monorepo names the same image:tag in many files; each is decided once.
@@ -311,12 +311,31 @@ def decide_all(
         update = _without_unsafe_pin(reference, decision.update, held_back)
         if update is None:
             continue
-        updates.append(PlannedUpdate(reference, update, decision.reason))
-        beside = _without_unsafe_pin(reference, decision.non_major, []) if separate_major else None
-        if beside is not None:
-            reason = f"{image.effective_tag} -> {beside.to_tag} ({beside.update_type})"
-            updates.append(PlannedUpdate(reference, beside, reason, beside_major=True))
+        pull = config.settings_for(image, reference.file, reference.kind, update.update_type).pull
+        updates.append(PlannedUpdate(reference, update, decision.reason, pull=pull))
+        if for_pull_requests:
+            updates.extend(_offered_beside(reference, decision, pull, config))
     return _sparing_shared_values(updates, held_back, references)
+
+
+def _offered_beside(reference: Reference, decision: Decision, pull: PullSettings, config: Config) -> list[PlannedUpdate]:
+    """The updates a pull request offers apart from the newest: the newest non-major beside a
+    major (separate_major), the newest patch beside a minor or major (separate_minor_patch)."""
+    image = reference.found.image
+    assert image is not None and decision.update is not None
+    offered = []
+    if pull.separate_major and decision.non_major is not None:
+        offered.append(decision.non_major)
+    if pull.separate_minor_patch and decision.patch is not None and decision.patch not in offered:
+        offered.append(decision.patch)
+    out = []
+    for update in offered:
+        kept = _without_unsafe_pin(reference, update, [])
+        if kept is not None:
+            reason = f"{image.effective_tag} -> {kept.to_tag} ({kept.update_type})"
+            own = config.settings_for(image, reference.file, reference.kind, kept.update_type).pull
+            out.append(PlannedUpdate(reference, kept, reason, beside=True, pull=own))
+    return out
 
 
 def _without_unsafe_pin(reference: Reference, update: Update | None, held_back: list[HeldBack]) -> Update | None:
@@ -393,7 +412,8 @@ def _with_gaps(decision: Decision, image: ImageRef, tags: TagList, lookups: Look
         return decision
     update = _same_tag(decision.update, image)
     reason = decision.reason if update is decision.update else f"not yet: {why}"
-    return replace(decision, update=update, non_major=_same_tag(decision.non_major, image), reason=reason,
+    return replace(decision, update=update, non_major=_same_tag(decision.non_major, image),
+                   patch=_same_tag(decision.patch, image), reason=reason,
                    held_back=(*decision.held_back, why))
 
 

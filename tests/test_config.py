@@ -161,9 +161,56 @@ def test_rules_match_by_file_kind_and_current_version_all_anded():
     assert config.by_place
 
 
+def test_pull_request_settings_merge_per_rule_and_per_update_type():
+    from tagbot.refs import parse_ref
+
+    config = parse_config(
+        "labels: [deps]\nautomerge: [digest]\nbranch_prefix: deps/\nautomerge_method: rebase\n"
+        "rules:\n"
+        "- {match: postgres, labels: [db], reviewers: [ann], group: data, automerge: true}\n"
+        "- {match_update_types: [major], automerge: [], min_age: 30d, labels: [breaking]}\n"
+        "- {match_update_types: [patch], separate_minor_patch: true, commit_message: 'fix: {image} {to}'}\n",
+        name="tagbot.yaml")
+    postgres, redis = parse_ref("postgres:16.4"), parse_ref("redis:7.2")
+    assert config.run.branch_prefix == "deps/" and config.run.automerge_method == "rebase"
+    assert config.settings_for(redis).pull.automerge == frozenset({"digest"})
+    minor = config.settings_for(postgres, "compose.yaml", "compose", "minor").pull
+    assert (minor.labels, minor.reviewers, minor.group) == (("db",), ("ann",), "data")
+    assert minor.automerge == frozenset({"minor", "patch", "digest", "pin", "replace"})  # true: all but major
+    major = config.settings_for(postgres, "compose.yaml", "compose", "major")
+    assert (major.pull.labels, major.pull.automerge, major.min_age) == (("breaking",), frozenset(), timedelta(days=30))
+    patch = config.settings_for(redis, None, None, "patch").pull
+    assert (patch.separate_minor_patch, patch.commit_message) == (True, "fix: {image} {to}")
+    # Deciding, before the update's type is known, learns min_age by type.
+    assert config.settings_for(redis).min_age_for("major") == timedelta(days=30)
+    assert config.settings_for(redis).min_age_for("minor") == timedelta(0)
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("rules:\n- match_update_types: major\n  ignore: ['1.*']\n",
+     "tagbot.yaml:3: rules[0].ignore: cannot depend on match_update_types, since it decides the update's type"),
+    ("rules:\n- match_update_types: [huge]\n  labels: [x]\n",
+     'tagbot.yaml:2: rules[0].match_update_types: unknown value "huge"'),
+    ("commit_message: 'update {name}'\n", "tagbot.yaml:1: commit_message: unknown field {name}"),
+    ("commit_message: 'update {to:>9}'\n", "tagbot.yaml:1: commit_message: fields take no format spec"),
+    ("commit_message: 'update {to'\n", "tagbot.yaml:1: commit_message: "),
+    ("branch_prefix: main\n", "tagbot.yaml:1: branch_prefix: expected a branch name prefix ending in / or -"),
+    ("branch_prefix: '../x/'\n", "tagbot.yaml:1: branch_prefix: expected a branch name prefix"),
+    ("group: 'a b'\n", "tagbot.yaml:1: group: expected a group name"),
+    ("automerge: [everything]\n", 'tagbot.yaml:1: automerge: unknown value "everything"'),
+    ("automerge_method: fast-forward\n", 'tagbot.yaml:1: automerge_method: unknown value "fast-forward"'),
+    ("automerge_schedule: [at teatime]\n", "tagbot.yaml:1: automerge_schedule: "),
+])
+def test_a_bad_pull_request_setting_is_one_line_naming_it(text: str, message: str):
+    with pytest.raises(ConfigError) as raised:
+        parse_config(text, name="tagbot.yaml")
+    assert str(raised.value).startswith(message), str(raised.value)
+    assert "\n" not in str(raised.value)
+
+
 @pytest.mark.parametrize(("rule", "message"), [
     ("- {allow: ^1}", "tagbot.yaml:2: rules[0]: a rule needs match: (an image name or glob, or a list), or files:, "
-                      "kinds: or current:"),
+                      "kinds:, current: or match_update_types:"),
     ("- {kinds: [pulumi], allow: ^1}", "tagbot.yaml:2: rules[0].kinds: unknown kind 'pulumi'"),
     ("- {current: banana, allow: ^1}", "tagbot.yaml:2: rules[0].current: "),
     ("- {files: ['[a'], allow: ^1}", "tagbot.yaml:2: rules[0].files: "),

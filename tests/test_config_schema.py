@@ -38,7 +38,7 @@ def test_every_setting_of_the_parser_is_in_the_schema(schema: jsonschema.Draft7V
 
     keys = set(schema.schema["properties"])
     assert keys == {*config._RUN_SETTINGS, *config._SETTINGS, "rules", "patterns"}
-    assert set(schema.schema["properties"]["rules"]["items"]["properties"]) == {*config._SETTINGS, "match", "files", "kinds", "current"}
+    assert set(schema.schema["properties"]["rules"]["items"]["properties"]) == {*config._SETTINGS, *config._MATCH_KEYS}
 
 
 def example_settings() -> list[str]:

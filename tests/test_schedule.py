@@ -78,8 +78,9 @@ def test_a_schedule_that_cannot_be_read_is_one_line_naming_the_setting(text: str
 
 
 def test_a_config_without_a_schedule_allows_any_time():
-    run = parse_config("timezone: Europe/Berlin\n", name="tagbot.yaml").run
-    assert run.pr_schedule.allows(datetime(2026, 12, 2, 3, tzinfo=timezone.utc))
-    run = parse_config("schedule: [every weekend]\ntimezone: Pacific/Auckland\n", name="tagbot.yaml").run
-    assert run.pr_schedule.describe() == "every weekend (Pacific/Auckland)"
-    assert run.pr_schedule.allows(at("2026-12-04T12:00Z"))  # Saturday 01:00 in Auckland
+    config = parse_config("timezone: Europe/Berlin\n", name="tagbot.yaml")
+    assert config.run.schedule(config.defaults.pull.schedule).allows(datetime(2026, 12, 2, 3, tzinfo=timezone.utc))
+    config = parse_config("schedule: [every weekend]\ntimezone: Pacific/Auckland\n", name="tagbot.yaml")
+    weekend = config.run.schedule(config.defaults.pull.schedule)
+    assert weekend.describe() == "every weekend (Pacific/Auckland)"
+    assert weekend.allows(at("2026-12-04T12:00Z"))  # Saturday 01:00 in Auckland

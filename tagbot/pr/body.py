@@ -21,9 +21,31 @@ _NAMED_IN_TITLE = 3  # images a title names with their versions; more are counte
 
 def pr_title(group: Group, prefix: str = "") -> str:
     """`Update postgres to 16.15 and redis to 7.4.11-alpine`, `Update 5 images (major)`, after
-    `prefix` (`chore(deps):`) when the config gives one."""
+    `prefix` (`chore(deps):`) when the config gives one; or the `commit_message` template its
+    updates' rules agree on, filled in."""
+    if group.commit_message is not None:
+        return _filled(group.commit_message, group, prefix)
     title = _title(group)
     return f"{prefix} {title}" if prefix else title
+
+
+def _filled(template: str, group: Group, prefix: str) -> str:
+    """`{prefix}update {image} to {to}` for this group: where its updates differ, a field says so
+    (`3 images`, `several versions`). Every value is an image name or tag that passed the grammar."""
+    images = sorted({_image(p).short_name for p in group.updates})
+    image = images[0] if len(images) == 1 else " and ".join(images) if len(images) == 2 else f"{len(images)} images"
+
+    def one(values: set[str], several: str) -> str:
+        return values.pop() if len(values) == 1 else several
+
+    return template.format(
+        prefix=f"{prefix} " if prefix else "",
+        image=image,
+        to=one({p.update.to_text for p in group.updates}, "several versions"),
+        type=one({p.update.update_type for p in group.updates}, "several types"),
+        **{"from": one({short_version(p.update.from_tag, p.update.from_digest) for p in group.updates},
+                       "several versions")},
+    )
 
 
 def _title(group: Group) -> str:

@@ -29,9 +29,13 @@ def dashboard_body(actions: Sequence[Action], held_back: Sequence[HeldBack], dec
     lines += _section("Open pull requests", [f"- [{a.title}]({a.url}) `{a.branch}`" for a in open_pulls])
     lines += _section("Waiting", [f"- {a.title} `{a.branch}`: {plain(a.detail)}" for a in waiting])
     if scheduled:  # only for a repository with a schedule: the rest never see the section
-        when = scheduled[0].detail.removeprefix(WAITING_FOR_SCHEDULE).lstrip(": ")
-        lines += _section("Waiting for schedule", [f"- {a.title} `{a.branch}`" for a in scheduled],
-                          f"Opened when the schedule allows: {plain(when)}.")
+        whens = {a.branch: a.detail.removeprefix(WAITING_FOR_SCHEDULE).lstrip(": ") for a in scheduled}
+        if len(set(whens.values())) == 1:
+            lines += _section("Waiting for schedule", [f"- {a.title} `{a.branch}`" for a in scheduled],
+                              f"Opened when the schedule allows: {plain(whens[scheduled[0].branch])}.")
+        else:  # rules give groups schedules of their own
+            lines += _section("Waiting for schedule", [f"- {a.title} `{a.branch}`: {plain(whens[a.branch])}"
+                                                       for a in scheduled], "Opened when their schedules allow.")
     lines += _section("Held back", sorted({held_back_line(h) for h in held_back}))
     lines += _section("End of life", sorted({life_line(w) for w in life}),
                       "Release lines that ended or end soon (eol_warning), moved and deprecated images with no "

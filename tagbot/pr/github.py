@@ -12,10 +12,10 @@ from typing import Any
 
 from github import Auth, Github, GithubException
 
-from tagbot.config import RunSettings
 from tagbot.errors import GitHubError
 from tagbot.git import BRANCH_PREFIX, redact
 from tagbot.org import RepositoryInfo
+from tagbot.pr.grouping import Group
 from tagbot.pr.identity import BOT_LOGIN_ENV, Identity, stranger_note
 from tagbot.pr.state import Proposal, State, is_dashboard, parse_state, with_state
 
@@ -41,8 +41,9 @@ class PullRequests:
     and the test suite's fake work the same)."""
 
     def __init__(self, repository: str, token: str, api_url: str = DEFAULT_API_URL, *,
-                 bot_login: str | None = None) -> None:
+                 bot_login: str | None = None, branch_prefix: str = BRANCH_PREFIX) -> None:
         self._token = token
+        self.branch_prefix = branch_prefix  # only branches under it can be tagbot's
         self._client = _client(token, api_url)
         # Other repositories (an image's source) are only asked for a release: no request for
         # the repository itself first.
@@ -103,7 +104,7 @@ class PullRequests:
         pulls = self._call(lambda: list(self.repo.get_pulls(state="open", base=base)))
         own = {}
         for pull in pulls:
-            if not pull.head.ref.startswith(BRANCH_PREFIX):
+            if not pull.head.ref.startswith(self.branch_prefix):
                 continue
             author, head = _author(pull), _head_repository(pull)
             if self.identity.owns_pull(author, head):
@@ -123,7 +124,7 @@ class PullRequests:
         pulls = self._call(lambda: list(itertools.islice(recent, DECLINES_READ)))
         declined: dict[Proposal, Any] = {}
         for pull in pulls:
-            if not (pull.head.ref.startswith(BRANCH_PREFIX) and pull.merged_at is None and self.owns(pull)):
+            if not (pull.head.ref.startswith(self.branch_prefix) and pull.merged_at is None and self.owns(pull)):
                 continue
             state = self.state(pull)
             if state and state.declines:
@@ -153,14 +154,15 @@ class PullRequests:
         self._call(lambda: issue.edit(title=title, body=body))
         return "update"
 
-    def create(self, *, branch: str, base: str, title: str, body: str, settings: RunSettings) -> Any:
-        pull = self._call(lambda: self.repo.create_pull(title=title, body=body, base=base, head=branch, draft=settings.draft))
-        if settings.labels:
-            self._call(lambda: pull.add_to_labels(*settings.labels))
-        if settings.reviewers:
-            self._call(lambda: pull.create_review_request(reviewers=list(settings.reviewers)))
-        if settings.assignees:
-            self._call(lambda: pull.add_to_assignees(*settings.assignees))
+    def create(self, *, branch: str, base: str, title: str, body: str, group: Group, draft: bool) -> Any:
+        """Open a pull request with the labels, reviewers and assignees its updates' rules ask for."""
+        pull = self._call(lambda: self.repo.create_pull(title=title, body=body, base=base, head=branch, draft=draft))
+        if group.labels:
+            self._call(lambda: pull.add_to_labels(*group.labels))
+        if group.reviewers:
+            self._call(lambda: pull.create_review_request(reviewers=list(group.reviewers)))
+        if group.assignees:
+            self._call(lambda: pull.add_to_assignees(*group.assignees))
         return pull
 
     def edit(self, pull: Any, *, title: str, body: str) -> None:
@@ -175,13 +177,13 @@ class PullRequests:
         self._call(lambda: pull.edit(state="closed", body=body))
         self._call(lambda: self.repo.get_git_ref(f"heads/{pull.head.ref}").delete())
 
-    def keep_in_step(self, pull: Any, settings: RunSettings) -> bool:
+    def keep_in_step(self, pull: Any, group: Group, *, draft: bool) -> bool:
         """Give an open pull request the labels, reviewers, assignees and draft state the config
         asks for now; people's own additions stay. Whether anything had to be written."""
-        labels = [name for name in settings.labels if name not in {label.name for label in pull.labels}]
-        reviewers = [name for name in settings.reviewers if name not in {user.login for user in pull.requested_reviewers}]
-        assignees = [name for name in settings.assignees if name not in {user.login for user in pull.assignees}]
-        draft_change = bool(pull.draft) != settings.draft
+        labels = [name for name in group.labels if name not in {label.name for label in pull.labels}]
+        reviewers = [name for name in group.reviewers if name not in {user.login for user in pull.requested_reviewers}]
+        assignees = [name for name in group.assignees if name not in {user.login for user in pull.assignees}]
+        draft_change = bool(pull.draft) != draft
         if labels:
             self._call(lambda: pull.add_to_labels(*labels))
         if reviewers:
@@ -189,7 +191,7 @@ class PullRequests:
         if assignees:
             self._call(lambda: pull.add_to_assignees(*assignees))
         if draft_change:
-            self._call(pull.convert_to_draft if settings.draft else pull.mark_ready_for_review)
+            self._call(pull.convert_to_draft if draft else pull.mark_ready_for_review)
         return bool(labels or reviewers or assignees or draft_change)
 
     def release(self, repository: str, tags: Sequence[str]) -> Release | None:

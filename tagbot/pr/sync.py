@@ -10,7 +10,7 @@ appears, whatever the grouping. One group that fails (a refused push) never stop
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any, cast
@@ -26,6 +26,7 @@ from tagbot.pr.links import Links
 from tagbot.pr.dashboard import WAITING_FOR_SCHEDULE, dashboard_body
 from tagbot.pr.state import Proposal, State, rebase_requested, short_image_name, state_of, undeclines_requested
 from tagbot.refs import short_version
+from tagbot.schedule import Schedule
 from tagbot.scan.model import Reference
 
 # Makes a group's edits in a folder: the files it cannot change, with the reason (nothing written then).
@@ -57,7 +58,20 @@ class SyncContext:
     dry_run: bool
     apply_updates: ApplyUpdates
     links_for: LinksFor = lambda group: {}
-    waiting: str = ""  # why no new pull request may open this run ("" when the schedule allows it)
+    now: datetime | None = None  # None: every schedule allows the run
+    # Why no new pull request may open now, by `schedule:` ("" when it allows the run): a
+    # schedule's next opening is a walk of up to a year of hours, so each is judged once a run.
+    _waiting: dict[tuple[str, ...], str] = field(default_factory=dict)
+
+    def waiting(self, group: Group) -> str:
+        """Why `group` may open no new pull request now ("" when every schedule of its updates
+        allows it)."""
+        for texts in group.schedules:
+            if texts not in self._waiting:
+                self._waiting[texts] = _waiting_for_schedule(self.settings.schedule(texts), self.now)
+            if self._waiting[texts]:
+                return self._waiting[texts]
+        return ""
 
 
 def sync_pull_requests(
@@ -80,8 +94,7 @@ def sync_pull_requests(
     dashboard = pulls.dashboard(settings.dashboard_title) if settings.dashboard else None
     declined = _still_declined(pulls, pulls.declined(base_branch), dashboard, dry_run)
     wanted = [u for u in updates if _proposal(u) not in declined]
-    context = SyncContext(workspace, pulls, settings, base_branch, base_commit, dry_run, apply_updates, links_for,
-                          _waiting_for_schedule(settings, now))
+    context = SyncContext(workspace, pulls, settings, base_branch, base_commit, dry_run, apply_updates, links_for, now)
     can_open = _opening_limit(settings, len(open_pulls))
     actions = [_declined_action(group, declined) for group in group_updates(
         [u for u in updates if _proposal(u) in declined], settings)]
@@ -141,8 +154,9 @@ def sync_group(context: SyncContext, group: Group, held_back: Sequence[HeldBack]
         foreign = workspace.foreign_authors(context.base_commit, existing)
         if foreign:
             return Action("skip", group.branch, title, f"edited by hand ({', '.join(sorted(set(foreign)))}); left alone")
-    if pull is None and context.waiting:
-        return Action("skip", group.branch, title, context.waiting)  # an open one is still kept current below
+    waiting = context.waiting(group) if pull is None else ""
+    if waiting:
+        return Action("skip", group.branch, title, waiting)  # an open one is still kept current below
     if pull is None and not can_open():
         return Action("skip", group.branch, title, "max_open_prs or max_prs_per_run reached")
     on_pull = pulls.state(pull) if pull is not None else None
@@ -165,12 +179,13 @@ def sync_group(context: SyncContext, group: Group, held_back: Sequence[HeldBack]
             workspace.push(commit, group.branch, expected=existing)
             pushed = True
     if pull is None:
-        pull = pulls.create(branch=group.branch, base=context.base_branch, title=title, body=body, settings=settings)
+        pull = pulls.create(branch=group.branch, base=context.base_branch, title=title, body=body, group=group,
+                            draft=settings.draft)
         return Action("open", group.branch, title, url=pull.html_url, number=pull.number)
     edited = pull.title != title or pull.body != body
     if edited:
         pulls.edit(pull, title=title, body=body)
-    in_step = pulls.keep_in_step(pull, settings)
+    in_step = pulls.keep_in_step(pull, group, draft=settings.draft)
     if not (pushed or edited or in_step):
         return Action("unchanged", group.branch, title, url=pull.html_url, number=pull.number)
     return Action("update", group.branch, title, why if pushed else "", url=pull.html_url, number=pull.number)
@@ -259,9 +274,8 @@ def _declined_action(group: Group, declined: Mapping[Proposal, Any]) -> Action:
                   f"declined in {', '.join(numbers)} (closed without merging); proposed again when a newer version appears")
 
 
-def _waiting_for_schedule(settings: RunSettings, now: datetime | None) -> str:
+def _waiting_for_schedule(schedule: Schedule, now: datetime | None) -> str:
     """Why no new pull request may open now (None: any time will do), or "" when the schedule allows it."""
-    schedule = settings.pr_schedule
     if now is None or schedule.allows(now):
         return ""
     opening = schedule.next_opening(now)
