@@ -24,7 +24,7 @@ Check = Literal[
     "shape", "suffix", "pre-release", "ended", "lts", "ignore", "allow", "update type",
     "not described", "platforms", "age", "digest",
 ]
-ActionKind = Literal["open", "update", "close", "unchanged", "skip", "failed"]
+ActionKind = Literal["open", "update", "merge", "close", "unchanged", "skip", "failed"]
 OutputFormat = Literal["table", "json", "diff"]
 # What went wrong, for tools reading JSON: one word per kind of failure.
 FailureKind = Literal[
@@ -213,3 +213,4 @@ class Action:
     detail: str = ""
     url: str = ""
     number: int | None = None  # the pull request's, once it exists
+    automerge: str = ""  # where merging itself stands (`waiting for check ci`), for pull requests that may

@@ -4,6 +4,11 @@ It keeps pull requests, comments, labels and review requests in memory, and read
 branches in a real bare git repository (the remote the tests push to), so the API and git agree.
 Every request is recorded as (method, path) so tests can prove a run wrote nothing.
 
+Merging: the repository setting that allows auto-merge (`allow_auto_merge`), commit statuses
+and check runs by commit (`add_status`, `add_check_run`), each pull request's mergeability and
+reviews (`add_review`), the merge itself (`PUT .../merge`, refused for a moved head or an
+unmergeable pull request) and GraphQL's auto-merge mutations.
+
 Strangers live here too: pull requests from forks (`head_repo` another repository) and issues
 and pull requests by other users (`add_pull`, `add_issue`). The token is a person's (`GET /user`
 answers its login) or, with `app_token`, an installation's: `GET /user` is refused as GitHub
@@ -43,6 +48,9 @@ class FakeGitHub:
     archived: bool = False
     fork: bool = False
     topics: tuple[str, ...] = ()
+    allow_auto_merge: bool = False  # the repository's "Allow auto-merge" setting
+    statuses: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # commit -> statuses, oldest first
+    check_runs: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # commit -> check runs
     pulls: list[dict[str, Any]] = field(default_factory=list)
     issues: list[dict[str, Any]] = field(default_factory=list)  # issues that are not pull requests
     releases: dict[tuple[str, str], str] = field(default_factory=dict)  # (owner/name, tag) -> notes, of any repository
@@ -65,6 +73,22 @@ class FakeGitHub:
                 "user": user or self.login, "head_repo": head_repo or self.repository}
         self.pulls.append(pull)
         return pull
+
+    def add_status(self, sha: str, context: str, state: str) -> None:
+        """A commit status (success, pending, failure or error), as a CI service posts it."""
+        self.statuses.setdefault(sha, []).append({"context": context, "state": state})
+
+    def add_check_run(self, sha: str, name: str, conclusion: str | None) -> None:
+        """A check run: finished with `conclusion` (success, failure, neutral, skipped...), or in
+        progress when None."""
+        self.check_runs.setdefault(sha, []).append({"name": name, "conclusion": conclusion})
+
+    def add_review(self, pull: dict[str, Any], user: str, state: str) -> None:
+        """A review: APPROVED, CHANGES_REQUESTED, COMMENTED or DISMISSED."""
+        pull.setdefault("reviews", []).append({"user": user, "state": state})
+
+    def pull_on(self, branch: str) -> dict[str, Any]:
+        return next(p for p in self.pulls if p["head"] == branch and p["head_repo"] == self.repository)
 
     def add_issue(self, *, title: str, body: str, user: str) -> dict[str, Any]:
         issue = {"number": self._next_number(), "state": "open", "title": title, "body": body, "user": user}
@@ -112,6 +136,10 @@ class FakeGitHub:
             (r"/pulls/(\d+)", "GET", lambda q, b, n: (200, self._pull_json(self._pull(n)))),
             (r"/pulls/(\d+)", "PATCH", self._edit_pull),
             (r"/pulls/(\d+)/requested_reviewers", "POST", self._request_reviewers),
+            (r"/pulls/(\d+)/reviews", "GET", self._reviews),
+            (r"/pulls/(\d+)/merge", "PUT", self._merge),
+            (r"/commits/([0-9a-f]{40})/status", "GET", self._combined_status),
+            (r"/commits/([0-9a-f]{40})/check-runs", "GET", self._check_runs),
             (r"/issues", "GET", self._list_issues),
             (r"/issues", "POST", self._create_issue),
             (r"/issues/(\d+)", "PATCH", self._edit_issue),
@@ -135,7 +163,10 @@ class FakeGitHub:
             pulls = [p for p in pulls if p["base"] == query["base"]]
         if "head" in query:
             pulls = [p for p in pulls if self._head_label(p) == query["head"]]
-        return 200, [self._pull_json(p) for p in pulls]
+        listed = [self._pull_json(p) for p in pulls]
+        for pull in listed:  # only a pull request read by itself says whether it is mergeable
+            del pull["mergeable"], pull["mergeable_state"]
+        return 200, listed
 
     def _create_pull(self, query: dict[str, str], body: dict[str, Any]) -> tuple[int, Any]:
         head, base = body["head"], body["base"]
@@ -193,6 +224,38 @@ class FakeGitHub:
         self._pull(number)["reviewers"] += body.get("reviewers", [])
         return 201, self._pull_json(self._pull(number))
 
+    def _reviews(self, query: dict[str, str], body: Any, number: str) -> tuple[int, Any]:
+        reviews = self._pull(number).get("reviews", [])
+        return 200, [{"id": i + 1, "user": {"login": r["user"]}, "state": r["state"], "body": "",
+                      "submitted_at": f"2026-08-20T00:00:{i:02d}Z"} for i, r in enumerate(reviews)]
+
+    def _merge(self, query: dict[str, str], body: dict[str, Any], number: str) -> tuple[int, Any]:
+        """Merge as GitHub does: only the head the caller saw (`sha`), only a mergeable pull
+        request; the base branch moves to the head (every tagbot branch sits on the base)."""
+        pull = self._pull(number)
+        head = self.branch_sha(pull["head"])
+        if pull["state"] != "open" or pull.get("mergeable") is False:
+            return 405, {"message": "Pull Request is not mergeable"}
+        if body.get("sha") and body["sha"] != head:
+            return 409, {"message": "Head branch was modified. Review and try the merge again."}
+        self._git("update-ref", f"refs/heads/{pull['base']}", head)
+        pull.update(state="closed", merged=True, merge_method=body.get("merge_method", "merge"))
+        return 200, {"sha": head, "merged": True, "message": "Pull Request successfully merged"}
+
+    def _combined_status(self, query: dict[str, str], body: Any, sha: str) -> tuple[int, Any]:
+        latest = {s["context"]: s for s in self.statuses.get(sha, [])}  # GitHub keeps the latest per context
+        states = {s["state"] for s in latest.values()}
+        combined = ("failure" if states & {"failure", "error"} else "pending" if "pending" in states or not states
+                    else "success")
+        return 200, {"state": combined, "sha": sha, "total_count": len(latest), "statuses": [
+            {"context": c, "state": s["state"], "id": i} for i, (c, s) in enumerate(latest.items())]}
+
+    def _check_runs(self, query: dict[str, str], body: Any, sha: str) -> tuple[int, Any]:
+        runs = [{"id": i + 1, "name": r["name"], "head_sha": sha, "conclusion": r["conclusion"],
+                 "status": "completed" if r["conclusion"] else "in_progress"}
+                for i, r in enumerate(self.check_runs.get(sha, []))]
+        return 200, {"total_count": len(runs), "check_runs": runs}
+
     def _comment(self, query: dict[str, str], body: dict[str, Any], number: str) -> tuple[int, Any]:
         self._pull(number)["comments"].append(body["body"])
         return 201, {"id": 1, "body": body["body"], "url": f"{self.url}/comment/1"}
@@ -233,7 +296,7 @@ class FakeGitHub:
             "id": abs(hash(self.repository)) % 10**8, "name": name, "full_name": self.repository, "owner": {"login": owner},
             "default_branch": self.default_branch, "url": f"{self.url}/repos/{self.repository}",
             "html_url": f"https://github.example/{self.repository}", "archived": self.archived, "fork": self.fork,
-            "disabled": False, "topics": list(self.topics),
+            "disabled": False, "topics": list(self.topics), "allow_auto_merge": self.allow_auto_merge,
         }
 
     def _get_ref(self, query: dict[str, str], body: Any, branch: str) -> tuple[int, Any]:
@@ -266,6 +329,16 @@ class FakeGitHub:
             return 200, {"data": {"viewer": {"login": self.login}}}
         node = body["variables"]["input"]["pullRequestId"]
         pull = self._pull(node.removeprefix("PR_"))
+        if "enablePullRequestAutoMerge" in query:
+            if not self.allow_auto_merge:
+                return 200, {"data": None, "errors": [{"type": "UNPROCESSABLE",
+                                                       "message": "Auto merge is not allowed for this repository"}]}
+            method = body["variables"]["input"].get("mergeMethod", "MERGE").lower()
+            pull["auto_merge"] = {"enabled_by": {"login": self.login}, "merge_method": method}
+            return 200, {"data": {"enablePullRequestAutoMerge": {"clientMutationId": None}}}
+        if "disablePullRequestAutoMerge" in query:
+            pull["auto_merge"] = None
+            return 200, {"data": {"disablePullRequestAutoMerge": {"clientMutationId": None}}}
         name = "convertPullRequestToDraft" if "convertPullRequestToDraft" in query else "markPullRequestReadyForReview"
         pull["draft"] = name == "convertPullRequestToDraft"
         return 200, {"data": {name: {"clientMutationId": None, "pullRequest": {"isDraft": pull["draft"]}}}}
@@ -290,6 +363,9 @@ class FakeGitHub:
             "requested_reviewers": [{"login": r} for r in pull["reviewers"]],
             "assignees": [{"login": a} for a in pull["assignees"]],
             "user": {"login": pull.get("user", self.login)},
+            # GitHub computes mergeability when a pull request is read by itself; a list says nothing.
+            "mergeable": pull.get("mergeable", True), "mergeable_state": pull.get("mergeable_state", "clean"),
+            "auto_merge": pull.get("auto_merge"),
         }
 
     def _head_label(self, pull: dict[str, Any]) -> str:

@@ -139,7 +139,9 @@ def test_the_example_config_is_valid_and_documents_every_setting():
                 "max_calls", "cache_ttl", "base_branch", "group_by", "groups", "separate_major", "labels", "reviewers",
                 "assignees", "draft", "max_open_prs", "max_prs_per_run", "require_digest", "forbid_tags",
                 "registries", "max_tag_pages", "deep_search", "kinds", "exclude", "commit_prefix", "rebase", "links",
-                "dashboard", "dashboard_title", "repositories", "patterns", "schedule", "timezone"):
+                "dashboard", "dashboard_title", "repositories", "patterns", "schedule", "timezone", "automerge",
+                "automerge_method", "automerge_schedule", "group", "separate_minor_patch", "commit_message",
+                "branch_prefix", "match_update_types"):
         assert f"{key}:" in text, key
 
 

@@ -12,18 +12,19 @@ from tagbot.errors import printable
 from tagbot.model import Action, Plan
 from tagbot.report import knowledge_lines
 
-_DONE = ("open", "update", "close")
+_DONE = ("open", "update", "merge", "close")
 
 
 def step_summary(actions: Sequence[Action], plan: Plan) -> str:
     lines = ["## tagbot", ""]
-    counts = {kind: sum(a.kind == kind for a in actions) for kind in ("open", "update", "close", "unchanged", "skip", "failed")}
+    counts = {kind: sum(a.kind == kind for a in actions) for kind in ("open", "update", "merge", "close", "unchanged", "skip", "failed")}
     lines.append(", ".join(f"{n} {kind}" for kind, n in counts.items() if n) or "no pull requests to open, update or close")
     if actions:
         lines += ["", "| Action | Pull request | Branch | Note |", "|---|---|---|---|"]
         for action in actions:
             pull = f"[{_cell(action.title)}]({action.url})" if action.url else _cell(action.title)
-            lines.append(f"| {action.kind} | {pull} | `{action.branch}` | {_cell(action.detail)} |")
+            note = "; ".join(x for x in (action.detail, action.automerge) if x)
+            lines.append(f"| {action.kind} | {pull} | `{action.branch}` | {_cell(note)} |")
     if plan.held_back:
         lines += ["", "<details><summary>Held back</summary>", ""]
         lines += [f"- `{h.reference.file}:{h.reference.line}` {_cell(h.reference.found.text)}: {_cell(h.reason)}"

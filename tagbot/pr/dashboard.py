@@ -36,6 +36,11 @@ def dashboard_body(actions: Sequence[Action], held_back: Sequence[HeldBack], dec
         else:  # rules give groups schedules of their own
             lines += _section("Waiting for schedule", [f"- {a.title} `{a.branch}`: {plain(whens[a.branch])}"
                                                        for a in scheduled], "Opened when their schedules allow.")
+    merging = sorted((a for a in actions if a.automerge), key=lambda a: a.branch)
+    if merging:  # only for a repository with automerge: the rest never see the section
+        lines += _section("Automerge", [f"- [{a.title}]({a.url}) `{a.branch}`: {plain(a.automerge)}" if a.url
+                                        else f"- {a.title} `{a.branch}`: {plain(a.automerge)}" for a in merging],
+                          "Pull requests whose updates all may merge themselves (automerge), and where each stands.")
     lines += _section("Held back", sorted({held_back_line(h) for h in held_back}))
     lines += _section("End of life", sorted({life_line(w) for w in life}),
                       "Release lines that ended or end soon (eol_warning), moved and deprecated images with no "

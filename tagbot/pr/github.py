@@ -15,6 +15,7 @@ from github import Auth, Github, GithubException
 from tagbot.errors import GitHubError
 from tagbot.git import BRANCH_PREFIX, redact
 from tagbot.org import RepositoryInfo
+from tagbot.pr.automerge import Checks, checks_from
 from tagbot.pr.grouping import Group
 from tagbot.pr.identity import BOT_LOGIN_ENV, Identity, stranger_note
 from tagbot.pr.state import Proposal, State, is_dashboard, parse_state, with_state
@@ -25,6 +26,8 @@ DEFAULT_API_URL = "https://api.github.com"
 SECONDS_BETWEEN_REQUESTS = 0.25
 SECONDS_BETWEEN_WRITES = 1.0
 DECLINES_READ = 300  # closed pull requests read for declines, newest first
+REVIEWS_READ = 300  # reviews of one pull request read for a request for changes
+CHECK_RUNS_READ = 100  # check runs on one commit; more and the pull request is not merged
 _LOGIN = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})(?:\[bot\])?")
 
 
@@ -194,6 +197,59 @@ class PullRequests:
             self._call(pull.convert_to_draft if draft else pull.mark_ready_for_review)
         return bool(labels or reviewers or assignees or draft_change)
 
+    @property
+    def allows_auto_merge(self) -> bool:
+        """Whether the repository lets pull requests merge themselves (its "Allow auto-merge")."""
+        return self.repo.allow_auto_merge is True
+
+    def tagbot_auto_merge(self, pull: Any) -> str | None:
+        """The merge method of GitHub's auto-merge on `pull`, when tagbot's identity turned it on."""
+        enabled = pull.auto_merge
+        by = enabled.get("enabled_by") if isinstance(enabled, dict) else None
+        login = by.get("login") if isinstance(by, dict) else None
+        if not (isinstance(login, str) and self.identity.owns_issue(login)):
+            return None
+        method = enabled.get("merge_method") if isinstance(enabled, dict) else None
+        return method.lower() if isinstance(method, str) and method.lower() in ("merge", "squash", "rebase") else "merge"
+
+    def changes_requested(self, pull: Any) -> list[str]:
+        """The people whose latest review of `pull` asks for changes."""
+        reviews = self._call(lambda: list(itertools.islice(pull.get_reviews(), REVIEWS_READ)))
+        latest: dict[str, str] = {}
+        for review in reviews:  # oldest first: a later approval or dismissal ends a request
+            if review.user is not None and review.state in ("APPROVED", "CHANGES_REQUESTED", "DISMISSED"):
+                latest[str(review.user.login)] = str(review.state)
+        return sorted(login for login, state in latest.items() if state == "CHANGES_REQUESTED")
+
+    def checks(self, sha: str) -> Checks:
+        """The commit statuses and check runs on commit `sha` (one request each)."""
+        base = f"{self.repo.url}/commits/{sha}"
+        _, status = self._call(lambda: self._client.requester.requestJsonAndCheck("GET", f"{base}/status"))
+        _, runs = self._call(lambda: self._client.requester.requestJsonAndCheck(
+            "GET", f"{base}/check-runs", parameters={"per_page": CHECK_RUNS_READ}))
+        statuses = [(_text(s.get("context")), _text(s.get("state"))) for s in _listed(status, "statuses")]
+        listed = [(_text(r.get("name")), _text(r.get("conclusion")) if r.get("status") == "completed" else None)
+                  for r in _listed(runs, "check_runs")]
+        total = runs.get("total_count") if isinstance(runs, dict) else None
+        unread = max(0, total - len(listed)) if isinstance(total, int) else 0
+        return checks_from(statuses, listed, unread=unread)
+
+    def mergeable(self, pull: Any) -> bool | None:
+        """Whether GitHub can merge `pull` now; None while it has not worked it out. Reading it
+        reads the pull request by itself (a listing does not say)."""
+        value = self._call(lambda: pull.mergeable)
+        return value if isinstance(value, bool) else None
+
+    def enable_auto_merge(self, pull: Any, method: str) -> None:
+        self._call(lambda: pull.enable_automerge(merge_method=method.upper()))
+
+    def disable_auto_merge(self, pull: Any) -> None:
+        self._call(lambda: pull.disable_automerge())
+
+    def merge(self, pull: Any, *, sha: str, method: str, title: str) -> None:
+        """Merge `pull` by `method`, only if its head is still `sha` (the commit tagbot checked)."""
+        self._call(lambda: pull.merge(merge_method=method, sha=sha, commit_title=title))
+
     def release(self, repository: str, tags: Sequence[str]) -> Release | None:
         """The first of `tags` (`1.2.0`, `v1.2.0`) that `repository` has a GitHub release for."""
         for tag in tags:
@@ -241,6 +297,17 @@ class Organisation:
                 blob = _call(lambda: repo.get_git_blob(element.sha), self._token)
                 found[element.path] = base64.b64decode(blob.content) if blob.encoding == "base64" else str(blob.content).encode()
         return found
+
+
+def _listed(answer: Any, key: str) -> list[dict[str, Any]]:
+    """The objects under `key` of an answer, whatever else it holds: it is data from a server."""
+    items = answer.get(key) if isinstance(answer, dict) else None
+    return [item for item in items if isinstance(item, dict)] if isinstance(items, list) else []
+
+
+def _text(value: Any) -> str:
+    """A name or state from an answer, bounded: anything but a string is no name at all ("?")."""
+    return value[:200] if isinstance(value, str) and value else "?"
 
 
 def _author(item: Any) -> str | None:

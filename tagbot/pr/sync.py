@@ -19,6 +19,7 @@ from tagbot.config import RunSettings
 from tagbot.errors import GitHubError
 from tagbot.git import Workspace
 from tagbot.model import Action, ActionKind, Failure, HeldBack, LifeWarning, PlannedUpdate
+from tagbot.pr.automerge import Checks, Verdict, merge_verdict
 from tagbot.pr.body import commit_message, pr_body, pr_title, proposals
 from tagbot.pr.github import PullRequests
 from tagbot.pr.grouping import Group, group_updates
@@ -61,16 +62,21 @@ class SyncContext:
     now: datetime | None = None  # None: every schedule allows the run
     # Why no new pull request may open now, by `schedule:` ("" when it allows the run): a
     # schedule's next opening is a walk of up to a year of hours, so each is judged once a run.
-    _waiting: dict[tuple[str, ...], str] = field(default_factory=dict)
+    _closed: dict[tuple[str, ...], str] = field(default_factory=dict)
 
     def waiting(self, group: Group) -> str:
         """Why `group` may open no new pull request now ("" when every schedule of its updates
         allows it)."""
-        for texts in group.schedules:
-            if texts not in self._waiting:
-                self._waiting[texts] = _waiting_for_schedule(self.settings.schedule(texts), self.now)
-            if self._waiting[texts]:
-                return self._waiting[texts]
+        closed = self.closed_schedule(group.schedules)
+        return f"{WAITING_FOR_SCHEDULE}: {closed}" if closed else ""
+
+    def closed_schedule(self, schedules: Iterable[tuple[str, ...]]) -> str:
+        """The first of `schedules` that does not allow now, with its next opening; "" when all do."""
+        for texts in schedules:
+            if texts not in self._closed:
+                self._closed[texts] = _closed(self.settings.schedule(texts), self.now)
+            if self._closed[texts]:
+                return self._closed[texts]
         return ""
 
 
@@ -153,7 +159,10 @@ def sync_group(context: SyncContext, group: Group, held_back: Sequence[HeldBack]
     if existing is not None:
         foreign = workspace.foreign_authors(context.base_commit, existing)
         if foreign:
-            return Action("skip", group.branch, title, f"edited by hand ({', '.join(sorted(set(foreign)))}); left alone")
+            # A person's commits are theirs to merge: an auto-merge tagbot turned on must not take them in.
+            stopped = _stop_auto_merge(context, pull)
+            return Action("skip", group.branch, title, f"edited by hand ({', '.join(sorted(set(foreign)))}); left alone"
+                          + ("; its auto-merge turned off" if stopped else ""))
     waiting = context.waiting(group) if pull is None else ""
     if waiting:
         return Action("skip", group.branch, title, waiting)  # an open one is still kept current below
@@ -167,7 +176,9 @@ def sync_group(context: SyncContext, group: Group, held_back: Sequence[HeldBack]
     why = _why_rebuild(context, pull, existing, same_versions)
     if context.dry_run:
         kind: ActionKind = "open" if pull is None else "update" if why or pull.title != title or pull.body != body else "unchanged"
-        return Action(kind, group.branch, title, "dry run" + (f": {why}" if why else ""))
+        merging = _automerge(context, group, pull, None if why else existing, title) if pull is not None else None
+        return Action(kind, group.branch, title, "dry run" + (f": {why}" if why else ""),
+                      automerge=merging.note if merging else "")
     pushed = False
     if why:
         workspace.start(context.base_commit)
@@ -181,14 +192,79 @@ def sync_group(context: SyncContext, group: Group, held_back: Sequence[HeldBack]
     if pull is None:
         pull = pulls.create(branch=group.branch, base=context.base_branch, title=title, body=body, group=group,
                             draft=settings.draft)
-        return Action("open", group.branch, title, url=pull.html_url, number=pull.number)
+        merging = _automerge(context, group, pull, None, title, fresh=True)
+        return Action("open", group.branch, title, url=pull.html_url, number=pull.number,
+                      automerge=merging.note if merging else "")
     edited = pull.title != title or pull.body != body
     if edited:
         pulls.edit(pull, title=title, body=body)
     in_step = pulls.keep_in_step(pull, group, draft=settings.draft)
+    # Checks on a commit pushed this very run have not run yet: merging waits for a later run.
+    merging = _automerge(context, group, pull, None if pushed else existing, title)
+    note = merging.note if merging else ""
+    if merging and merging.merge:
+        return Action("merge", group.branch, title, url=pull.html_url, number=pull.number, automerge=note)
     if not (pushed or edited or in_step):
-        return Action("unchanged", group.branch, title, url=pull.html_url, number=pull.number)
-    return Action("update", group.branch, title, why if pushed else "", url=pull.html_url, number=pull.number)
+        return Action("unchanged", group.branch, title, url=pull.html_url, number=pull.number, automerge=note)
+    return Action("update", group.branch, title, why if pushed else "", url=pull.html_url, number=pull.number,
+                  automerge=note)
+
+
+def _automerge(context: SyncContext, group: Group, pull: Any, head: str | None, title: str, *,
+               fresh: bool = False) -> Verdict | None:
+    """Let the pull request merge itself when every update in it may (`automerge:`): GitHub's
+    own auto-merge where the repository allows it, else a merge by tagbot once `head` (the
+    commit tagbot made and checked for others' commits; None when just pushed) is green. None
+    when the group does not automerge. A dry run reads, and writes nothing."""
+    pulls, dry_run = context.pulls, context.dry_run
+    native = pulls.tagbot_auto_merge(pull)
+    if not group.automerge:
+        if native and not dry_run:
+            pulls.disable_auto_merge(pull)
+        return Verdict(False, "auto-merge turned off: not every update here may merge itself") if native else None
+    if context.settings.draft:
+        return Verdict(False, "not merged: a draft (draft: true) never merges itself")
+    closed = context.closed_schedule(group.automerge_schedules)
+    if closed:
+        return Verdict(False, f"merges within automerge_schedule: {closed}")
+    asked = [] if fresh else pulls.changes_requested(pull)
+    if asked:
+        if native and not dry_run:
+            pulls.disable_auto_merge(pull)
+        return merge_verdict(changes_requested=asked, checks=Checks(), mergeable=lambda: None)
+    checks = pulls.checks(head) if head is not None else None
+    if checks is not None and checks.failed:
+        return merge_verdict(changes_requested=(), checks=checks, mergeable=lambda: None)
+    if native:
+        return Verdict(False, f"auto-merge on ({native}): GitHub merges it once the checks pass")
+    if pulls.allows_auto_merge:
+        try:
+            if not dry_run:
+                pulls.enable_auto_merge(pull, context.settings.automerge_method)
+            return Verdict(False, f"auto-merge on ({context.settings.automerge_method}): GitHub merges it once the checks pass")
+        except GitHubError:
+            pass  # GitHub refuses it for a pull request already mergeable, or a base without required checks
+    if head is None or checks is None:
+        return Verdict(False, "waiting for checks: merged on a later run once they pass")
+    verdict = merge_verdict(changes_requested=(), checks=checks, mergeable=lambda: pulls.mergeable(pull))
+    if not verdict.merge:
+        return verdict
+    if dry_run:
+        return Verdict(False, f"would be {verdict.note}")
+    try:
+        pulls.merge(pull, sha=head, method=context.settings.automerge_method, title=title)
+    except GitHubError as e:  # the head moved since it was checked, or a rule of the base branch said no
+        return Verdict(False, f"not merged: {e}")
+    return verdict
+
+
+def _stop_auto_merge(context: SyncContext, pull: Any | None) -> bool:
+    """Turn off the auto-merge tagbot turned on for `pull`; whether there was one."""
+    if pull is None or not context.pulls.tagbot_auto_merge(pull):
+        return False
+    if not context.dry_run:
+        context.pulls.disable_auto_merge(pull)
+    return True
 
 
 def _why_rebuild(context: SyncContext, pull: Any | None, existing: str | None, same_versions: bool) -> str:
@@ -274,13 +350,14 @@ def _declined_action(group: Group, declined: Mapping[Proposal, Any]) -> Action:
                   f"declined in {', '.join(numbers)} (closed without merging); proposed again when a newer version appears")
 
 
-def _waiting_for_schedule(schedule: Schedule, now: datetime | None) -> str:
-    """Why no new pull request may open now (None: any time will do), or "" when the schedule allows it."""
+def _closed(schedule: Schedule, now: datetime | None) -> str:
+    """The schedule and its next opening, when it does not allow `now` (None: any time will do);
+    "" when it does."""
     if now is None or schedule.allows(now):
         return ""
     opening = schedule.next_opening(now)
     when = f"; next from {opening.astimezone(schedule.zone):%Y-%m-%d %H:%M %Z}" if opening else ""
-    return f"{WAITING_FOR_SCHEDULE}: {schedule.describe()}{when}"
+    return f"{schedule.describe()}{when}"
 
 
 def _opening_limit(settings: RunSettings, open_now: int) -> Callable[[], bool]:
