@@ -333,7 +333,10 @@ def _offered_beside(reference: Reference, decision: Decision, pull: PullSettings
         kept = _without_unsafe_pin(reference, update, [])
         if kept is not None:
             reason = f"{image.effective_tag} -> {kept.to_tag} ({kept.update_type})"
-            own = config.settings_for(image, reference.file, reference.kind, kept.update_type).pull
+            # Apart by the newest update's rules: were its own rules to group it with the newest
+            # (a rule by update type), one branch would carry two edits of one reference.
+            own = replace(config.settings_for(image, reference.file, reference.kind, kept.update_type).pull,
+                          separate_major=pull.separate_major, separate_minor_patch=pull.separate_minor_patch)
             out.append(PlannedUpdate(reference, kept, reason, beside=True, pull=own))
     return out
 

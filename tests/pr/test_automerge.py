@@ -281,3 +281,14 @@ def test_mergeability_is_asked_only_once_the_checks_pass():
     asked: list[bool] = []
     merge_verdict(changes_requested=(), checks=checks_from([("ci", "pending")], []), mergeable=lambda: asked.append(True) or True)
     assert asked == []
+
+
+def test_a_rule_automerge_schedule_holds_only_what_it_matches(world: World, monkeypatch: pytest.MonkeyPatch):
+    configure(world, "automerge: [minor]\nrules:\n  - match: acme/tiny\n    automerge_schedule: [every weekend]\n")
+    on_day(monkeypatch, datetime(2026, 12, 2, 12, tzinfo=timezone.utc))  # a Wednesday
+    assert world.pr() == 0
+    green(world, TINY)
+    green(world, OTHER)
+    assert world.pr() == 0
+    assert world.github.pull_on(TINY)["state"] == "open"
+    assert world.github.pull_on(OTHER)["merged"]

@@ -91,6 +91,15 @@ def test_separate_minor_patch_offers_the_newest_patch_apart(world: World):
     assert len(world.github.open_pulls()) == 4
 
 
+def test_separate_minor_patch_set_for_minor_updates_only_still_keeps_the_patch_apart(world: World):
+    tags_file(world.fixtures, "acme/tiny", ["1.2.1", "1.2.0", "1.1.2", "1.1.1", "1.1.0"])
+    configure(world, "rules:\n  - match_update_types: minor\n    separate_minor_patch: true\n")
+    assert world.pr() == 0
+    pulls = pulls_by_branch(world)
+    assert pulls["tagbot/acme-tiny"]["title"] == "Update acme/tiny to 1.2.1"
+    assert pulls["tagbot/acme-tiny-patch"]["title"] == "Update acme/tiny to 1.1.2"
+
+
 def test_separate_major_false_by_rule_keeps_one_image_in_one_pull_request(world: World):
     configure(world, "rules:\n  - match: acme/other\n    separate_major: false\n")
     assert world.pr() == 0
