@@ -43,6 +43,12 @@ from tagbot.versioning import newer_than, parse_tag
 log = logging.getLogger(__name__)
 
 Progress = Callable[[int, int], None]  # (done, total)
+# From the lookups so far: the (image, tag) pairs listed by name only whose details the
+# decisions wait on, best first.
+Needs = Callable[["Lookups"], Iterable[tuple[ImageRef, str]]]
+# Rounds of describing: each one reads, for every decision still open, the next tag it waits
+# on; a decision refusing this many candidates in a row for their details settles on what it saw.
+DESCRIBE_ROUNDS = 8
 Key = TypeVar("Key", bound=Hashable)
 Job = TypeVar("Job")
 Out = TypeVar("Out")
@@ -66,10 +72,13 @@ class Lookups:
 
 def know_tags(images: Sequence[ImageRef], *, sources: SourceSet, store: Store, config: Config, calls: Calls,
               now: datetime, offline: bool = False, spend: bool = True, workers: int = 4,
-              progress: Progress | None = None, urgent: frozenset[str] = frozenset()) -> Lookups:
-    """Tags for these images, complete enough for these references' decisions. With
-    `monthly_calls`, what this run may spend of the month's calls (nothing unless `spend`),
-    `urgent` images (open pull requests') first."""
+              progress: Progress | None = None, urgent: frozenset[str] = frozenset(),
+              needs: Needs | None = None) -> Lookups:
+    """Tags for these images, complete enough for these references' decisions (`needs` says,
+    from what is known so far, which tags listed by name only they must see described; without
+    it, each image's current tag and its newest candidates). With `monthly_calls`, what this run
+    may spend of the month's calls (nothing unless `spend`), `urgent` images (open pull
+    requests') first."""
     limit = config.run.monthly_calls
     monthly = this_months_share(store, limit, now, spend=spend and not offline) if limit else None
     before = calls.by_source.get(TAGSAPI, 0)
@@ -78,9 +87,8 @@ def know_tags(images: Sequence[ImageRef], *, sources: SourceSet, store: Store, c
                       share=None if monthly is None else monthly.share, now=now, urgent=urgent)
     lookups = fill_from_history(images, lookups, config=config, store=store, hub=sources.hub,
                                 may_fill=sources.hub_fills, offline=offline, workers=workers)
-    described, errors = describe_tags(tags_to_describe(images, lookups, config, now.date()), source_for=sources.for_image,
-                                      calls=calls, store=store, ttl=config.run.cache_ttl, offline=offline,
-                                      workers=workers)
+    described, errors = describe_as_needed(images, lookups, needs, config=config, sources=sources, calls=calls,
+                                           store=store, today=now.date(), offline=offline, workers=workers)
     # Under a monthly budget the month's calls go to tags: what /v1/image said is read from the store.
     answered = [image for image in images if image.name in lookups.tags]
     deprecated = deprecated_images(answered, source_for=sources.for_image, store=store,
@@ -238,6 +246,32 @@ def _fresh(answer: Answer, ttl: timedelta, store: Store) -> bool:
 
 def _label(source: Source) -> str:
     return source.cache_id.split()[0]
+
+
+def describe_as_needed(images: Sequence[ImageRef], lookups: Lookups, needs: Needs | None, *, config: Config,
+                       sources: SourceSet, calls: Calls, store: Store, today: date, offline: bool,
+                       workers: int) -> tuple[dict[tuple[str, str], Tag], dict[str, SourceError]]:
+    """The details of the tags the decisions need, read best candidate first: each round reads,
+    for every decision still open, only the next tag its answer hangs on, so a decision whose
+    best candidate qualifies costs one manifest. Without `needs`: the current tag and the
+    newest candidates of each image, in one round."""
+    described: dict[tuple[str, str], Tag] = {}
+    errors: dict[str, SourceError] = {}
+    asked: set[tuple[str, str]] = set()  # offline, the store may not know one: it is not asked twice
+    wanted = tags_to_describe(images, lookups, config, today) if needs is None else list(needs(lookups))
+    for _ in range(DESCRIBE_ROUNDS):
+        wanted = [(image, tag) for image, tag in wanted if (image.name, tag) not in asked and image.name not in errors]
+        if not wanted:
+            break
+        asked.update((image.name, tag) for image, tag in wanted)
+        more, failed = describe_tags(wanted, source_for=sources.for_image, calls=calls, store=store,
+                                     ttl=config.run.cache_ttl, offline=offline, workers=workers)
+        described.update(more)
+        errors.update(failed)
+        if needs is None:
+            break
+        wanted = list(needs(with_details(lookups, described, errors)))
+    return described, errors
 
 
 def describe_tags(

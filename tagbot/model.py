@@ -22,7 +22,7 @@ UpdateType = Literal["major", "minor", "patch", "digest", "pin", "replace"]
 # What a candidate was turned down for, in the order the policy checks.
 Check = Literal[
     "shape", "suffix", "pre-release", "ended", "lts", "ignore", "allow", "update type",
-    "not described", "platforms", "age", "digest",
+    "not described", "current not described", "platforms", "age", "digest",
 ]
 ActionKind = Literal["open", "update", "merge", "close", "unchanged", "skip", "failed"]
 OutputFormat = Literal["table", "json", "diff"]
@@ -80,6 +80,12 @@ class Decision:
     # request of its own under separate_minor_patch.
     patch: Update | None = None
     line: str = ""  # the current tag's release line, for explain: `17 (LTS, supported to 2027-10-31)`
+    # Tags a source listed by name only whose details would change this decision, best first:
+    # the first candidate not yet looked at ahead of the chosen one, or the current tag when
+    # the platform rule or a digest needs it (`needs`); for the updates offered apart, the same
+    # in the non-major and patch candidates (`needs_apart`).
+    needs: tuple[str, ...] = ()
+    needs_apart: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

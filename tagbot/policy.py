@@ -8,7 +8,7 @@ is kept out (another suffix version, the allow range, a missing platform, too yo
 from __future__ import annotations
 
 import fnmatch
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 
@@ -37,6 +37,11 @@ class _Context:
     current_platforms: frozenset[str] | None  # the current tag's, when it is listed
     lines: ReleaseLines | None = None
     development: Mapping[str, str] = field(default_factory=dict)  # {digest: `devel`}: development builds
+    # The current tag is listed by name only and the platform rule hangs on its platforms: the
+    # most the rule could require (auto: amd64 and arm64, or what the repository builds for),
+    # or None when it could require anything (platforms: current).
+    unread_current: bool = False
+    unread_bound: frozenset[str] | None = None
 
 
 def decide(
@@ -64,7 +69,9 @@ def decide(
         (frozenset(), "none: an OCI artifact (a devcontainer feature) has no platforms") if artifact
         else required_platforms(settings, current_tag, platform, declared)
     )
-    current_platforms = normalize_platforms(current_tag.platforms) if current_tag else None
+    current_platforms = normalize_platforms(current_tag.platforms) if current_tag and current_tag.described else None
+    unread_current, unread_bound = (False, None) if artifact or current_tag is None or current_tag.described else (
+        _unread_requirement(settings, platform, declared))
 
     version = parse_tag(tag_name)
     if version is None:  # a floating tag has no newer one to miss, listed or not
@@ -75,7 +82,8 @@ def decide(
     notes: list[str] = []
     if current_tag is None and not complete:
         notes.append(f"{tag_name} is not among the newest {len(tags)} tags; only those were searched")
-    context = _Context(ref, version, settings, required, now, current_platforms, lines, development_aliases(tags))
+    context = _Context(ref, version, settings, required, now, current_platforms, lines, development_aliases(tags),
+                       unread_current, unread_bound)
     line = line_text(lines, tag_name, now.date())
     verdicts = tuple(_judge(context, candidate, tag) for candidate, tag in _newer_tags(version, tags))
     accepted = [v for v in verdicts if v.check is None]
@@ -85,21 +93,58 @@ def decide(
     if not complete and not any(shaped_like(version, t.name) for t in tags):
         notes.append(f"no tag shaped like {tag_name} among the newest {len(tags)} tags; only those were searched")
 
+    needs = _needed(verdicts, tag_name)
     if chosen_verdict is not None:
         update = _accepted_update(context, chosen_verdict, tags, current_tag)
         reason = f"{tag_name} -> {update.to_tag} ({update.update_type})"
+        kind = update.update_type
         non_major = next((v for v in accepted if update_type(version, _parsed(v.tag)) != "major"), None)
-        also = _accepted_update(context, non_major, tags, current_tag) if update.update_type == "major" and non_major else None
+        also = _accepted_update(context, non_major, tags, current_tag) if kind == "major" and non_major else None
         patch = next((v for v in accepted if update_type(version, _parsed(v.tag)) == "patch"), None)
         patch_also = (_accepted_update(context, patch, tags, current_tag)
-                      if update.update_type in ("major", "minor") and patch else None)
+                      if kind in ("major", "minor") and patch else None)
+        apart = [*([_needed(verdicts, tag_name, lambda v: update_type(version, _parsed(v.tag)) != "major")]
+                   if kind == "major" else []),
+                 *([_needed(verdicts, tag_name, lambda v: update_type(version, _parsed(v.tag)) == "patch")]
+                   if kind in ("major", "minor") else [])]
         return Decision(update, reason, tuple(notes), verdicts, required, platforms_from, non_major=also,
-                        patch=patch_also, line=line)
+                        patch=patch_also, line=line, needs=tuple(needs),
+                        needs_apart=tuple(dict.fromkeys(n for names in apart for n in names)))
 
     nothing_newer = "already newest" if complete else f"nothing newer among the newest {len(tags)} tags searched"
     decision = _digest_only(ref, current_tag, settings, required, now, held_back[0] if held_back else nothing_newer)
+    if not needs and current_tag is not None and not current_tag.described and (ref.digest or settings.wants_pins):
+        needs = [tag_name]  # the current tag's own digest may have moved
     return replace(decision, held_back=(*notes, *decision.held_back), verdicts=verdicts,
-                   platforms_required=required, platforms_from=platforms_from, line=line)
+                   platforms_required=required, platforms_from=platforms_from, line=line, needs=tuple(needs))
+
+
+def _needed(verdicts: Sequence[Verdict], current: str, among: Callable[[Verdict], bool] = lambda v: True) -> list[str]:
+    """The tag whose details would settle the choice among `verdicts` (newest first): the first
+    candidate not looked at before any accepted one, or the current tag when the platform rule
+    needs its platforms to judge it; [] once a candidate is accepted."""
+    for verdict in verdicts:
+        if not among(verdict):
+            continue
+        if verdict.check is None:
+            return []
+        if verdict.check == "not described":
+            return [verdict.tag]
+        if verdict.check == "current not described":
+            return [current]
+    return []
+
+
+def _unread_requirement(settings: Settings, platform: str | None,
+                        declared: Sequence[DeclaredPlatform]) -> tuple[bool, frozenset[str] | None]:
+    """With the current tag's platforms not read: whether the platform rule hangs on them, and
+    the most it could then require of a candidate (None: anything)."""
+    if isinstance(settings.platforms, frozenset) or platform:
+        return False, None  # a list, or the reference's own platform: the current tag's say nothing
+    if settings.platforms == "current":
+        return True, None
+    wanted = frozenset(normal for d in declared if (normal := normalize_platform(d.platform)) is not None)
+    return True, wanted or DEFAULT_PLATFORMS
 
 
 def required_platforms(
@@ -227,7 +272,11 @@ def _judge_details(context: _Context, candidate: Version, tag: Tag) -> Verdict:
     """The checks that need what a source knows of the tag: platforms, age, digest."""
     settings = context.settings
     if not tag.described:
-        return Verdict(tag.name, "not described", "not looked at: only the newest candidates are")
+        return Verdict(tag.name, "not described", "not looked at: only the candidates a decision needs are")
+    if context.unread_current:
+        bound = context.unread_bound
+        if bound is None or bound - normalize_platforms(tag.platforms):
+            return Verdict(tag.name, "current not described", f"the platforms of {context.current.tag} are not looked at")
     missing = context.required - normalize_platforms(tag.platforms)
     if missing:
         return Verdict(tag.name, "platforms", f"lacks {_platform_list(missing)}")

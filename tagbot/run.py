@@ -30,7 +30,7 @@ from tagbot.lifecycle import Decider, life_warnings
 from tagbot.lines import shipped
 from tagbot.moves import shipped_moves
 from tagbot.replacing import Replacements, plan_replacements, successors
-from tagbot.lookup import Lookups, Progress, know_tags
+from tagbot.lookup import Lookups, Needs, Progress, know_tags, tags_to_describe
 from tagbot.model import (
     Decision, FailureKind, Failure, FileChange, HeldBack, LifeWarning, Plan, PlannedUpdate, Update, Violation,
 )
@@ -213,7 +213,9 @@ def plan(
     moves = shipped_moves().with_config(run_settings.replacements)
     looked_up = {image.name for image in images}
     successor_images = [s for s in successors(scanned.references, moves) if s.name not in looked_up]
-    lookups = look_up_tags([*images, *successor_images], services, urgent)
+    needs = _needs(scanned.references, successor_images, services.config, declared, services.now(),
+                   for_pull_requests=for_pull_requests)
+    lookups = look_up_tags([*images, *successor_images], services, urgent, needs=needs)
     # A successor that cannot be looked up is its replacement's warning, not the run's error.
     successor_errors = {i.name: lookups.errors[i.name] for i in successor_images if i.name in lookups.errors}
     lookups = replace(lookups, errors={name: e for name, e in lookups.errors.items() if name not in successor_errors})
@@ -266,12 +268,43 @@ def _unique(declared: Sequence[DeclaredPlatform]) -> tuple[DeclaredPlatform, ...
     return tuple(dict.fromkeys(declared))
 
 
-def look_up_tags(images: Sequence[ImageRef], services: Services, urgent: frozenset[str] = frozenset()) -> Lookups:
+def look_up_tags(images: Sequence[ImageRef], services: Services, urgent: frozenset[str] = frozenset(),
+                 needs: Needs | None = None) -> Lookups:
     """Tags for these images, complete enough for their decisions (`lookup.know_tags`); under
     the monthly budget, `urgent` images (open pull requests') first."""
     return know_tags(images, sources=services.sources, store=services.store, config=services.config,
                      calls=services.calls, now=services.now(), offline=services.offline, spend=not services.hook,
-                     workers=services.workers, progress=services.progress("looking up images"), urgent=urgent)
+                     workers=services.workers, progress=services.progress("looking up images"), urgent=urgent,
+                     needs=needs)
+
+
+def _needs(references: Sequence[Reference], others: Sequence[ImageRef], config: Config,
+           declared: Sequence[DeclaredPlatform], now: datetime, *, for_pull_requests: bool) -> Needs:
+    """Which tags listed by name only the references' decisions wait on, from what is known so
+    far: each distinct reference is decided as the run will decide it, and says what it lacks
+    (for pull requests, the updates offered apart too). Images no reference names (the
+    successors of moved ones) are described the plain way: their current tag and newest candidates."""
+    distinct = {(r.found.image.name, r.found.image.effective_tag, r.found.platform, r.found.artifact, r.file, r.kind): r
+                for r in references if r.found.image is not None}
+
+    def needs(lookups: Lookups) -> list[tuple[ImageRef, str]]:
+        wanted: dict[tuple[str, str], ImageRef] = {}
+        for reference in distinct.values():
+            image = reference.found.image
+            assert image is not None
+            tags = lookups.tags.get(image.name)
+            if tags is None or image.name in lookups.errors or all(tag.described for tag in tags.tags):
+                continue
+            decision = decide_one(image, tags, config, platform=reference.found.platform, declared=declared, now=now,
+                                  artifact=reference.found.artifact, settings=settings_at(config, reference))
+            apart = decision.needs_apart if for_pull_requests else ()
+            for name in (*decision.needs, *apart):
+                wanted.setdefault((image.name, name), image)
+        for image, name in tags_to_describe(others, lookups, config, now.date()):
+            wanted.setdefault((image.name, name), image)
+        return [(image, name) for (_, name), image in wanted.items()]
+
+    return needs
 
 
 def decide_all(

@@ -351,3 +351,56 @@ def test_beside_a_major_update_the_newest_non_major_one(text, major, non_major, 
     assert (decision.update.to_tag, decision.update.update_type) == (major, "major")
     assert decision.non_major is not None
     assert (decision.non_major.to_tag, decision.non_major.update_type) == (non_major, kind)
+
+
+# --- what a decision waits on, for sources that list names only (registries) ---------------------
+
+def bare(*names: str) -> list[Tag]:
+    return [Tag(name, described=False) for name in names]
+
+
+def described(tags: list[Tag], name: str, platforms: frozenset[str] = ARM, digest: str = OLD) -> list[Tag]:
+    return [Tag(t.name, digest, platforms, last_updated=NOW - timedelta(days=30)) if t.name == name else t for t in tags]
+
+
+def test_a_decision_waits_on_its_best_candidate_only_and_not_on_the_current_tag_when_it_has_amd64_and_arm64():
+    tags = bare("2.1.0", "2.0.0", "1.3.0", "1.2.0")
+    decision = decide(parse_ref("acme/app:1.2.0"), tags, Settings(), now=NOW)
+    assert (decision.update, decision.needs) == (None, ("2.1.0",))
+    decision = decide(parse_ref("acme/app:1.2.0"), described(tags, "2.1.0"), Settings(), now=NOW)
+    assert decision.update is not None and decision.update.to_tag == "2.1.0"
+    assert decision.needs == ()
+    # Offered apart, the newest non-major (and the newest patch beside it) is waited on as well.
+    assert decision.needs_apart == ("1.3.0",)
+
+
+def test_a_best_candidate_lacking_arm64_waits_on_the_current_tag_under_auto():
+    tags = described(bare("1.3.0", "1.2.0"), "1.3.0", frozenset({"linux/amd64"}))
+    decision = decide(parse_ref("acme/app:1.2.0"), tags, Settings(), now=NOW)
+    assert (decision.update, decision.needs) == (None, ("1.2.0",))
+    amd_only = decide(parse_ref("acme/app:1.2.0"), described(tags, "1.2.0", frozenset({"linux/amd64"})), Settings(), now=NOW)
+    assert amd_only.update is not None and amd_only.update.to_tag == "1.3.0"  # the current had no arm64 to lose
+    with_arm = decide(parse_ref("acme/app:1.2.0"), described(tags, "1.2.0"), Settings(), now=NOW)
+    assert with_arm.update is None and with_arm.held_back == ("newer 1.3.0 lacks linux/arm64",)
+
+
+def test_a_declared_platform_list_never_waits_on_the_current_tag():
+    tags = described(bare("1.3.0", "1.2.0"), "1.3.0", frozenset({"linux/amd64"}))
+    settings = parse_config("platforms: [linux/amd64]\n", name="t.yaml").defaults
+    decision = decide(parse_ref("acme/app:1.2.0"), tags, settings, now=NOW)
+    assert decision.update is not None and decision.update.to_tag == "1.3.0" and decision.needs == ()
+
+
+def test_platforms_current_waits_on_the_current_tag_whatever_the_candidate_has():
+    tags = described(bare("1.3.0", "1.2.0"), "1.3.0")
+    settings = parse_config("platforms: current\n", name="t.yaml").defaults
+    assert decide(parse_ref("acme/app:1.2.0"), tags, settings, now=NOW).needs == ("1.2.0",)
+    s390x = ARM | {"linux/s390x"}
+    held = decide(parse_ref("acme/app:1.2.0"), described(tags, "1.2.0", s390x), settings, now=NOW)
+    assert held.update is None and held.held_back == ("newer 1.3.0 lacks linux/s390x",)
+
+
+def test_a_pinned_reference_with_nothing_newer_waits_on_its_current_digest():
+    decision = decide(parse_ref(f"acme/app:1.2.0@{OLD}"), bare("1.2.0", "1.1.0"), Settings(), now=NOW)
+    assert decision.needs == ("1.2.0",)
+    assert decide(parse_ref("acme/app:1.2.0"), bare("1.2.0", "1.1.0"), Settings(), now=NOW).needs == ()

@@ -293,6 +293,68 @@ def test_update_picks_the_newest_tag_that_keeps_every_platform(oci, tmp_path, mo
     assert result["exit"] == 0
 
 
+@pytest.fixture(scope="module")
+def lazy(oci) -> tuple[str, str]:
+    """acme/lazy: 1.0.0 and 1.1.0 on amd64 and arm64, 2.0.0 on amd64 and arm64 too."""
+    url, _ = oci
+    pusher = Pusher(url)
+    for tag in ("1.0.0", "1.1.0", "2.0.0"):
+        pusher.image("acme/lazy", [tag], AMD_ARM, salt=tag)
+    return url, httpx.URL(url).netloc.decode()
+
+
+def test_a_best_candidate_that_qualifies_costs_one_manifest(lazy, tmp_path, monkeypatch):
+    url, _ = lazy
+    result = run_update(tmp_path, monkeypatch, url, "FROM HOST/acme/lazy:1.0.0\n")
+    assert [u["to"]["tag"] for u in result["updates"]] == ["2.0.0"]
+    # The tag list and 2.0.0's manifest: it has amd64 and arm64, so what 1.0.0 had cannot matter,
+    # and `update` offers nothing apart from the newest.
+    assert result["calls"]["api"] == 2
+
+
+def test_a_declared_platform_list_reads_the_candidate_only(oci, tmp_path, monkeypatch):
+    url, _ = oci
+    result = run_update(tmp_path, monkeypatch, url, "FROM HOST/acme/app:1.0.0\n", "platforms: [linux/amd64]\n")
+    assert [u["to"]["tag"] for u in result["updates"]] == ["1.2.0"]
+    assert result["calls"]["api"] == 2
+
+
+def test_platforms_current_still_reads_the_current_tag(lazy, tmp_path, monkeypatch):
+    url, _ = lazy
+    result = run_update(tmp_path, monkeypatch, url, "FROM HOST/acme/lazy:1.0.0\n", "platforms: current\n")
+    assert [u["to"]["tag"] for u in result["updates"]] == ["2.0.0"]
+    assert result["calls"]["api"] == 3  # the list, 2.0.0 and 1.0.0
+
+
+def test_references_of_one_tag_in_many_files_are_described_once(lazy, tmp_path, monkeypatch):
+    url, _ = lazy
+    result = run_update(tmp_path, monkeypatch, url, "FROM HOST/acme/lazy:1.0.0 AS a\nFROM HOST/acme/lazy:1.1.0 AS b\n"
+                                                    "FROM HOST/acme/lazy:1.0.0 AS c\n")
+    assert [u["to"]["tag"] for u in result["updates"]] == ["2.0.0"] * 3
+    assert result["calls"]["api"] == 2  # 2.0.0 is the best of both tags
+
+
+def test_a_second_repository_naming_the_same_tags_reads_nothing_new(lazy, tmp_path, monkeypatch):
+    url, host = lazy
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    from tagbot.cli import main
+
+    calls = []
+    for name in ("one", "two"):
+        repo = tmp_path / name
+        repo.mkdir()
+        (repo / "Dockerfile").write_text(f"FROM {host}/acme/lazy:1.0.0\n")
+        (repo / "tagbot.yaml").write_text(f"registries: {{'{host}': {{source: registry, insecure: true}}}}\n")
+        monkeypatch.chdir(repo)
+        out = repo / "out.json"
+        with open(out, "w") as stream:
+            monkeypatch.setattr("sys.stdout", stream)
+            assert main(["update", "--dry-run", "--format", "json"]) == 0
+        calls.append(json.loads(out.read_text())["calls"])
+    assert calls[0]["api"] == 2
+    assert calls[1]["api"] == 0 and calls[1]["cached"] >= 1
+
+
 def test_pins_take_the_index_digest(oci, tmp_path, monkeypatch):
     url, digests = oci
     result = run_update(tmp_path, monkeypatch, url, "FROM HOST/acme/app:1.1.0\n", "pin_digests: true\n")
