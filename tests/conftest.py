@@ -28,10 +28,9 @@ def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
 
 @pytest.fixture(autouse=True)
 def fast_default_paces(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Loopback servers need no politeness: Docker Hub's and registries' default paces are
-    lifted here, and tested on their own with a fake clock (tests/test_pacing.py)."""
+    """Loopback servers need no politeness: Docker Hub's default pace is lifted here, and tested
+    on its own with a fake clock (tests/test_pacing.py); registries have no per-second pace."""
     monkeypatch.setattr("tagbot.sources.select.DEFAULT_HUB_RATE", 1000.0)
-    monkeypatch.setattr("tagbot.sources.select.DEFAULT_REGISTRY_RATE", 1000.0)
 
 
 @pytest.fixture(scope="session")

@@ -4,6 +4,10 @@ registry, each registry can be given its own, and a spent quota is waited out, n
 from __future__ import annotations
 
 import shutil
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
@@ -12,7 +16,7 @@ import pytest
 
 from tagbot.run import LookupOptions, open_services, plan
 from tagbot.sources import select
-from tagbot.sources.http import Calls, Fetcher, RateLimiter
+from tagbot.sources.http import Calls, Fetcher, InFlightLimiter, RateLimiter
 from tests.fakeapi import FakeTagsAPI
 from tests.helpers import FIXTURES, FakeClock, paced
 from tests.loopback import serve
@@ -85,3 +89,95 @@ def test_the_summary_names_the_source_whose_pace_the_run_waited_on():
     calls.count_wait("hub", 0.4)
     assert calls_summary(calls) == ("2 API calls, 0 from cache, 1 of them Docker Hub request; "
                                     "waited 10.5 s on the tags API's pace")
+
+
+# --- registries: requests in flight, not a per-second guess ------------------------------------
+
+def _answering(status_for: Callable[[int], tuple[int, dict[str, str]]], delay: float = 0.0) -> tuple[type, dict]:
+    """A handler whose n-th request (from 0) gets `status_for(n)`; it records the most requests
+    it ever held at once."""
+    seen = {"count": 0, "in_flight": 0, "most": 0}
+    lock = threading.Lock()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802
+            with lock:
+                n = seen["count"]
+                seen["count"] += 1
+                seen["in_flight"] += 1
+                seen["most"] = max(seen["most"], seen["in_flight"])
+            time.sleep(delay)
+            status, headers = status_for(n)
+            with lock:
+                seen["in_flight"] -= 1
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            for name, value in headers.items():
+                self.send_header(name, value)
+            self.end_headers()
+            self.wfile.write(b"{}")
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    return Handler, seen
+
+
+def test_the_in_flight_cap_holds_under_32_workers():
+    handler, seen = _answering(lambda n: (200, {}), delay=0.02)
+    limiter = InFlightLimiter(8)
+    fetcher = Fetcher(httpx.Client(), limiter=limiter, calls=Calls())
+    with serve(handler) as url, ThreadPoolExecutor(max_workers=32) as pool:
+        list(pool.map(lambda i: fetcher.get_json(f"{url}/{i}", auth_hint=""), range(96)))
+    assert seen["count"] == 96
+    assert 2 <= seen["most"] <= 8  # side by side, and never more than the cap
+    assert limiter._in_flight == 0
+
+
+def test_a_429_halves_the_cap_waits_its_retry_after_and_answers_give_the_cap_back():
+    handler, seen = _answering(lambda n: (429, {"Retry-After": "3"}) if n == 0 else (200, {}))
+    clock = FakeClock()
+    limiter = InFlightLimiter(8, clock=clock, sleep=clock.sleep)
+    fetcher = Fetcher(httpx.Client(), limiter=limiter, calls=Calls(), sleep=lambda s: None, jitter=lambda: 0.0)
+    with serve(handler) as url:
+        fetcher.get_json(url, auth_hint="")
+        assert (limiter.limit, clock.slept) == (4, [3.0])  # halved, and the next request waited
+        for _ in range(4):
+            fetcher.get_json(url, auth_hint="")
+    assert limiter.limit == 5  # additive increase: a place back after `limit` clean answers
+    assert seen["count"] == 6
+
+
+def test_a_registrys_ratelimit_headers_space_the_requests_by_its_own_numbers():
+    # 4 requests left in the next 2 seconds: one each half second.
+    handler, _ = _answering(lambda n: (200, {"RateLimit-Remaining": "4", "RateLimit-Reset": "2"}))
+    clock = FakeClock()
+    limiter = InFlightLimiter(8, clock=clock, sleep=clock.sleep)
+    fetcher = Fetcher(httpx.Client(), limiter=limiter, calls=Calls())
+    with serve(handler) as url:
+        fetcher.get_json(url, auth_hint="")
+        fetcher.get_json(url, auth_hint="")
+    assert clock.slept == [0.5]
+
+
+def test_a_window_of_hours_is_no_pace_and_docker_hubs_spent_pulls_are_read_as_spent():
+    handler, _ = _answering(lambda n: (200, {"RateLimit-Remaining": "90;w=21600", "RateLimit-Reset": "21000"})
+                            if n == 0 else (200, {"X-RateLimit-Remaining": "0;w=21600", "X-RateLimit-Reset": "5"}))
+    clock = FakeClock()
+    limiter = InFlightLimiter(8, clock=clock, sleep=clock.sleep)
+    fetcher = Fetcher(httpx.Client(), limiter=limiter, calls=Calls())
+    with serve(handler) as url:
+        for _ in range(3):
+            fetcher.get_json(url, auth_hint="")
+    assert clock.slept == [5.0]  # no spacing from the 6-hour window; the spent quota waited out
+
+
+def test_rate_limit_is_a_ceiling_on_a_registry():
+    handler, _ = _answering(lambda n: (200, {}))
+    clock = FakeClock()
+    limiter = InFlightLimiter(8, rate=4, clock=clock, sleep=clock.sleep)
+    fetcher = Fetcher(httpx.Client(), limiter=limiter, calls=Calls())
+    with serve(handler) as url:
+        for _ in range(3):
+            fetcher.get_json(url, auth_hint="")
+    assert clock.slept == paced(3, rate=4)

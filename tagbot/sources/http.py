@@ -27,6 +27,9 @@ USER_AGENT = "tagbot (+https://github.com/tagbot/tagbot)"
 MAX_RETRY_AFTER = 60.0
 # A quota spent for longer than this is that source's failure for the run, not a pause per page.
 MAX_QUOTA_WAIT = 10.0
+# A server's RateLimit headers asking requests to be further apart than this are not followed
+# as a pace (a run must end); the quota is waited on once it is spent.
+MAX_SPACING = 1.0
 # Transport failures in a row (refused, timed out) after which a host is not asked again this run.
 CIRCUIT_BREAKER = 3
 BACKOFF = 0.5  # seconds before the first retry; doubled for each next one, plus up to as much jitter
@@ -67,6 +70,88 @@ class RateLimiter:
     def pause(self, seconds: float) -> None:
         with self._lock:
             self._next = max(self._next, self._clock() + seconds)
+
+
+    # The limiter's side of a request's life, for limiters that count requests in flight or
+    # learn from answers: a plan's rate needs none of it.
+    def release(self) -> None:
+        pass
+
+    def answered(self) -> None:
+        pass
+
+    def slow_down(self) -> None:
+        pass
+
+    def space(self, interval: float) -> None:
+        pass
+
+
+class InFlightLimiter:
+    """A registry's pace: at most `cap` requests in flight to it and no per-second pace, since
+    a registry answers as fast as it can and says when that is too fast. A 429 halves the cap
+    (and its Retry-After pauses every thread); each `cap` answers without one give one back
+    (AIMD). A server's `RateLimit` headers space the requests by their own numbers, and `rate`
+    (the config's `rate_limit:`) is a ceiling on top."""
+
+    def __init__(
+        self,
+        cap: int = 8,
+        *,
+        rate: float | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.cap = cap
+        self.limit = cap  # the cap now: lowered by 429s, raised again by answers
+        self._clock, self._sleep = clock, sleep
+        self._ceiling = RateLimiter(rate, clock=clock, sleep=sleep) if rate else None
+        self._spacing = RateLimiter(1.0, clock=clock, sleep=sleep)
+        self._spacing.interval = 0.0  # none until a server's headers ask for it
+        self._in_flight = 0
+        self._clean = 0  # answers since the last 429
+        self._free = threading.Condition()
+
+    def wait(self) -> float:
+        """Wait for a place in flight (and the ceiling's and the server's spacing); how long the
+        pace held this request."""
+        started = self._clock()
+        with self._free:
+            while self._in_flight >= self.limit:
+                self._free.wait()
+            self._in_flight += 1
+        waited = self._clock() - started + self._spacing.wait()
+        return waited + (self._ceiling.wait() if self._ceiling else 0.0)
+
+    def release(self) -> None:
+        with self._free:
+            self._in_flight -= 1
+            self._free.notify()
+
+    def answered(self) -> None:
+        with self._free:
+            self._clean += 1
+            if self._clean >= self.limit and self.limit < self.cap:
+                self.limit += 1
+                self._clean = 0
+                self._free.notify()
+
+    def slow_down(self) -> None:
+        with self._free:
+            self.limit = max(1, self.limit // 2)
+            self._clean = 0
+
+    def pause(self, seconds: float) -> None:
+        self._spacing.pause(seconds)
+
+    def space(self, interval: float) -> None:
+        """Requests at least `interval` seconds apart from now on (0: as they come)."""
+        self._spacing.interval = interval
+        if interval:
+            self._spacing.pause(interval)
+
+
+Limiter = RateLimiter | InFlightLimiter
 
 
 class Calls:
@@ -112,7 +197,7 @@ class Fetcher:
         self,
         client: httpx.Client,
         *,
-        limiter: RateLimiter,
+        limiter: Limiter,
         calls: Calls,
         retries: int = 3,
         backoff: float | None = None,
@@ -134,9 +219,10 @@ class Fetcher:
         self._lock = threading.Lock()
 
     def get(self, url: str, *, params: Mapping[str, str | int] | None = None,
-            headers: Mapping[str, str] | None = None) -> httpx.Response:
-        """A GET through the limiter and the budget, retried on 429, 5xx and time-outs; any
-        other answer is returned for the source to read (a registry's 401 is a challenge)."""
+            headers: Mapping[str, str] | None = None, method: str = "GET") -> httpx.Response:
+        """A GET (or a HEAD) through the limiter and the budget, retried on 429, 5xx and
+        time-outs; any other answer is returned for the source to read (a registry's 401 is a
+        challenge)."""
         host = _host(url)
         problem = ""
         for attempt in range(self.retries + 1):
@@ -145,11 +231,11 @@ class Fetcher:
                 self._sleep(self.backoff * 2 ** (attempt - 1) * (1 + self._jitter()))
             self._check_open(host)
             waited = self.limiter.wait()
-            self._check_open(host)  # the deadline may have passed while waiting for the slot
-            self.calls.take(self.label)
-            self.calls.count_wait(self.label, waited)
             try:
-                response = self._fetch(url, params, {"user-agent": USER_AGENT, **(headers or {})})
+                self._check_open(host)  # the deadline may have passed while waiting for the slot
+                self.calls.take(self.label)
+                self.calls.count_wait(self.label, waited)
+                response = self._fetch(url, params, {"user-agent": USER_AGENT, **(headers or {})}, method)
             except httpx.TimeoutException:
                 problem = "timed out"
                 self._failed(host, problem)
@@ -158,12 +244,15 @@ class Fetcher:
                 problem = f"cannot connect ({type(e).__name__})"
                 self._failed(host, problem)
                 continue
+            finally:
+                self.limiter.release()
             with self._lock:
                 self._failing.pop(host, None)
             status = response.status_code
             log.debug("GET %s%s: %d", host, httpx.URL(url).path, status)
             if status == 429:
                 wait = _retry_after(response.headers.get("retry-after"))
+                self.limiter.slow_down()
                 if wait > MAX_RETRY_AFTER or attempt == self.retries:
                     raise RateLimited(f"rate limited by {host} (asked to wait {wait:g} s)", wait, host=host)
                 self.limiter.pause(wait)
@@ -172,6 +261,7 @@ class Fetcher:
             if status >= 500:
                 problem = f"server error {status}"
                 continue
+            self.limiter.answered()
             self._respect_quota(response.headers, host)
             return response
         raise SourceUnavailable(f"{host}: {problem} after {self.retries + 1} attempt{'s' if self.retries else ''}",
@@ -200,10 +290,17 @@ class Fetcher:
         """A server that says its quota is spent (`RateLimit-Remaining: 0`, or the `X-` spelling
         Docker Hub and GitHub use) is left alone until it resets, not asked until it refuses; one
         that will not reset soon is not asked again this run."""
-        remaining = headers.get("ratelimit-remaining", headers.get("x-ratelimit-remaining"))
-        if remaining is None or remaining.strip() != "0":
+        remaining = _leading_number(headers.get("ratelimit-remaining", headers.get("x-ratelimit-remaining")))
+        if remaining is None:
             return
-        reset = _seconds_until(headers.get("ratelimit-reset", headers.get("x-ratelimit-reset")))
+        reset_header = headers.get("ratelimit-reset", headers.get("x-ratelimit-reset"))
+        reset = _seconds_until(reset_header)
+        if remaining >= 1:
+            # What is left spread over the time until the window resets, where that is a pace a
+            # run can keep; a window of hours (Docker Hub's pulls) is only waited on once spent.
+            interval = reset / remaining if reset_header is not None else 0.0
+            self.limiter.space(interval if interval <= MAX_SPACING else 0.0)
+            return
         if reset > MAX_QUOTA_WAIT:
             until = (datetime.now(timezone.utc) + timedelta(seconds=reset)).strftime("%H:%M UTC")
             name = "Docker Hub" if self.label == "hub" else host  # hub.HUB, which imports this module
@@ -214,11 +311,12 @@ class Fetcher:
         log.debug("%s: quota spent; pausing %.1f s", host, reset)
         self.limiter.pause(reset)
 
-    def _fetch(self, url: str, params: Mapping[str, str | int] | None, headers: Mapping[str, str]) -> httpx.Response:
-        """One GET, read whole within MAX_RESPONSE bytes and REQUEST_DEADLINE seconds."""
+    def _fetch(self, url: str, params: Mapping[str, str | int] | None, headers: Mapping[str, str],
+               method: str = "GET") -> httpx.Response:
+        """One request, its answer read whole within MAX_RESPONSE bytes and REQUEST_DEADLINE seconds."""
         deadline = time.monotonic() + REQUEST_DEADLINE
         host = _host(url)
-        with self.client.stream("GET", url, params=params, headers=headers) as streamed:
+        with self.client.stream(method, url, params=params, headers=headers) as streamed:
             declared = streamed.headers.get("content-length", "")
             if declared.isdigit() and int(declared) > MAX_RESPONSE:
                 raise BadResponse(f"{host} answered more than {MAX_RESPONSE // (1024 * 1024)} MB; not read", host=host)
@@ -284,6 +382,17 @@ def same_origin(link: str, base: str) -> bool:
 
 def _host(url: str) -> str:
     return httpx.URL(url).host or url
+
+
+def _leading_number(value: str | None) -> float | None:
+    """`100`, or `100;w=21600` as Docker Hub writes it: the number before any parameter."""
+    if value is None:
+        return None
+    try:
+        number = float(value.split(";", 1)[0].split(",", 1)[0].strip())
+    except ValueError:
+        return None
+    return number if math.isfinite(number) and number >= 0 else None
 
 
 def _seconds_until(value: str | None) -> float:

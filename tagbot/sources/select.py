@@ -13,15 +13,17 @@ import httpx
 from tagbot.config import RegistrySettings, RunSettings, duration_text
 from tagbot.refs import DOCKER_HUB, ImageRef
 from tagbot.sources import Source
-from tagbot.sources.http import Calls, Fetcher, RateLimiter
+from tagbot.sources.http import Calls, Fetcher, InFlightLimiter, Limiter, RateLimiter
 from tagbot.sources.hub import DEFAULT_HUB_URL, HUB, DockerHub
 from tagbot.sources.registry import Registry, credentials_for, may_send_credentials
 from tagbot.sources.tagsapi import TAGSAPI, TagsAPI
 
 
-# Docker Hub allows anonymous API clients a few requests a second; a registry, far more.
+# Docker Hub allows anonymous API clients a few requests a second. A registry is asked by a
+# cap on requests in flight, not by a per-second guess: it answers as fast as it can, and says
+# (429, RateLimit headers) when that is too fast; `rate_limit:` is then a ceiling on top.
 DEFAULT_HUB_RATE = 5.0
-DEFAULT_REGISTRY_RATE = 50.0
+DEFAULT_IN_FLIGHT = 8
 
 
 class SourceSet:
@@ -77,16 +79,17 @@ class SourceSet:
             base_url = setting.url or default
             # A repository's config chooses the url; credentials kept for `host` go to nowhere else.
             credentials = credentials_for(host, setting.auth_env) if may_send_credentials(base_url, host) else None
-            self._oci[host] = Registry(self._fetcher(host, setting.rate_limit or DEFAULT_REGISTRY_RATE), host=host, base_url=base_url,
+            limiter = InFlightLimiter(DEFAULT_IN_FLIGHT, rate=setting.rate_limit, clock=self._monotonic, sleep=self._sleep)
+            self._oci[host] = Registry(self._fetcher(host, limiter=limiter), host=host, base_url=base_url,
                                        credentials=credentials,
                                        max_pages=self._run.max_tag_pages,
                                        credentials_hint=_hint(host, setting))
         return self._oci[host]
 
-    def _fetcher(self, label: str, rate: float) -> Fetcher:
+    def _fetcher(self, label: str, rate: float | None = None, *, limiter: Limiter | None = None) -> Fetcher:
         """A limiter of its own per source, at that source's pace: the tags API plan's rate must
         not slow a registry that allows more. The call budget is the run's."""
-        limiter = RateLimiter(rate, clock=self._monotonic, sleep=self._sleep)
+        limiter = limiter or RateLimiter(rate or DEFAULT_HUB_RATE, clock=self._monotonic, sleep=self._sleep)
         return Fetcher(self._client, limiter=limiter, calls=self._calls, sleep=self._sleep, fail_fast=self._fail_fast,
                        label=label, clock=self._monotonic, deadline=self._deadline, deadline_setting=self._deadline_setting)
 
