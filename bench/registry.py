@@ -1,68 +1,216 @@
-"""A loopback registry's pace: `python bench/registry.py [--images 4] [--tags 20]`.
+"""Requests and time against a real registry: `python bench/registry.py [--sizes 40,160,640]`.
 
-Starts Debian's docker-registry on 127.0.0.1 (`apt-get install -y docker-registry`), pushes
-`--images` multi-arch images of `--tags` tags each, and runs `tagbot update --dry-run` on a
-Dockerfile naming each at an old tag, with the tags API plan's 2 requests/s in the config.
-Run twice: with the registry at its own default pace (50/s), and held to the plan's 2/s, as
-every source was before each had a limiter of its own. The first is set by the work (tag list,
-manifests of the current and newest candidates); the second by the limiter.
+Starts Debian's docker-registry on 127.0.0.1 (`apt-get install -y docker-registry`), seeds it
+with 24 multi-arch images of 41 tags each (984 tags; in every fourth image the two newest tags
+are amd64 only, so their decisions must refuse them and look at the current tag), and puts a
+counting proxy in front of it. For repositories of 40, 160 and 640 references (Dockerfiles and
+compose files naming old tags, many of them more than once) it runs `tagbot update --dry-run`
+as a user would (a fresh process), cold (an empty cache) and warm (the cache of the cold run),
+and prints per run:
+
+- requests by kind (tag lists, manifest GETs, manifest HEADs, blob GETs), and per image;
+- the lower bound of the workload, worked out from the seeded images alone: one tag list per
+  image, plus the manifests the decisions cannot do without (each decision's candidates newest
+  first up to the one it takes, and the current tag where a refused candidate lacks arm64);
+- the wall time beside the time the pace alone forces: with no per-second pace (a registry's
+  default) the in-flight floor, the registry's own answer times shared by 8 requests in flight;
+  with `--ceiling 50` the time 50 requests a second force, as the old fixed pace did.
 """
 
 from __future__ import annotations
 
-import contextlib
-import io
+import argparse
+import hashlib
 import json
 import os
+import subprocess
 import sys
 import tempfile
+import threading
 import time
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # for tests.registry
+import httpx
 
-from tagbot.cli import main as tagbot  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # for tests.registry
+
 from tests.registry import Pusher, running_registry  # noqa: E402
 
-PLATFORMS = ["linux/amd64", "linux/arm64"]
+IMAGES = 24
+MINORS = 40  # 1.0.0 .. 1.39.0, then 2.0.0
+BOTH = ["linux/amd64", "linux/arm64"]
+IN_FLIGHT = 8  # tagbot's default cap per registry
 
 
-def run(folder: Path, config: str) -> tuple[float, dict]:
+def tags_of(image: int) -> list[tuple[str, list[str]]]:
+    """(tag, platforms), oldest first."""
+    tags = [(f"1.{minor}.0", BOTH) for minor in range(MINORS)] + [("2.0.0", BOTH)]
+    if image % 4 == 0:  # the two newest dropped arm64
+        tags[-1] = (tags[-1][0], ["linux/amd64"])
+        tags[-2] = (tags[-2][0], ["linux/amd64"])
+    return tags
+
+
+def references(count: int) -> list[tuple[int, str]]:
+    """(image, current tag) for each reference: 120 distinct pairs at most, repeated."""
+    return [(k % IMAGES, f"1.{(k * 7) % 30}.0") for k in range(count)]
+
+
+def lower_bound(refs: list[tuple[int, str]]) -> int:
+    """One tag list per image, and each manifest some decision cannot do without, read once."""
+    needed: set[tuple[int, str]] = set()
+    for image, current in set(refs):
+        platforms = dict(tags_of(image))
+        newer = [tag for tag, _ in reversed(tags_of(image)) if _version(tag) > _version(current)]
+        for tag in newer:
+            needed.add((image, tag))
+            if set(BOTH) <= set(platforms[tag]):
+                break
+            needed.add((image, current))  # whether the current tag had arm64 decides the refusal
+    return len({image for image, _ in refs}) + len(needed)
+
+
+def _version(tag: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in tag.split("."))
+
+
+def seed(url: str) -> None:
+    pusher = Pusher(url)
+    jobs = [(image, tag, platforms) for image in range(IMAGES) for tag, platforms in tags_of(image)]
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        list(pool.map(lambda job: pusher.image(f"bench/app{job[0]:02d}", [job[1]], job[2], salt=job[1]), jobs))
+
+
+class CountingProxy:
+    """Forwards GET and HEAD to the registry, counting requests by kind and timing the
+    registry's answers."""
+
+    def __init__(self, upstream: str) -> None:
+        self.upstream = httpx.Client(base_url=upstream, timeout=30)
+        self.kinds: Counter[str] = Counter()
+        self.answer_seconds = 0.0
+        self._lock = threading.Lock()
+
+    def reset(self) -> None:
+        with self._lock:
+            self.kinds.clear()
+            self.answer_seconds = 0.0
+
+    def forward(self, method: str, path: str, headers: dict[str, str]) -> httpx.Response:
+        kind = ("tag list" if "/tags/list" in path else f"manifest {method}" if "/manifests/" in path
+                else f"blob {method}" if "/blobs/" in path else f"other {method}")
+        started = time.perf_counter()
+        response = self.upstream.request(method, path, headers=headers)
+        with self._lock:
+            self.kinds[kind] += 1
+            self.answer_seconds += time.perf_counter() - started
+        return response
+
+    def handler(self, *args: object) -> BaseHTTPRequestHandler:
+        proxy = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def _serve(self) -> None:
+                wanted = {k: v for k, v in self.headers.items() if k.lower() in ("accept", "authorization")}
+                response = proxy.forward(self.command, self.path, wanted)
+                self.send_response(response.status_code)
+                for name, value in response.headers.items():
+                    if name.lower() not in ("content-length", "transfer-encoding", "connection", "content-encoding"):
+                        self.send_header(name, value)
+                body = b"" if self.command == "HEAD" else response.content
+                self.send_header("Content-Length", str(len(response.content)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            do_GET = do_HEAD = _serve  # noqa: N815
+
+            def log_message(self, format: str, *args: object) -> None:
+                pass
+
+        return Handler(*args)  # type: ignore[arg-type]
+
+
+def write_repository(folder: Path, refs: list[tuple[int, str]], host: str, config: str) -> None:
+    folder.mkdir(parents=True)
     (folder / "tagbot.yaml").write_text(config)
-    out = io.StringIO()
+    for start in range(0, len(refs), 10):
+        chunk = refs[start:start + 10]
+        service = folder / f"service{start // 10:03d}"
+        service.mkdir()
+        if (start // 10) % 2:
+            lines = [f"  s{n}:\n    image: {host}/bench/app{image:02d}:{tag}\n" for n, (image, tag) in enumerate(chunk)]
+            (service / "compose.yaml").write_text("services:\n" + "".join(lines))
+        else:
+            lines = [f"FROM {host}/bench/app{image:02d}:{tag} AS s{n}\n" for n, (image, tag) in enumerate(chunk)]
+            (service / "Dockerfile").write_text("".join(lines))
+
+
+def run_tagbot(folder: Path, cache: Path, checkout: Path = ROOT) -> tuple[float, dict]:
+    env = {**os.environ, "XDG_CACHE_HOME": str(cache), "PYTHONPATH": str(checkout)}
+    env.pop("OANOR_API_KEY", None)
     started = time.perf_counter()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(io.StringIO()):
-        tagbot(["update", "--dry-run", "--format", "json", "--no-cache", str(folder)])
-    return time.perf_counter() - started, json.loads(out.getvalue())
+    done = subprocess.run([sys.executable, "-m", "tagbot", "update", "--dry-run", "--format", "json", "."], cwd=folder,
+                          env=env, capture_output=True, text=True)
+    wall = time.perf_counter() - started
+    if done.returncode not in (0, 1):
+        raise SystemExit(f"tagbot failed ({done.returncode}): {done.stderr[-2000:]}")
+    return wall, json.loads(done.stdout)
+
+
+def _proposals(result: dict) -> str:
+    """A short fingerprint of what the run proposes, to see two runs (or commits) agree."""
+    proposed = sorted((u["file"], u["line"], u["to"]["tag"], u["to"]["digest"] or "") for u in result["updates"])
+    return hashlib.sha256(json.dumps(proposed).encode()).hexdigest()[:10]
 
 
 def main() -> None:
-    import argparse
-
-    parser = argparse.ArgumentParser(description="tagbot against a loopback registry.")
-    parser.add_argument("--images", type=int, default=4)
-    parser.add_argument("--tags", type=int, default=20)
+    parser = argparse.ArgumentParser(description="tagbot's requests and time against a loopback registry.")
+    parser.add_argument("--sizes", default="40,160,640", help="reference counts, comma-separated")
+    parser.add_argument("--ceiling", type=float, default=None,
+                        help="a registries: rate_limit (requests/s) as a ceiling, as the old fixed pace")
+    parser.add_argument("--tagbot", type=Path, default=ROOT,
+                        help="the tagbot checkout to run (another commit's worktree, to compare)")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp, running_registry(Path(tmp) / "registry") as url:
-        host = url.removeprefix("http://")
-        pusher = Pusher(url)
-        for image in range(args.images):
-            for minor in range(args.tags):
-                pusher.image(f"bench/app{image}", [f"1.{minor}.0"], PLATFORMS)
-        repo = Path(tmp) / "repo"
-        repo.mkdir()
-        (repo / "Dockerfile").write_text("".join(f"FROM {host}/bench/app{i}:1.0.0 AS s{i}\n" for i in range(args.images)))
-        os.environ["XDG_CACHE_HOME"] = str(Path(tmp) / "cache")
-        os.chdir(repo)  # where tagbot.yaml is read from
-        base = f"rate_limit: 2\nregistries: {{'{host}': {{source: registry, insecure: true"
-        own, first = run(repo, base + "}}\n")
-        held, second = run(repo, base + ", rate_limit: 2}}\n")
-    print(f"registry:        {args.images} images x {args.tags} tags, {', '.join(PLATFORMS)}, on {host}")
-    print(f"own pace (50/s): {own:.2f} s, {first['calls']['api']} requests, {len(first['updates'])} updates")
-    print(f"held to 2/s:     {held:.2f} s, {second['calls']['api']} requests, {len(second['updates'])} updates")
-    print(f"speed-up:        {held / own:.1f}x")
-    for problem in (*first["errors"], *first["held_back"]):
-        print(f"note:            {problem}")
+    with tempfile.TemporaryDirectory() as tmp_text, running_registry(Path(tmp_text) / "registry") as url:
+        tmp = Path(tmp_text)
+        started = time.perf_counter()
+        seed(url)
+        print(f"seeded {IMAGES} images, {sum(len(tags_of(i)) for i in range(IMAGES))} tags in "
+              f"{time.perf_counter() - started:.1f} s")
+        proxy = CountingProxy(url)
+        server = ThreadingHTTPServer(("127.0.0.1", 0), proxy.handler)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        host = f"127.0.0.1:{server.server_port}"
+        ceiling = f", rate_limit: {args.ceiling:g}" if args.ceiling else ""
+        config = f"registries: {{'{host}': {{source: registry, insecure: true{ceiling}}}}}\n"
+        print(f"{'refs':>5} {'run':<5} {'requests':>8} {'lists':>5} {'manif':>5} {'HEAD':>4} {'blobs':>5} "
+              f"{'per img':>7} {'bound':>5} {'x bound':>7} {'updates':>7} {'wall s':>7} {'floor s':>7}  proposals")
+        for size in (int(s) for s in args.sizes.split(",")):
+            refs = references(size)
+            folder = tmp / f"repo{size}"
+            write_repository(folder, refs, host, config)
+            cache = tmp / f"cache{size}"
+            bound = lower_bound(refs)
+            images = len({image for image, _ in refs})
+            for run in ("cold", "warm"):
+                proxy.reset()
+                wall, result = run_tagbot(folder, cache, args.tagbot)
+                kinds = dict(proxy.kinds)
+                total = sum(kinds.values())
+                floor = (total / args.ceiling) if args.ceiling else proxy.answer_seconds / IN_FLIGHT
+                print(f"{size:>5} {run:<5} {total:>8} {kinds.get('tag list', 0):>5} {kinds.get('manifest GET', 0):>5} "
+                      f"{kinds.get('manifest HEAD', 0):>4} {kinds.get('blob GET', 0):>5} {total / images:>7.2f} "
+                      f"{bound:>5} {total / bound:>7.2f} {len(result['updates']):>7} {wall:>7.2f} {floor:>7.3f}  "
+                      f"{_proposals(result)}")
+                for error in result["errors"]:
+                    print(f"      error: {error['message']}")
+        server.shutdown()
 
 
 if __name__ == "__main__":
