@@ -32,6 +32,7 @@ from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -151,7 +152,7 @@ def write_repository(folder: Path, refs: list[tuple[int, str]], host: str, confi
             (service / "Dockerfile").write_text("".join(lines))
 
 
-def run_tagbot(folder: Path, cache: Path, checkout: Path = ROOT) -> tuple[float, dict]:
+def run_tagbot(folder: Path, cache: Path, checkout: Path = ROOT) -> tuple[float, dict[str, Any]]:
     env = {**os.environ, "XDG_CACHE_HOME": str(cache), "PYTHONPATH": str(checkout)}
     env.pop("OANOR_API_KEY", None)
     started = time.perf_counter()
@@ -163,7 +164,7 @@ def run_tagbot(folder: Path, cache: Path, checkout: Path = ROOT) -> tuple[float,
     return wall, json.loads(done.stdout)
 
 
-def _proposals(result: dict) -> str:
+def _proposals(result: dict[str, Any]) -> str:
     """A short fingerprint of what the run proposes, to see two runs (or commits) agree."""
     proposed = sorted((u["file"], u["line"], u["to"]["tag"], u["to"]["digest"] or "") for u in result["updates"])
     return hashlib.sha256(json.dumps(proposed).encode()).hexdigest()[:10]
