@@ -28,18 +28,16 @@ import sys
 import tempfile
 import threading
 import time
-from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-import httpx
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # for tests.registry
 
-from tests.registry import Pusher, running_registry  # noqa: E402
+from tests.registry import CountingProxy, Pusher, running_registry  # noqa: E402
 
 IMAGES = 24
 MINORS = 40  # 1.0.0 .. 1.39.0, then 2.0.0
@@ -84,57 +82,6 @@ def seed(url: str) -> None:
     jobs = [(image, tag, platforms) for image in range(IMAGES) for tag, platforms in tags_of(image)]
     with ThreadPoolExecutor(max_workers=8) as pool:
         list(pool.map(lambda job: pusher.image(f"bench/app{job[0]:02d}", [job[1]], job[2], salt=job[1]), jobs))
-
-
-class CountingProxy:
-    """Forwards GET and HEAD to the registry, counting requests by kind and timing the
-    registry's answers."""
-
-    def __init__(self, upstream: str) -> None:
-        self.upstream = httpx.Client(base_url=upstream, timeout=30)
-        self.kinds: Counter[str] = Counter()
-        self.answer_seconds = 0.0
-        self._lock = threading.Lock()
-
-    def reset(self) -> None:
-        with self._lock:
-            self.kinds.clear()
-            self.answer_seconds = 0.0
-
-    def forward(self, method: str, path: str, headers: dict[str, str]) -> httpx.Response:
-        kind = ("tag list" if "/tags/list" in path else f"manifest {method}" if "/manifests/" in path
-                else f"blob {method}" if "/blobs/" in path else f"other {method}")
-        started = time.perf_counter()
-        response = self.upstream.request(method, path, headers=headers)
-        with self._lock:
-            self.kinds[kind] += 1
-            self.answer_seconds += time.perf_counter() - started
-        return response
-
-    def handler(self, *args: object) -> BaseHTTPRequestHandler:
-        proxy = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def _serve(self) -> None:
-                wanted = {k: v for k, v in self.headers.items() if k.lower() in ("accept", "authorization")}
-                response = proxy.forward(self.command, self.path, wanted)
-                self.send_response(response.status_code)
-                for name, value in response.headers.items():
-                    if name.lower() not in ("content-length", "transfer-encoding", "connection", "content-encoding"):
-                        self.send_header(name, value)
-                body = b"" if self.command == "HEAD" else response.content
-                self.send_header("Content-Length", str(len(response.content)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            do_GET = do_HEAD = _serve  # noqa: N815
-
-            def log_message(self, format: str, *args: object) -> None:
-                pass
-
-        return Handler(*args)  # type: ignore[arg-type]
 
 
 def write_repository(folder: Path, refs: list[tuple[int, str]], host: str, config: str) -> None:
@@ -187,7 +134,7 @@ def main() -> None:
         proxy = CountingProxy(url)
         server = ThreadingHTTPServer(("127.0.0.1", 0), proxy.handler)
         threading.Thread(target=server.serve_forever, daemon=True).start()
-        host = f"127.0.0.1:{server.server_port}"
+        host = f"127.0.0.1:{server.server_port}"  # the proxy, which tagbot asks
         ceiling = f", rate_limit: {args.ceiling:g}" if args.ceiling else ""
         config = f"registries: {{'{host}': {{source: registry, insecure: true{ceiling}}}}}\n"
         print(f"{'refs':>5} {'run':<5} {'requests':>8} {'lists':>5} {'manif':>5} {'HEAD':>4} {'blobs':>5} "

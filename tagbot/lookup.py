@@ -288,6 +288,7 @@ def describe_tags(
     (kept like lists); the failures by image."""
     described: dict[tuple[str, str], Tag] = {}
     to_fetch: dict[tuple[str, str], tuple[ImageRef, str, DescribingSource]] = {}
+    stale: set[tuple[str, str]] = set()  # described before, longer ago than `ttl`
     for image, tag in wanted:
         source = source_for(image)
         if not isinstance(source, DescribingSource):
@@ -298,11 +299,21 @@ def describe_tags(
             described[(image.name, tag)] = kept.tags.tags[0]
         elif not offline:
             to_fetch[(image.name, tag)] = (image, tag, source)
+            if kept is not None and isinstance(kept.tags, TagList):
+                stale.add((image.name, tag))
+
+    def unmoved(image: ImageRef, tag: str, source: DescribingSource) -> Tag | None:
+        """A tag described before, asked only whether it moved (a HEAD): on the manifest it had,
+        or on one the store knows under another tag (an alias), nothing more is read."""
+        digest = _guarded(source.digest_of, image, tag)
+        known = store.described_as(image.name, digest) if digest is not None else None
+        return replace(known, name=tag, known_from=None) if known is not None else None
 
     def fetch(job: tuple[ImageRef, str, DescribingSource]) -> Tag | SourceError:
         image, tag, source = job
         try:
-            details = checked(TagList((_guarded(source.describe, image, tag),)), source.cache_id).tags[0]
+            details = (unmoved(image, tag, source) if (image.name, tag) in stale else None) or checked(
+                TagList((_guarded(source.describe, image, tag),)), source.cache_id).tags[0]
         except AuthError:
             raise
         except SourceError as e:

@@ -77,7 +77,7 @@ def decide(
     if version is None:  # a floating tag has no newer one to miss, listed or not
         decision = _digest_only(ref, current_tag, settings, required, now, f"{tag_name} is a floating tag")
         return replace(decision, platforms_required=required, platforms_from=platforms_from,
-                       line=line_text(lines, tag_name, now.date()))
+                       line=line_text(lines, tag_name, now.date()), needs=_digest_needs(ref, current_tag, settings))
 
     notes: list[str] = []
     if current_tag is None and not complete:
@@ -113,10 +113,16 @@ def decide(
 
     nothing_newer = "already newest" if complete else f"nothing newer among the newest {len(tags)} tags searched"
     decision = _digest_only(ref, current_tag, settings, required, now, held_back[0] if held_back else nothing_newer)
-    if not needs and current_tag is not None and not current_tag.described and (ref.digest or settings.wants_pins):
-        needs = [tag_name]  # the current tag's own digest may have moved
+    needs = needs or list(_digest_needs(ref, current_tag, settings))
     return replace(decision, held_back=(*notes, *decision.held_back), verdicts=verdicts,
                    platforms_required=required, platforms_from=platforms_from, line=line, needs=tuple(needs))
+
+
+def _digest_needs(ref: ImageRef, current: Tag | None, settings: Settings) -> tuple[str, ...]:
+    """The current tag, when nothing newer is chosen and its own digest is followed or pinned."""
+    if current is not None and not current.described and (ref.digest or settings.wants_pins):
+        return (current.name,)
+    return ()
 
 
 def _needed(verdicts: Sequence[Verdict], current: str, among: Callable[[Verdict], bool] = lambda v: True) -> list[str]:

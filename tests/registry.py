@@ -14,9 +14,12 @@ import os
 import shutil
 import socket
 import subprocess
+import threading
 import time
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
@@ -159,3 +162,54 @@ class Pusher:
         manifest = {"schemaVersion": 2, "mediaType": MANIFEST,
                     "config": {"mediaType": CONFIG, **config_blob}, "layers": [{"mediaType": LAYER, **layer}]}
         return self.manifest(repository, tag, manifest, MANIFEST)
+
+
+class CountingProxy:
+    """Forwards GET and HEAD to the registry, counting requests by kind and timing the
+    registry's answers."""
+
+    def __init__(self, upstream: str) -> None:
+        self.upstream = httpx.Client(base_url=upstream, timeout=30)
+        self.kinds: Counter[str] = Counter()
+        self.answer_seconds = 0.0
+        self._lock = threading.Lock()
+
+    def reset(self) -> None:
+        with self._lock:
+            self.kinds.clear()
+            self.answer_seconds = 0.0
+
+    def forward(self, method: str, path: str, headers: dict[str, str]) -> httpx.Response:
+        kind = ("tag list" if "/tags/list" in path else f"manifest {method}" if "/manifests/" in path
+                else f"blob {method}" if "/blobs/" in path else f"other {method}")
+        started = time.perf_counter()
+        response = self.upstream.request(method, path, headers=headers)
+        with self._lock:
+            self.kinds[kind] += 1
+            self.answer_seconds += time.perf_counter() - started
+        return response
+
+    def handler(self, *args: object) -> BaseHTTPRequestHandler:
+        proxy = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def _serve(self) -> None:
+                wanted = {k: v for k, v in self.headers.items() if k.lower() in ("accept", "authorization")}
+                response = proxy.forward(self.command, self.path, wanted)
+                self.send_response(response.status_code)
+                for name, value in response.headers.items():
+                    if name.lower() not in ("content-length", "transfer-encoding", "connection", "content-encoding"):
+                        self.send_header(name, value)
+                body = b"" if self.command == "HEAD" else response.content
+                self.send_header("Content-Length", str(len(response.content)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            do_GET = do_HEAD = _serve  # noqa: N815
+
+            def log_message(self, format: str, *args: object) -> None:
+                pass
+
+        return Handler(*args)  # type: ignore[arg-type]

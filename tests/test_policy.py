@@ -404,3 +404,4 @@ def test_a_pinned_reference_with_nothing_newer_waits_on_its_current_digest():
     decision = decide(parse_ref(f"acme/app:1.2.0@{OLD}"), bare("1.2.0", "1.1.0"), Settings(), now=NOW)
     assert decision.needs == ("1.2.0",)
     assert decide(parse_ref("acme/app:1.2.0"), bare("1.2.0", "1.1.0"), Settings(), now=NOW).needs == ()
+    assert decide(parse_ref(f"acme/app:latest@{OLD}"), bare("latest", "1.2.0"), Settings(), now=NOW).needs == ("latest",)

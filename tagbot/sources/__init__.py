@@ -26,3 +26,8 @@ class DescribingSource(Source, Protocol):
     """A source whose lists hold names only; `describe` fetches one tag's digest and platforms."""
 
     def describe(self, image: ImageRef, tag: str) -> Tag: ...
+
+    def digest_of(self, image: ImageRef, tag: str) -> str | None:
+        """The digest `tag` points to now, by a HEAD: no body, and not a pull where a registry
+        (Docker Hub's) counts pulls; None when the registry does not say."""
+        ...

@@ -26,7 +26,7 @@ import httpx
 
 from tagbot.errors import BadResponse, Unauthorized
 from tagbot.platforms import platform_name
-from tagbot.refs import ImageRef
+from tagbot.refs import ImageRef, is_digest
 from tagbot.sources.http import Fetcher, check_status, read_json, same_origin, without_credentials
 from tagbot.sources.model import Tag, TagList, parse_timestamp
 
@@ -102,6 +102,14 @@ class Registry:
             )
         raise BadResponse(f"{self.host} answered {tag} with an unknown manifest type {media_type!r}", host=self.host)
 
+    def digest_of(self, image: ImageRef, tag: str) -> str | None:
+        """The digest `tag` points to now, from a HEAD of its manifest (`Docker-Content-Digest`);
+        None when the registry does not say, or says something that is not a digest."""
+        response = self._get(f"{self.base_url}/v2/{image.repository}/manifests/{tag}", image,
+                             headers={"accept": _ACCEPT}, method="HEAD")
+        digest = response.headers.get("docker-content-digest")
+        return digest if digest is not None and is_digest(digest) else None
+
     def source_url(self, image: ImageRef, tag: str) -> str | None:
         """Where the tag's image says its source is: the `org.opencontainers.image.source` label
         of its config (of the linux/amd64 image, for an index), or None. Untrusted: callers check it."""
@@ -122,12 +130,14 @@ class Registry:
     # --- auth -------------------------------------------------------------------------------
 
     def _get(self, url: str, image: ImageRef, *, params: Mapping[str, str | int] | None = None,
-             headers: Mapping[str, str] | None = None) -> httpx.Response:
+             headers: Mapping[str, str] | None = None, method: str = "GET") -> httpx.Response:
         scope = f"repository:{image.repository}:pull"
-        response = self.fetcher.get(url, params=params, headers={**(headers or {}), **self._auth_header(scope)})
+        response = self.fetcher.get(url, params=params, headers={**(headers or {}), **self._auth_header(scope)},
+                                    method=method)
         if response.status_code == 401:
             self._answer_challenge(response.headers.get("www-authenticate", ""), scope, image)
-            response = self.fetcher.get(url, params=params, headers={**(headers or {}), **self._auth_header(scope)})
+            response = self.fetcher.get(url, params=params, headers={**(headers or {}), **self._auth_header(scope)},
+                                        method=method)
             if response.status_code == 401:
                 raise Unauthorized(f"{self.host} refused {image.repository} (401): {self._hint}", host=self.host)
         check_status(response, f"{image.repository}: {self._hint}", refused=Unauthorized)

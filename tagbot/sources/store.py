@@ -261,6 +261,19 @@ class Store:
             return None
         return found[0] if found else None
 
+    def described_as(self, image: str, digest: str) -> Tag | None:
+        """A tag of `image` known in detail whose manifest is `digest`: a manifest is the same
+        whatever tag names it, so an alias or a tag moved onto it needs no second reading."""
+        row = self._one("SELECT name, digest, platforms, size, pushed, described FROM tags "
+                        "WHERE image = ? AND digest = ? AND described = 1 LIMIT 1", (image, digest))
+        if row is None:
+            return None
+        try:
+            return _tag(*row)
+        except _UNREADABLE as e:
+            self._drop(image, str(e))
+            return None
+
     def _tags_named(self, image: str, names: Sequence[str]) -> list[Tag]:
         rows: list[tuple[Any, ...]] = []
         for start in range(0, len(names), 500):  # sqlite's limit on parameters

@@ -25,7 +25,7 @@ from cryptography.x509.oid import NameOID
 from tagbot.errors import NotFound, Unauthorized
 from tagbot.refs import parse_ref
 from tagbot.sources.http import Calls
-from tagbot.sources.registry import Registry, credentials_for
+from tagbot.sources.registry import INDEX_TYPES, Registry, credentials_for
 from tests.helpers import loopback_fetcher
 from tests.loopback import serve
 from tests.registry import Pusher, running_registry
@@ -353,6 +353,54 @@ def test_a_second_repository_naming_the_same_tags_reads_nothing_new(lazy, tmp_pa
         calls.append(json.loads(out.read_text())["calls"])
     assert calls[0]["api"] == 2
     assert calls[1]["api"] == 0 and calls[1]["cached"] >= 1
+
+
+def test_a_tag_described_before_is_only_asked_whether_it_moved_and_an_alias_shares_its_manifest(oci, tmp_path, monkeypatch):
+    from http.server import ThreadingHTTPServer
+    import threading
+
+    from tagbot.cli import main
+    from tests.helpers import age_answers
+    from tests.registry import CountingProxy
+
+    url, _ = oci
+    pusher = Pusher(url)
+    old = pusher.image("acme/moving", ["1.0.0", "latest"], AMD_ARM, salt="old")
+    new = pusher.image("acme/moving", ["1.1.0"], AMD_ARM, salt="new")
+    proxy = CountingProxy(url)
+    server = ThreadingHTTPServer(("127.0.0.1", 0), proxy.handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    host = f"127.0.0.1:{server.server_port}"
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "Dockerfile").write_text(f"FROM {host}/acme/moving:latest@{old} AS a\nFROM {host}/acme/moving:1.0.0\n")
+    (tmp_path / "tagbot.yaml").write_text(f"registries: {{'{host}': {{source: registry, insecure: true}}}}\n")
+
+    def run() -> dict:
+        out = tmp_path / "out.json"
+        with open(out, "w") as stream:
+            monkeypatch.setattr("sys.stdout", stream)
+            main(["update", "--dry-run", "--format", "json"])
+        return json.loads(out.read_text())
+
+    try:
+        first = run()
+        assert sorted(u["to"]["tag"] for u in first["updates"]) == ["1.1.0"]  # latest has not moved
+        assert dict(proxy.kinds) == {"tag list": 1, "manifest GET": 2}  # latest (pinned), and 1.1.0
+        # latest moves onto 1.1.0's manifest; a day later the answers are past cache_ttl.
+        index = httpx.get(f"{url}/v2/acme/moving/manifests/1.1.0", headers={"accept": INDEX_TYPES[0]})
+        httpx.put(f"{url}/v2/acme/moving/manifests/latest", content=index.content,
+                  headers={"content-type": INDEX_TYPES[0]}).raise_for_status()
+        age_answers(tmp_path / "cache", 86_400)
+        proxy.reset()
+        second = run()
+    finally:
+        server.shutdown()
+    moved = next(u for u in second["updates"] if u["to"]["tag"] == "latest")
+    assert moved["to"]["digest"] == new and moved["update_type"] == "digest"
+    # Each tag is asked whether it moved (HEAD): 1.1.0 did not, and latest moved onto a manifest
+    # the store knows by its digest: no manifest is read again.
+    assert dict(proxy.kinds) == {"tag list": 1, "manifest HEAD": 2}
 
 
 def test_pins_take_the_index_digest(oci, tmp_path, monkeypatch):
