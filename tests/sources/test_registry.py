@@ -312,6 +312,19 @@ def test_a_best_candidate_that_qualifies_costs_one_manifest(lazy, tmp_path, monk
     assert result["calls"]["api"] == 2
 
 
+def test_pull_requests_also_read_the_non_major_they_offer_apart(lazy, tmp_path, monkeypatch):
+    from tagbot.run import LookupOptions, open_services, plan
+
+    url, host = lazy
+    monkeypatch.delenv("OANOR_API_KEY", raising=False)
+    (tmp_path / "Dockerfile").write_text(f"FROM {host}/acme/lazy:1.0.0\n")
+    (tmp_path / "tagbot.yaml").write_text(f"registries: {{'{host}': {{source: registry, insecure: true}}}}\n")
+    with open_services(LookupOptions(no_cache=True), directory=tmp_path) as services:
+        result = plan([tmp_path], services=services, base=tmp_path, for_pull_requests=True)
+    assert sorted((u.update.to_tag, u.beside) for u in result.updates) == [("1.1.0", True), ("2.0.0", False)]
+    assert services.calls.network == 3  # the list, 2.0.0, and 1.1.0 for the pull request beside the major
+
+
 def test_a_declared_platform_list_reads_the_candidate_only(oci, tmp_path, monkeypatch):
     url, _ = oci
     result = run_update(tmp_path, monkeypatch, url, "FROM HOST/acme/app:1.0.0\n", "platforms: [linux/amd64]\n")
