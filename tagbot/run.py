@@ -284,21 +284,27 @@ def _needs(references: Sequence[Reference], others: Sequence[ImageRef], config: 
     far: each distinct reference is decided as the run will decide it, and says what it lacks
     (for pull requests, the updates offered apart too). Images no reference names (the
     successors of moved ones) are described the plain way: their current tag and newest candidates."""
-    distinct = {(r.found.image.name, r.found.image.effective_tag, r.found.platform, r.found.artifact, r.file, r.kind): r
-                for r in references if r.found.image is not None}
+    # A monorepo names one image:tag in many files: decided once, unless rules by place may
+    # decide it differently file by file.
+    open_decisions = {(r.found.image.name, r.found.image.effective_tag, r.found.platform, r.found.artifact,
+                       *((r.file, r.kind) if config.by_place else ())): r
+                      for r in references if r.found.image is not None}
 
     def needs(lookups: Lookups) -> list[tuple[ImageRef, str]]:
         wanted: dict[tuple[str, str], ImageRef] = {}
-        for reference in distinct.values():
+        for key, reference in list(open_decisions.items()):
             image = reference.found.image
             assert image is not None
             tags = lookups.tags.get(image.name)
             if tags is None or image.name in lookups.errors or all(tag.described for tag in tags.tags):
+                del open_decisions[key]
                 continue
             decision = decide_one(image, tags, config, platform=reference.found.platform, declared=declared, now=now,
                                   artifact=reference.found.artifact, settings=settings_at(config, reference))
-            apart = decision.needs_apart if for_pull_requests else ()
-            for name in (*decision.needs, *apart):
+            waits_on = (*decision.needs, *(decision.needs_apart if for_pull_requests else ()))
+            if not waits_on:  # settled: what other decisions have read since cannot unsettle it
+                del open_decisions[key]
+            for name in waits_on:
                 wanted.setdefault((image.name, name), image)
         for image, name in tags_to_describe(others, lookups, config, now.date()):
             wanted.setdefault((image.name, name), image)
