@@ -4,6 +4,7 @@ reasons, release notes) goes through `markdown`, so it is shown and never obeyed
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime, timezone
 
@@ -65,8 +66,13 @@ def _title(group: Group) -> str:
         if kind == "digest":
             return f"Update {image}:{tag or 'latest'} digest"
         return f"Update {image} to {tag}"
+    kinds = {kind for _, _, kind in targets}
+    if len(images) == 1:  # one image to several tags (its variants, or several files' lines)
+        tags = sorted({tag or "latest" for _, tag, _ in targets})
+        named = " and ".join([", ".join(tags[:-1]), tags[-1]] if len(tags) > 1 else tags)
+        return (f"Update {images[0]} to {named}" if len(tags) <= _NAMED_IN_TITLE
+                else f"Update {images[0]} to {len(tags)} tags") + (f" ({kinds.pop()})" if len(kinds) == 1 else "")
     if len(targets) > _NAMED_IN_TITLE or len(images) != len(targets):
-        kinds = {kind for _, _, kind in targets}
         return f"Update {len(images)} images" + (f" ({kinds.pop()})" if len(kinds) == 1 else "")
     named = [f"{image} to {tag}" if kind not in ("pin", "digest") else f"{image} ({kind})" for image, tag, kind in targets]
     return "Update " + ", ".join(named[:-1]) + f" and {named[-1]}"
@@ -125,13 +131,17 @@ def pr_body(group: Group, held_back: Sequence[HeldBack], links: Mapping[tuple[st
         lines += ["", "---", "", "To keep the old image, close this pull request: tagbot will not propose it again.",
                   "", REBASE_BOX]
     else:
-        skipped = sorted({(_image(p).short_name, p.update.to_tag or "latest") for p in group.updates})
+        skipped: dict[str, set[str]] = {}
+        for planned in group.updates:
+            skipped.setdefault(_image(planned).short_name, set()).add(planned.update.to_tag or "latest")
+        # One rule per image: a later rule's ignore list replaces an earlier one's.
         lines += [
             "", "---", "",
             "To skip these versions, close this pull request (tagbot will not propose them again), or tell "
             "tagbot in `tagbot.yaml`:",
             "", "```yaml", "rules:",
-            *(line for image, tag in skipped for line in (f"  - match: {image}", f'    ignore: ["{tag}"]')),
+            *(line for image, tags in sorted(skipped.items())
+              for line in (f"  - match: {image}", f"    ignore: [{', '.join(json.dumps(t) for t in sorted(tags))}]")),
             "```", "", REBASE_BOX,
         ]
     state = state_of(proposals(group), (p.reference.file for p in group.updates), proposed_on=proposed_on.isoformat())

@@ -234,6 +234,10 @@ def _automerge(context: SyncContext, group: Group, pull: Any, head: str | None, 
         return merge_verdict(changes_requested=asked, checks=Checks(), mergeable=lambda: None)
     checks = pulls.checks(head) if head is not None else None
     if checks is not None and checks.failed:
+        # GitHub's auto-merge waits only on required checks: a failed one that is not required
+        # must not be merged over, so tagbot's auto-merge goes until the checks pass again.
+        if native and not dry_run:
+            pulls.disable_auto_merge(pull)
         return merge_verdict(changes_requested=(), checks=checks, mergeable=lambda: None)
     if native:
         return Verdict(False, f"auto-merge on ({native}): GitHub merges it once the checks pass")

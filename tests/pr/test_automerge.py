@@ -70,6 +70,18 @@ def test_a_person_asking_for_changes_turns_native_auto_merge_off(world: World):
     assert f"`{TINY}`: not merged: changes requested by ann" in "\n".join(automerge_section(world))
 
 
+def test_a_failed_check_turns_native_auto_merge_off_as_github_would_merge_over_one_not_required(world: World):
+    world.github.allow_auto_merge = True
+    configure(world, "automerge: [minor]\n")
+    assert world.pr() == 0
+    sha = green(world, TINY)
+    world.github.add_check_run(sha, "lint", "failure")
+    assert world.pr() == 0
+    tiny = world.github.pull_on(TINY)
+    assert tiny["auto_merge"] is None and tiny["state"] == "open"
+    assert f"`{TINY}`: not merged: check lint failed" in "\n".join(automerge_section(world))
+
+
 def test_a_person_pushing_to_the_branch_turns_native_auto_merge_off(world: World):
     world.github.allow_auto_merge = True
     configure(world, "automerge: [minor]\n")

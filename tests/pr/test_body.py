@@ -48,3 +48,11 @@ def test_titles_name_versions_or_count_images():
     assert pr_title(two, "chore(deps):") == "chore(deps): Update postgres to 16.15 and redis to 7.4.11"
     five = Group("all-major", tuple(major(f"acme/app{i}:1.0", "2.0") for i in range(5)))
     assert pr_title(five) == "Update 5 images (major)"
+
+
+def test_one_image_to_several_tags_is_named_with_its_tags_and_skipped_by_one_rule():
+    group = Group("node", (planned("node:14.17.3-alpine3.14", "14.21.3-alpine3.14", set(), set()),
+                           planned("node:17.0.1-bullseye-slim", "17.9.1-bullseye-slim", set(), set())))
+    assert pr_title(group) == "Update node to 14.21.3-alpine3.14 and 17.9.1-bullseye-slim (minor)"
+    # A later rule's ignore replaces an earlier one's: one rule holds every tag of the image.
+    assert '  - match: node\n    ignore: ["14.21.3-alpine3.14", "17.9.1-bullseye-slim"]\n```' in pr_body(group, ())
