@@ -80,12 +80,13 @@ class Decision:
     # request of its own under separate_minor_patch.
     patch: Update | None = None
     line: str = ""  # the current tag's release line, for explain: `17 (LTS, supported to 2027-10-31)`
-    # Tags a source listed by name only whose details would change this decision, best first:
-    # the first candidate not yet looked at ahead of the chosen one, or the current tag when
-    # the platform rule or a digest needs it (`needs`); for the updates offered apart, the same
-    # in the non-major and patch candidates (`needs_apart`).
+    # Tags a source listed by name only that this decision waits on: the first candidate not
+    # yet looked at ahead of any accepted one, or the current tag when the platform rule or a
+    # digest needs it (`needs`); for the updates offered apart, the same among the non-major
+    # and the patch candidates.
     needs: tuple[str, ...] = ()
-    needs_apart: tuple[str, ...] = ()
+    needs_non_major: tuple[str, ...] = ()
+    needs_patch: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -86,30 +86,28 @@ def decide(
                        unread_current, unread_bound)
     line = line_text(lines, tag_name, now.date())
     verdicts = tuple(_judge(context, candidate, tag) for candidate, tag in _newer_tags(version, tags))
-    accepted = [v for v in verdicts if v.check is None]
-    chosen_verdict = accepted[0] if accepted else None
+    # A candidate is taken only when every newer one was judged: one not looked at yet (a
+    # registry's, read as decisions need them) may be the better one.
+    chosen_verdict, needs = _settled(verdicts, tag_name)
     held_back = _held_back(verdicts, chosen_verdict, version)
+    if needs:
+        held_back.insert(0, f"{needs[0]} was not looked at, so nothing older is proposed")
     notes.extend(held_back)
     if not complete and not any(shaped_like(version, t.name) for t in tags):
         notes.append(f"no tag shaped like {tag_name} among the newest {len(tags)} tags; only those were searched")
 
-    needs = _needed(verdicts, tag_name)
     if chosen_verdict is not None:
         update = _accepted_update(context, chosen_verdict, tags, current_tag)
         reason = f"{tag_name} -> {update.to_tag} ({update.update_type})"
         kind = update.update_type
-        non_major = next((v for v in accepted if update_type(version, _parsed(v.tag)) != "major"), None)
-        also = _accepted_update(context, non_major, tags, current_tag) if kind == "major" and non_major else None
-        patch = next((v for v in accepted if update_type(version, _parsed(v.tag)) == "patch"), None)
-        patch_also = (_accepted_update(context, patch, tags, current_tag)
-                      if kind in ("major", "minor") and patch else None)
-        apart = [*([_needed(verdicts, tag_name, lambda v: update_type(version, _parsed(v.tag)) != "major")]
-                   if kind == "major" else []),
-                 *([_needed(verdicts, tag_name, lambda v: update_type(version, _parsed(v.tag)) == "patch")]
-                   if kind in ("major", "minor") else [])]
-        return Decision(update, reason, tuple(notes), verdicts, required, platforms_from, non_major=also,
-                        patch=patch_also, line=line, needs=tuple(needs),
-                        needs_apart=tuple(dict.fromkeys(n for names in apart for n in names)))
+        non_major, needs_non_major = (_settled(verdicts, tag_name, lambda v: update_type(version, _parsed(v.tag)) != "major")
+                                      if kind == "major" else (None, []))
+        patch, needs_patch = (_settled(verdicts, tag_name, lambda v: update_type(version, _parsed(v.tag)) == "patch")
+                              if kind in ("major", "minor") else (None, []))
+        return Decision(update, reason, tuple(notes), verdicts, required, platforms_from,
+                        non_major=_accepted_update(context, non_major, tags, current_tag) if non_major else None,
+                        patch=_accepted_update(context, patch, tags, current_tag) if patch else None,
+                        line=line, needs_non_major=tuple(needs_non_major), needs_patch=tuple(needs_patch))
 
     nothing_newer = "already newest" if complete else f"nothing newer among the newest {len(tags)} tags searched"
     decision = _digest_only(ref, current_tag, settings, required, now, held_back[0] if held_back else nothing_newer)
@@ -125,20 +123,22 @@ def _digest_needs(ref: ImageRef, current: Tag | None, settings: Settings) -> tup
     return ()
 
 
-def _needed(verdicts: Sequence[Verdict], current: str, among: Callable[[Verdict], bool] = lambda v: True) -> list[str]:
-    """The tag whose details would settle the choice among `verdicts` (newest first): the first
-    candidate not looked at before any accepted one, or the current tag when the platform rule
-    needs its platforms to judge it; [] once a candidate is accepted."""
+def _settled(verdicts: Sequence[Verdict], current: str,
+             among: Callable[[Verdict], bool] = lambda v: True) -> tuple[Verdict | None, list[str]]:
+    """The newest candidate accepted among `verdicts` (newest first), with every newer one
+    judged; else None, and the tag whose details would settle it: the first candidate not
+    looked at, or the current tag when the platform rule needs its platforms ([] when none is
+    accepted and nothing waits)."""
     for verdict in verdicts:
         if not among(verdict):
             continue
         if verdict.check is None:
-            return []
+            return verdict, []
         if verdict.check == "not described":
-            return [verdict.tag]
+            return None, [verdict.tag]
         if verdict.check == "current not described":
-            return [current]
-    return []
+            return None, [current]
+    return None, []
 
 
 def _unread_requirement(settings: Settings, platform: str | None,

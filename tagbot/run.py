@@ -284,11 +284,7 @@ def _needs(references: Sequence[Reference], others: Sequence[ImageRef], config: 
     far: each distinct reference is decided as the run will decide it, and says what it lacks
     (for pull requests, the updates offered apart too). Images no reference names (the
     successors of moved ones) are described the plain way: their current tag and newest candidates."""
-    # A monorepo names one image:tag in many files: decided once, unless rules by place may
-    # decide it differently file by file.
-    open_decisions = {(r.found.image.name, r.found.image.effective_tag, r.found.platform, r.found.artifact,
-                       *((r.file, r.kind) if config.by_place else ())): r
-                      for r in references if r.found.image is not None}
+    open_decisions = {decision_key(r, config): r for r in references if r.found.image is not None}
 
     def needs(lookups: Lookups) -> list[tuple[ImageRef, str]]:
         wanted: dict[tuple[str, str], ImageRef] = {}
@@ -301,7 +297,7 @@ def _needs(references: Sequence[Reference], others: Sequence[ImageRef], config: 
                 continue
             decision = decide_one(image, tags, config, platform=reference.found.platform, declared=declared, now=now,
                                   artifact=reference.found.artifact, settings=settings_at(config, reference))
-            waits_on = (*decision.needs, *(decision.needs_apart if for_pull_requests else ()))
+            waits_on = (*decision.needs, *(_apart_needs(decision, config, reference) if for_pull_requests else ()))
             if not waits_on:  # settled: what other decisions have read since cannot unsettle it
                 del open_decisions[key]
             for name in waits_on:
@@ -311,6 +307,18 @@ def _needs(references: Sequence[Reference], others: Sequence[ImageRef], config: 
         return [(image, name) for (_, name), image in wanted.items()]
 
     return needs
+
+
+def _apart_needs(decision: Decision, config: Config, reference: Reference) -> tuple[str, ...]:
+    """What the updates a pull request offers apart wait on, where the newest update's rules
+    offer them (`_offered_beside`)."""
+    if decision.update is None:
+        return ()
+    image = reference.found.image
+    assert image is not None
+    pull = config.settings_for(image, reference.file, reference.kind, decision.update.update_type).pull
+    return (*(decision.needs_non_major if pull.separate_major else ()),
+            *(decision.needs_patch if pull.separate_minor_patch else ()))
 
 
 def decide_all(
@@ -327,8 +335,7 @@ def decide_all(
     major the newest patch (`separate_minor_patch`): pull requests offer them apart."""
     updates: list[PlannedUpdate] = []
     held_back: list[HeldBack] = []
-    # A monorepo names the same image:tag in many files; each is decided once.
-    decisions: dict[tuple[str, str | None, str | None, str | None, bool, tuple[str, str] | None], Decision] = {}
+    decisions: dict[DecisionKey, Decision] = {}
     for reference in references:
         image = reference.found.image
         if image is None:
@@ -339,8 +346,7 @@ def decide_all(
         tags = lookups.tags.get(image.name)
         if tags is None:
             continue  # its lookup failed: reported once, in errors
-        place = (reference.file, reference.kind) if config.by_place else None  # rules by place decide per file
-        key = (image.name, image.tag, image.digest, reference.found.platform, reference.found.artifact, place)
+        key = decision_key(reference, config)
         if key not in decisions:
             decided = decide_one(image, tags, config, platform=reference.found.platform, declared=declared, now=now,
                                  artifact=reference.found.artifact, settings=settings_at(config, reference))
@@ -355,6 +361,18 @@ def decide_all(
         if for_pull_requests:
             updates.extend(_offered_beside(reference, decision, pull, config))
     return _sparing_shared_values(updates, held_back, references)
+
+
+DecisionKey = tuple[str, str | None, str | None, str | None, bool, tuple[str, str] | None]
+
+
+def decision_key(reference: Reference, config: Config) -> DecisionKey:
+    """What a reference's decision depends on: a monorepo names the same image:tag in many
+    files, and each is decided once (per file only where rules by place may differ)."""
+    image = reference.found.image
+    assert image is not None
+    place = (reference.file, reference.kind) if config.by_place else None
+    return (image.name, image.tag, image.digest, reference.found.platform, reference.found.artifact, place)
 
 
 def _offered_beside(reference: Reference, decision: Decision, pull: PullSettings, config: Config) -> list[PlannedUpdate]:

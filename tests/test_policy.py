@@ -371,7 +371,7 @@ def test_a_decision_waits_on_its_best_candidate_only_and_not_on_the_current_tag_
     assert decision.update is not None and decision.update.to_tag == "2.1.0"
     assert decision.needs == ()
     # Offered apart, the newest non-major (and the newest patch beside it) is waited on as well.
-    assert decision.needs_apart == ("1.3.0",)
+    assert (decision.needs_non_major, decision.needs_patch) == (("1.3.0",), ())
 
 
 def test_a_best_candidate_lacking_arm64_waits_on_the_current_tag_under_auto():
@@ -405,3 +405,11 @@ def test_a_pinned_reference_with_nothing_newer_waits_on_its_current_digest():
     assert decision.needs == ("1.2.0",)
     assert decide(parse_ref("acme/app:1.2.0"), bare("1.2.0", "1.1.0"), Settings(), now=NOW).needs == ()
     assert decide(parse_ref(f"acme/app:latest@{OLD}"), bare("latest", "1.2.0"), Settings(), now=NOW).needs == ("latest",)
+
+
+def test_nothing_older_is_taken_while_a_newer_candidate_was_not_looked_at():
+    # 1.3.0 never described (its rounds ran out), 1.2.1 described for another reference.
+    tags = described(bare("1.3.0", "1.2.1", "1.2.0"), "1.2.1")
+    decision = decide(parse_ref("acme/app:1.2.0"), tags, Settings(), now=NOW)
+    assert (decision.update, decision.needs) == (None, ("1.3.0",))
+    assert decision.held_back[0] == "1.3.0 was not looked at, so nothing older is proposed"

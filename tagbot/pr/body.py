@@ -69,8 +69,8 @@ def _title(group: Group) -> str:
     kinds = {kind for _, _, kind in targets}
     if len(images) == 1:  # one image to several tags (its variants, or several files' lines)
         tags = sorted({tag or "latest" for _, tag, _ in targets})
-        named = " and ".join([", ".join(tags[:-1]), tags[-1]] if len(tags) > 1 else tags)
-        return (f"Update {images[0]} to {named}" if len(tags) <= _NAMED_IN_TITLE
+        to = " and ".join([", ".join(tags[:-1]), tags[-1]] if len(tags) > 1 else tags)
+        return (f"Update {images[0]} to {to}" if len(tags) <= _NAMED_IN_TITLE
                 else f"Update {images[0]} to {len(tags)} tags") + (f" ({kinds.pop()})" if len(kinds) == 1 else "")
     if len(targets) > _NAMED_IN_TITLE or len(images) != len(targets):
         return f"Update {len(images)} images" + (f" ({kinds.pop()})" if len(kinds) == 1 else "")
