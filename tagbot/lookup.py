@@ -305,7 +305,12 @@ def describe_tags(
     def unmoved(image: ImageRef, tag: str, source: DescribingSource) -> Tag | None:
         """A tag described before, asked only whether it moved (a HEAD): on the manifest it had,
         or on one the store knows under another tag (an alias), nothing more is read."""
-        digest = _guarded(source.digest_of, image, tag)
+        try:
+            digest = _guarded(source.digest_of, image, tag)
+        except (AuthError, NotFound):
+            raise
+        except SourceError:  # a registry that will not answer a HEAD: a GET still may
+            return None
         known = store.described_as(image.name, digest) if digest is not None else None
         return replace(known, name=tag, known_from=None) if known is not None else None
 

@@ -221,3 +221,8 @@ class Action:
     url: str = ""
     number: int | None = None  # the pull request's, once it exists
     automerge: str = ""  # where merging itself stands (`waiting for check ci`), for pull requests that may
+
+    @property
+    def note(self) -> str:
+        """The detail and where merging stands, as one note."""
+        return "; ".join(part for part in (self.detail, self.automerge) if part)

@@ -412,6 +412,5 @@ def _same_family(tag: str, image: ImageRef) -> bool:
 def print_actions(actions: Sequence[Action], out: TextIO | None = None) -> None:
     out = out or sys.stdout
     rows = [("ACTION", "BRANCH", "TITLE", "NOTE")]
-    rows += [(a.kind, a.branch, a.title, " ".join(x for x in ("; ".join(y for y in (a.detail, a.automerge) if y), a.url) if x))
-             for a in actions]
+    rows += [(a.kind, a.branch, a.title, " ".join(x for x in (a.note, a.url) if x)) for a in actions]
     _write(out, _aligned(rows) if actions else "no pull requests to open, update or close\n")

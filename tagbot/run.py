@@ -39,12 +39,14 @@ from tagbot.refs import ImageRef
 from tagbot.rewrite import Edit, edits_for, plan_file, write_change
 from tagbot.scan import declared_at_root, scan_paths
 from tagbot.scan.model import DeclaredPlatform, Reference
+from tagbot.sources import DescribingSource
 from tagbot.sources.http import Calls
 from tagbot.sources.hub import HUB_URL_ENV
 from tagbot.sources.model import TagList
 from tagbot.sources.select import SourceSet
 from tagbot.sources.store import FILE as STORE_FILE
 from tagbot.sources.store import Store, default_cache_dir
+from tagbot.versioning import parse_tag
 from tagbot.sources.tagsapi import DEFAULT_API_URL, KEY_ENV, URL_ENV
 
 HTTP_TIMEOUT = 15.0  # seconds per request; retries follow a time-out
@@ -209,7 +211,8 @@ def plan(
     scanned = scan_paths(paths, base=base, include=include, exclude=(*run_settings.exclude, *exclude),
                          kinds=run_settings.kinds, patterns=run_settings.patterns)
     declared = _unique((*scanned.platforms, *declared_at_root(base, base=base)))
-    images = [r.found.image for r in scanned.references if r.found.image is not None]
+    images = [r.found.image for r in scanned.references
+              if r.found.image is not None and _needs_tags(r, services.config, services.sources)]
     moves = shipped_moves().with_config(run_settings.replacements)
     looked_up = {image.name for image in images}
     successor_images = [s for s in successors(scanned.references, moves) if s.name not in looked_up]
@@ -262,6 +265,17 @@ def _replacing(updates: list[PlannedUpdate], held_back: list[HeldBack],
     kept = [u for u in updates if id(u.reference) not in replaced] + list(replacements)
     return (sorted(kept, key=lambda u: (u.reference.file, u.reference.line)),
             [h for h in held_back if id(h.reference) not in replaced])
+
+
+def _needs_tags(reference: Reference, config: Config, sources: SourceSet) -> bool:
+    """Whether a reference's decision can use its image's tags. An unpinned floating tag
+    (`latest`, `stable`, none) on a registry cannot: no newer tag is ever proposed for it, and a
+    registry's list of names says nothing of age (the tags API's does, for abandoned images)."""
+    image = reference.found.image
+    assert image is not None
+    if parse_tag(image.effective_tag) is not None or image.digest is not None:
+        return True
+    return settings_at(config, reference).wants_pins or not isinstance(sources.for_image(image), DescribingSource)
 
 
 def _unique(declared: Sequence[DeclaredPlatform]) -> tuple[DeclaredPlatform, ...]:

@@ -333,6 +333,9 @@ class FakeGitHub:
             if not self.allow_auto_merge:
                 return 200, {"data": None, "errors": [{"type": "UNPROCESSABLE",
                                                        "message": "Auto merge is not allowed for this repository"}]}
+            expected = body["variables"]["input"].get("expectedHeadOid")
+            if expected and expected != self.branch_sha(pull["head"]):
+                return 200, {"data": None, "errors": [{"type": "UNPROCESSABLE", "message": "Head sha didn't match expected"}]}
             method = body["variables"]["input"].get("mergeMethod", "MERGE").lower()
             pull["auto_merge"] = {"enabled_by": {"login": self.login}, "merge_method": method}
             return 200, {"data": {"enablePullRequestAutoMerge": {"clientMutationId": None}}}

@@ -23,8 +23,7 @@ def step_summary(actions: Sequence[Action], plan: Plan) -> str:
         lines += ["", "| Action | Pull request | Branch | Note |", "|---|---|---|---|"]
         for action in actions:
             pull = f"[{_cell(action.title)}]({action.url})" if action.url else _cell(action.title)
-            note = "; ".join(x for x in (action.detail, action.automerge) if x)
-            lines.append(f"| {action.kind} | {pull} | `{action.branch}` | {_cell(note)} |")
+            lines.append(f"| {action.kind} | {pull} | `{action.branch}` | {_cell(action.note)} |")
     if plan.held_back:
         lines += ["", "<details><summary>Held back</summary>", ""]
         lines += [f"- `{h.reference.file}:{h.reference.line}` {_cell(h.reference.found.text)}: {_cell(h.reason)}"
@@ -82,4 +81,7 @@ def _property(text: str) -> str:
 
 
 def _cell(text: str) -> str:
-    return printable(text, limit=300).replace("|", "\\|").replace("\n", " ")
+    """Text from anywhere (a check's name, a reason) as one table cell of the step summary:
+    no HTML (`<!--` would hide the rest of it), no column break."""
+    shown = printable(text, limit=300).replace("&", "&amp;").replace("<", "&lt;")
+    return shown.replace("|", "\\|").replace("\n", " ")

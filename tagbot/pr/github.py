@@ -228,10 +228,12 @@ class PullRequests:
         _, runs = self._call(lambda: self._client.requester.requestJsonAndCheck(
             "GET", f"{base}/check-runs", parameters={"per_page": CHECK_RUNS_READ}))
         statuses = [(_text(s.get("context")), _text(s.get("state"))) for s in _listed(status, "statuses")]
+        counted = status.get("total_count") if isinstance(status, dict) else None
         listed = [(_text(r.get("name")), _text(r.get("conclusion")) if r.get("status") == "completed" else None)
                   for r in _listed(runs, "check_runs")]
         total = runs.get("total_count") if isinstance(runs, dict) else None
-        unread = max(0, total - len(listed)) if isinstance(total, int) else 0
+        unread = (max(0, total - len(listed)) if isinstance(total, int) else 0) + (
+            max(0, counted - len(statuses)) if isinstance(counted, int) else 0)
         return checks_from(statuses, listed, unread=unread)
 
     def mergeable(self, pull: Any) -> bool | None:
@@ -240,8 +242,9 @@ class PullRequests:
         value = self._call(lambda: pull.mergeable)
         return value if isinstance(value, bool) else None
 
-    def enable_auto_merge(self, pull: Any, method: str) -> None:
-        self._call(lambda: pull.enable_automerge(merge_method=method.upper()))
+    def enable_auto_merge(self, pull: Any, method: str, *, head: str) -> None:
+        """GitHub's auto-merge for `pull`, only while its head is `head` (the commit tagbot made)."""
+        self._call(lambda: pull.enable_automerge(merge_method=method.upper(), expected_head_oid=head))
 
     def disable_auto_merge(self, pull: Any) -> None:
         self._call(lambda: pull.disable_automerge())

@@ -187,6 +187,8 @@ def sync_group(context: SyncContext, group: Group, held_back: Sequence[HeldBack]
             return Action("skip", group.branch, title, "; ".join(f.message for f in failures))
         commit = workspace.commit(commit_message(group, settings.commit_prefix))
         if existing is None or workspace.tree(existing) != workspace.tree(commit) or workspace.behind(context.base_commit, existing):
+            if not group.automerge:  # before the push: GitHub could merge on it (a major joined the group)
+                _stop_auto_merge(context, pull)
             workspace.push(commit, group.branch, expected=existing)
             pushed = True
     if pull is None:
@@ -198,9 +200,10 @@ def sync_group(context: SyncContext, group: Group, held_back: Sequence[HeldBack]
     edited = pull.title != title or pull.body != body
     if edited:
         pulls.edit(pull, title=title, body=body)
+    was_draft = bool(pull.draft)  # a person may have made it one to stop it; keep_in_step undoes that
     in_step = pulls.keep_in_step(pull, group, draft=settings.draft)
     # Checks on a commit pushed this very run have not run yet: merging waits for a later run.
-    merging = _automerge(context, group, pull, None if pushed else existing, title)
+    merging = _automerge(context, group, pull, None if pushed else existing, title, was_draft=was_draft)
     note = merging.note if merging else ""
     if merging and merging.merge:
         return Action("merge", group.branch, title, url=pull.html_url, number=pull.number, automerge=note)
@@ -211,41 +214,28 @@ def sync_group(context: SyncContext, group: Group, held_back: Sequence[HeldBack]
 
 
 def _automerge(context: SyncContext, group: Group, pull: Any, head: str | None, title: str, *,
-               fresh: bool = False) -> Verdict | None:
+               fresh: bool = False, was_draft: bool = False) -> Verdict | None:
     """Let the pull request merge itself when every update in it may (`automerge:`): GitHub's
     own auto-merge where the repository allows it, else a merge by tagbot once `head` (the
     commit tagbot made and checked for others' commits; None when just pushed) is green. None
-    when the group does not automerge. A dry run reads, and writes nothing."""
-    pulls, dry_run = context.pulls, context.dry_run
+    when the group does not automerge. Whatever stops a merge also turns off an auto-merge
+    tagbot turned on before, since GitHub's waits only on what the base branch requires. A dry
+    run reads, and writes nothing."""
+    pulls = context.pulls
     native = pulls.tagbot_auto_merge(pull)
-    if not group.automerge:
-        if native and not dry_run:
+    stopped, checks = _merge_stopped(context, group, pull, head, fresh=fresh, was_draft=was_draft)
+    if stopped is not None:
+        if native and not context.dry_run:
             pulls.disable_auto_merge(pull)
-        return Verdict(False, "auto-merge turned off: not every update here may merge itself") if native else None
-    if context.settings.draft:
-        return Verdict(False, "not merged: a draft (draft: true) never merges itself")
-    closed = context.closed_schedule(group.automerge_schedules)
-    if closed:
-        return Verdict(False, f"merges within automerge_schedule: {closed}")
-    asked = [] if fresh else pulls.changes_requested(pull)
-    if asked:
-        if native and not dry_run:
-            pulls.disable_auto_merge(pull)
-        return merge_verdict(changes_requested=asked, checks=Checks(), mergeable=lambda: None)
-    checks = pulls.checks(head) if head is not None else None
-    if checks is not None and checks.failed:
-        # GitHub's auto-merge waits only on required checks: a failed one that is not required
-        # must not be merged over, so tagbot's auto-merge goes until the checks pass again.
-        if native and not dry_run:
-            pulls.disable_auto_merge(pull)
-        return merge_verdict(changes_requested=(), checks=checks, mergeable=lambda: None)
+        return stopped if group.automerge or native else None
     if native:
         return Verdict(False, f"auto-merge on ({native}): GitHub merges it once the checks pass")
+    method = context.settings.automerge_method
     if pulls.allows_auto_merge:
         try:
-            if not dry_run:
-                pulls.enable_auto_merge(pull, context.settings.automerge_method)
-            return Verdict(False, f"auto-merge on ({context.settings.automerge_method}): GitHub merges it once the checks pass")
+            if not context.dry_run:
+                pulls.enable_auto_merge(pull, method, head=head or pull.head.sha)
+            return Verdict(False, f"auto-merge on ({method}): GitHub merges it once the checks pass")
         except GitHubError:
             pass  # GitHub refuses it for a pull request already mergeable, or a base without required checks
     if head is None or checks is None:
@@ -253,13 +243,34 @@ def _automerge(context: SyncContext, group: Group, pull: Any, head: str | None, 
     verdict = merge_verdict(changes_requested=(), checks=checks, mergeable=lambda: pulls.mergeable(pull))
     if not verdict.merge:
         return verdict
-    if dry_run:
+    if context.dry_run:
         return Verdict(False, f"would be {verdict.note}")
     try:
-        pulls.merge(pull, sha=head, method=context.settings.automerge_method, title=title)
+        pulls.merge(pull, sha=head, method=method, title=title)
     except GitHubError as e:  # the head moved since it was checked, or a rule of the base branch said no
         return Verdict(False, f"not merged: {e}")
     return verdict
+
+
+def _merge_stopped(context: SyncContext, group: Group, pull: Any, head: str | None, *, fresh: bool,
+                   was_draft: bool) -> tuple[Verdict | None, Checks | None]:
+    """Why the pull request may not merge itself now (None when nothing stops it: not every
+    update may, a draft, outside automerge_schedule, changes requested, or a failed check on
+    `head`), and the checks on `head` when they were read."""
+    if not group.automerge:
+        return Verdict(False, "auto-merge turned off: not every update here may merge itself"), None
+    if context.settings.draft or was_draft:
+        return Verdict(False, "not merged: a draft never merges itself"), None
+    closed = context.closed_schedule(group.automerge_schedules)
+    if closed:
+        return Verdict(False, f"merges within automerge_schedule: {closed}"), None
+    asked = [] if fresh else context.pulls.changes_requested(pull)
+    if asked:
+        return merge_verdict(changes_requested=asked, checks=Checks(), mergeable=lambda: None), None
+    checks = context.pulls.checks(head) if head is not None else None
+    if checks is not None and checks.failed:
+        return merge_verdict(changes_requested=(), checks=checks, mergeable=lambda: None), checks
+    return None, checks
 
 
 def _stop_auto_merge(context: SyncContext, pull: Any | None) -> bool:

@@ -146,9 +146,9 @@ class InFlightLimiter:
 
     def space(self, interval: float) -> None:
         """Requests at least `interval` seconds apart from now on (0: as they come)."""
-        self._spacing.interval = interval
-        if interval:
+        if interval > self._spacing.interval:  # the next request too, not only those after it
             self._spacing.pause(interval)
+        self._spacing.interval = interval
 
 
 Limiter = RateLimiter | InFlightLimiter

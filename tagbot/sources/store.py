@@ -265,7 +265,7 @@ class Store:
         """A tag of `image` known in detail whose manifest is `digest`: a manifest is the same
         whatever tag names it, so an alias or a tag moved onto it needs no second reading."""
         row = self._one("SELECT name, digest, platforms, size, pushed, described FROM tags "
-                        "WHERE image = ? AND digest = ? AND described = 1 LIMIT 1", (image, digest))
+                        "WHERE image = ? AND digest = ? AND described = 1 ORDER BY seen DESC LIMIT 1", (image, digest))
         if row is None:
             return None
         try:

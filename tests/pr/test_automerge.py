@@ -82,6 +82,29 @@ def test_a_failed_check_turns_native_auto_merge_off_as_github_would_merge_over_o
     assert f"`{TINY}`: not merged: check lint failed" in "\n".join(automerge_section(world))
 
 
+def test_outside_automerge_schedule_native_auto_merge_is_turned_off(world: World, monkeypatch: pytest.MonkeyPatch):
+    world.github.allow_auto_merge = True
+    configure(world, "automerge: [minor]\nautomerge_schedule: [every weekend]\n")
+    on_day(monkeypatch, datetime(2026, 12, 5, 9, tzinfo=timezone.utc))  # Saturday: turned on
+    assert world.pr() == 0
+    tiny = world.github.pull_on(TINY)
+    assert tiny["auto_merge"] is not None
+    on_day(monkeypatch, datetime(2026, 12, 9, 9, tzinfo=timezone.utc))  # Wednesday: GitHub must not merge now
+    assert world.pr() == 0
+    assert tiny["auto_merge"] is None
+
+
+def test_a_pull_request_a_person_made_a_draft_is_not_merged(world: World):
+    configure(world, "automerge: [minor]\n")
+    assert world.pr() == 0
+    green(world, TINY)
+    tiny = world.github.pull_on(TINY)
+    tiny["draft"] = True
+    assert world.pr() == 0
+    assert tiny["state"] == "open"
+    assert f"`{TINY}`: not merged: a draft never merges itself" in "\n".join(automerge_section(world))
+
+
 def test_a_person_pushing_to_the_branch_turns_native_auto_merge_off(world: World):
     world.github.allow_auto_merge = True
     configure(world, "automerge: [minor]\n")
@@ -269,6 +292,12 @@ def test_check_names_from_ci_are_shown_not_obeyed(world: World, capsys: pytest.C
     assert not any(line.startswith("::") for line in out.splitlines())
     section = "\n".join(automerge_section(world))
     assert "<img" not in section and "@everyone" not in section
+    from tagbot.pr.actions_ui import step_summary
+    from tagbot.model import Action, Plan
+
+    summary = step_summary([Action("unchanged", TINY, "t", automerge="not merged: check <!-- failed")],
+                           Plan((), (), (), (), (), (), ()))
+    assert "<!--" not in summary and "&lt;!--" in summary
 
 
 # --- the verdicts ----------------------------------------------------------------------------

@@ -325,6 +325,15 @@ def test_pull_requests_also_read_the_non_major_they_offer_apart(lazy, tmp_path, 
     assert services.calls.network == 3  # the list, 2.0.0, and 1.1.0 for the pull request beside the major
 
 
+def test_an_unpinned_floating_tag_on_a_registry_costs_no_request(lazy, tmp_path, monkeypatch):
+    url, _ = lazy
+    result = run_update(tmp_path, monkeypatch, url, "FROM HOST/acme/lazy AS a\nFROM HOST/acme/lazy:stable\n")
+    assert (result["updates"], result["errors"], result["calls"]["api"], result["exit"]) == ([], [], 0, 0)
+    # A versioned tag is looked up as before: the list, and its manifest for the pin.
+    pinned = run_update(tmp_path, monkeypatch, url, "FROM HOST/acme/lazy:2.0.0\n", "pin_digests: true\n")
+    assert pinned["calls"]["api"] == 2 and pinned["updates"][0]["update_type"] == "pin"
+
+
 def test_a_declared_platform_list_reads_the_candidate_only(oci, tmp_path, monkeypatch):
     url, _ = oci
     result = run_update(tmp_path, monkeypatch, url, "FROM HOST/acme/app:1.0.0\n", "platforms: [linux/amd64]\n")
