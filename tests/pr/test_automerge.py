@@ -27,6 +27,16 @@ def green(world: World, branch: str) -> str:
     return sha
 
 
+def push_by_hand(world: World, branch: str) -> None:
+    """A person's commit on top of tagbot's branch."""
+    work = world.root / "hand"
+    git(world.root, "clone", "-q", "-b", branch, str(world.remote), str(work))
+    (work / "NOTES").write_text("mine\n")
+    git(work, "add", "NOTES")
+    git(work, "commit", "-qm", "A note", email="jane@example.com")
+    git(work, "push", "-q")
+
+
 def automerge_section(world: World) -> list[str]:
     body = world.github.issues[0]["body"]
     return body.split("## Automerge\n\n")[1].split("\n## ")[0].splitlines()[2:]
@@ -109,12 +119,7 @@ def test_a_person_pushing_to_the_branch_turns_native_auto_merge_off(world: World
     world.github.allow_auto_merge = True
     configure(world, "automerge: [minor]\n")
     assert world.pr() == 0
-    work = world.root / "hand"
-    git(world.root, "clone", "-q", "-b", TINY, str(world.remote), str(work))
-    (work / "NOTES").write_text("mine\n")
-    git(work, "add", "NOTES")
-    git(work, "commit", "-qm", "A note", email="jane@example.com")
-    git(work, "push", "-q")
+    push_by_hand(world, TINY)
     assert world.pr() == 0
     tiny = world.github.pull_on(TINY)
     assert tiny["auto_merge"] is None and tiny["state"] == "open"
@@ -206,12 +211,7 @@ def test_changes_requested_stop_a_merge_until_the_same_person_approves(world: Wo
 def test_commits_by_a_person_are_never_merged(world: World, capsys: pytest.CaptureFixture[str]):
     configure(world, "automerge: [minor]\n")
     assert world.pr() == 0
-    work = world.root / "hand"
-    git(world.root, "clone", "-q", "-b", TINY, str(world.remote), str(work))
-    (work / "NOTES").write_text("mine\n")
-    git(work, "add", "NOTES")
-    git(work, "commit", "-qm", "A note", email="jane@example.com")
-    git(work, "push", "-q")
+    push_by_hand(world, TINY)
     green(world, TINY)
     assert world.pr() == 0
     assert world.github.pull_on(TINY)["state"] == "open"
