@@ -200,8 +200,10 @@ def sync_group(context: SyncContext, group: Group, held_back: Sequence[HeldBack]
     edited = pull.title != title or pull.body != body
     if edited:
         pulls.edit(pull, title=title, body=body)
-    was_draft = bool(pull.draft)  # a person may have made it one to stop it; keep_in_step undoes that
-    in_step = pulls.keep_in_step(pull, group, draft=settings.draft)
+    was_draft = bool(pull.draft)
+    # A draft that may merge itself stays one: a person may have made it one to stop the merge,
+    # and only a person marks it ready again.
+    in_step = pulls.keep_in_step(pull, group, draft=settings.draft or (was_draft and group.automerge))
     # Checks on a commit pushed this very run have not run yet: merging waits for a later run.
     merging = _automerge(context, group, pull, None if pushed else existing, title, was_draft=was_draft)
     note = merging.note if merging else ""
@@ -260,7 +262,7 @@ def _merge_stopped(context: SyncContext, group: Group, pull: Any, head: str | No
     if not group.automerge:
         return Verdict(False, "auto-merge turned off: not every update here may merge itself"), None
     if context.settings.draft or was_draft:
-        return Verdict(False, "not merged: a draft never merges itself"), None
+        return Verdict(False, "not merged: a draft (mark it ready for review to let it merge itself)"), None
     closed = context.closed_schedule(group.automerge_schedules)
     if closed:
         return Verdict(False, f"merges within automerge_schedule: {closed}"), None
