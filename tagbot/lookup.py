@@ -485,9 +485,12 @@ def names_to_describe(image: ImageRef, names: Sequence[str], settings: Settings,
 
 
 def with_details(lookups: Lookups, described: dict[tuple[str, str], Tag], errors: dict[str, SourceError]) -> Lookups:
-    """The lists with each described tag in place of its bare name."""
+    """The lists with each described tag in place of its bare name (only the lists that have
+    one are built anew: this runs once a round of describing, beside lists of thousands)."""
+    touched = {name for name, _ in described}
     tags = {
         name: replace(tag_list, tags=tuple(described.get((name, tag.name), tag) for tag in tag_list.tags))
+        if name in touched else tag_list
         for name, tag_list in lookups.tags.items()
     }
     return replace(lookups, tags=tags, errors={**lookups.errors, **errors})

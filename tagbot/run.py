@@ -309,8 +309,7 @@ def _needs(references: Sequence[Reference], others: Sequence[ImageRef], config: 
             if tags is None or image.name in lookups.errors or all(tag.described for tag in tags.tags):
                 del open_decisions[key]
                 continue
-            decision = decide_one(image, tags, config, platform=reference.found.platform, declared=declared, now=now,
-                                  artifact=reference.found.artifact, settings=settings_at(config, reference))
+            decision = decide_reference(reference, tags, config, declared, now)
             waits_on = (*decision.needs, *(_apart_needs(decision, config, reference) if for_pull_requests else ()))
             if not waits_on:  # settled: what other decisions have read since cannot unsettle it
                 del open_decisions[key]
@@ -330,7 +329,7 @@ def _apart_needs(decision: Decision, config: Config, reference: Reference) -> tu
         return ()
     image = reference.found.image
     assert image is not None
-    pull = config.settings_for(image, reference.file, reference.kind, decision.update.update_type).pull
+    pull = pull_settings(config, reference, decision.update.update_type)
     return (*(decision.needs_non_major if pull.separate_major else ()),
             *(decision.needs_patch if pull.separate_minor_patch else ()))
 
@@ -362,15 +361,14 @@ def decide_all(
             continue  # its lookup failed: reported once, in errors
         key = decision_key(reference, config)
         if key not in decisions:
-            decided = decide_one(image, tags, config, platform=reference.found.platform, declared=declared, now=now,
-                                 artifact=reference.found.artifact, settings=settings_at(config, reference))
+            decided = decide_reference(reference, tags, config, declared, now)
             decisions[key] = _with_gaps(decided, image, tags, lookups)
         decision = decisions[key]
         held_back.extend(HeldBack(reference, note) for note in decision.held_back)
         update = _without_unsafe_pin(reference, decision.update, held_back)
         if update is None:
             continue
-        pull = config.settings_for(image, reference.file, reference.kind, update.update_type).pull
+        pull = pull_settings(config, reference, update.update_type)
         updates.append(PlannedUpdate(reference, update, decision.reason, pull=pull))
         if for_pull_requests:
             updates.extend(_offered_beside(reference, decision, pull, config))
@@ -406,7 +404,7 @@ def _offered_beside(reference: Reference, decision: Decision, pull: PullSettings
             reason = f"{image.effective_tag} -> {kept.to_tag} ({kept.update_type})"
             # Apart by the newest update's rules: were its own rules to group it with the newest
             # (a rule by update type), one branch would carry two edits of one reference.
-            own = replace(config.settings_for(image, reference.file, reference.kind, kept.update_type).pull,
+            own = replace(pull_settings(config, reference, kept.update_type),
                           separate_major=pull.separate_major, separate_minor_patch=pull.separate_minor_patch)
             out.append(PlannedUpdate(reference, kept, reason, beside=True, pull=own))
     return out
@@ -510,13 +508,29 @@ def decide_one(image: ImageRef, tags: TagList, config: Config, *, platform: str 
                   complete=tags.complete, declared=declared, artifact=artifact, lines=shipped().for_image(image))
 
 
+def decide_reference(reference: Reference, tags: TagList, config: Config, declared: Sequence[DeclaredPlatform],
+                     now: datetime, settings: Settings | None = None) -> Decision:
+    """The policy's decision for one reference, by the settings for its image, file and kind
+    unless `settings` are given."""
+    image = reference.found.image
+    assert image is not None
+    return decide_one(image, tags, config, platform=reference.found.platform, declared=declared, now=now,
+                      artifact=reference.found.artifact, settings=settings or settings_at(config, reference))
+
+
+def pull_settings(config: Config, reference: Reference, update_type: str) -> PullSettings:
+    """How the pull request of an update of `update_type` to this reference is made (its rules)."""
+    image = reference.found.image
+    assert image is not None
+    return config.settings_for(image, reference.file, reference.kind, update_type).pull
+
+
 def _decider(lookups: Lookups, config: Config, declared: Sequence[DeclaredPlatform], now: datetime) -> Decider:
     """Decisions for the end-of-life warnings: the run's own, under other settings."""
     def decide_under(reference: Reference, settings: Settings) -> Decision:
         image = reference.found.image
         assert image is not None  # warned of only when it parsed and was looked up
-        decision = decide_one(image, lookups.tags[image.name], config, platform=reference.found.platform,
-                              declared=declared, now=now, artifact=reference.found.artifact, settings=settings)
+        decision = decide_reference(reference, lookups.tags[image.name], config, declared, now, settings)
         return _with_gaps(decision, image, lookups.tags[image.name], lookups)
 
     return decide_under

@@ -46,14 +46,23 @@ class Verdict:
     note: str  # what the dashboard and the run's table say
 
 
-def merge_verdict(*, changes_requested: Iterable[str], checks: Checks, mergeable: Callable[[], bool | None]) -> Verdict:
-    """Whether to merge a pull request tagbot made, whose update types all allow automerge.
-    `mergeable` is asked last, and only once the checks pass (it costs a request)."""
+def refused(changes_requested: Iterable[str], checks: Checks | None) -> Verdict | None:
+    """What a person or a check said against merging (`checks` None: not read), or None: these
+    stop a merge outright, and an auto-merge turned on before with it."""
     asked = sorted(changes_requested)
     if asked:
         return Verdict(False, f"not merged: changes requested by {_names(asked)}")
-    if checks.failed:
+    if checks is not None and checks.failed:
         return Verdict(False, f"not merged: {_checks(checks.failed)} failed")
+    return None
+
+
+def merge_verdict(*, changes_requested: Iterable[str], checks: Checks, mergeable: Callable[[], bool | None]) -> Verdict:
+    """Whether to merge a pull request tagbot made, whose update types all allow automerge.
+    `mergeable` is asked last, and only once the checks pass (it costs a request)."""
+    stopped = refused(changes_requested, checks)
+    if stopped is not None:
+        return stopped
     if checks.unread:
         return Verdict(False, f"not merged: {checks.unread} checks more than tagbot reads")
     if checks.pending:

@@ -19,7 +19,7 @@ from tagbot.config import RunSettings
 from tagbot.errors import GitHubError
 from tagbot.git import Workspace
 from tagbot.model import Action, ActionKind, Failure, HeldBack, LifeWarning, PlannedUpdate
-from tagbot.pr.automerge import Checks, Verdict, merge_verdict
+from tagbot.pr.automerge import Checks, Verdict, merge_verdict, refused
 from tagbot.pr.body import commit_message, pr_body, pr_title, proposals
 from tagbot.pr.github import PullRequests
 from tagbot.pr.grouping import Group, group_updates
@@ -227,8 +227,7 @@ def _automerge(context: SyncContext, group: Group, pull: Any, head: str | None, 
     native = pulls.tagbot_auto_merge(pull)
     stopped, checks = _merge_stopped(context, group, pull, head, fresh=fresh, was_draft=was_draft)
     if stopped is not None:
-        if native and not context.dry_run:
-            pulls.disable_auto_merge(pull)
+        _stop_auto_merge(context, pull)
         return stopped if group.automerge or native else None
     if native:
         return Verdict(False, f"auto-merge on ({native}): GitHub merges it once the checks pass")
@@ -267,12 +266,8 @@ def _merge_stopped(context: SyncContext, group: Group, pull: Any, head: str | No
     if closed:
         return Verdict(False, f"merges within automerge_schedule: {closed}"), None
     asked = [] if fresh else context.pulls.changes_requested(pull)
-    if asked:
-        return merge_verdict(changes_requested=asked, checks=Checks(), mergeable=lambda: None), None
-    checks = context.pulls.checks(head) if head is not None else None
-    if checks is not None and checks.failed:
-        return merge_verdict(changes_requested=(), checks=checks, mergeable=lambda: None), checks
-    return None, checks
+    checks = context.pulls.checks(head) if head is not None and not asked else None
+    return refused(asked, checks), checks
 
 
 def _stop_auto_merge(context: SyncContext, pull: Any | None) -> bool:

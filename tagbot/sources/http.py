@@ -47,12 +47,12 @@ class RateLimiter:
 
     def __init__(
         self,
-        rate: float,
+        rate: float | None,
         *,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
-        self.interval = 1.0 / rate
+        self.interval = 1.0 / rate if rate else 0.0  # None: no pace, only pauses
         self._clock, self._sleep = clock, sleep
         self._next = 0.0
         self._lock = threading.Lock()
@@ -106,8 +106,7 @@ class InFlightLimiter:
         self.limit = cap  # the cap now: lowered by 429s, raised again by answers
         self._clock, self._sleep = clock, sleep
         self._ceiling = RateLimiter(rate, clock=clock, sleep=sleep) if rate else None
-        self._spacing = RateLimiter(1.0, clock=clock, sleep=sleep)
-        self._spacing.interval = 0.0  # none until a server's headers ask for it
+        self._spacing = RateLimiter(None, clock=clock, sleep=sleep)  # none until a server's headers ask
         self._in_flight = 0
         self._clean = 0  # answers since the last 429
         self._free = threading.Condition()
