@@ -57,22 +57,11 @@ def test_a_registry_can_be_given_a_pace_of_its_own(repo: Path, monkeypatch):
 
 
 def test_a_spent_quota_is_waited_out():
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("RateLimit-Remaining", "0")
-            self.send_header("RateLimit-Reset", "7")
-            self.end_headers()
-            self.wfile.write(b"{}")
-
-        def log_message(self, format: str, *args: object) -> None:
-            pass
-
+    handler, _ = _answering(lambda n: (200, {"RateLimit-Remaining": "0", "RateLimit-Reset": "7"}))
     clock = FakeClock()
     limiter = RateLimiter(1000, clock=clock, sleep=clock.sleep)
     fetcher = Fetcher(httpx.Client(), limiter=limiter, calls=Calls())
-    with serve(Handler) as url:
+    with serve(handler) as url:
         fetcher.get_json(url, auth_hint="")
         fetcher.get_json(url, auth_hint="")
     assert clock.slept == [7.0]  # the second request waited for the reset
